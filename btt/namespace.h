@@ -1,0 +1,58 @@
+// btt::Namespace — the only way the BTT core touches storage.
+//
+// The BTT core (btt/) is written against this interface and nothing else, so the identical compiled
+// code runs on the simulated medium (through an adapter in harness/) and on a real memory-mapped
+// file (btt/file_namespace.h, PMDK's libpmem flush primitives). The interface mirrors what a
+// persistent-memory program can do: byte loads and stores, cache-line write-back, and a store fence.
+//
+// Contract (every implementation):
+//   - Offsets are bytes from the start of the namespace; [offset, offset + size) must lie inside
+//     [0, SizeBytes()), otherwise kOutOfRange and nothing is done. Zero-length calls are no-ops.
+//   - Read returns the latest bytes stored (loads see stores, whatever has or has not persisted).
+//   - Write stores bytes; they become durable only after Flush of their lines and a later Drain
+//     (or, on eADR-like media, immediately). A Write is NOT durable by itself.
+//   - Atomicity: a Write or Read of exactly 1, 2, 4 or 8 bytes at an offset aligned to its size is
+//     one store or load that cannot tear, either under concurrency or across power failure. Wider
+//     Writes may tear at 8-byte boundaries after a crash.
+//   - Flush(offset, size) schedules write-back of every 64-byte line the range touches (clwb).
+//   - Drain() is a store fence (sfence): every Flush issued before it by this CPU is durable when it
+//     returns. Persist(offset, size) = Flush + Drain.
+//   - Thread safety: calls from several threads (or simulated lanes) may run concurrently; the
+//     caller orders conflicting accesses to the same bytes with its own locks.
+//   - Read-only namespaces return kReadOnly from Write/Flush; Drain is always harmless.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "util/status.h"
+
+namespace tearproof::btt {
+
+class Namespace {
+ public:
+  virtual ~Namespace() = default;
+
+  virtual uint64_t SizeBytes() const = 0;
+  virtual bool ReadOnly() const = 0;
+
+  virtual Status Read(uint64_t offset, std::span<std::byte> out) = 0;
+  virtual Status Write(uint64_t offset, std::span<const std::byte> data) = 0;
+  virtual Status Flush(uint64_t offset, uint64_t size_bytes) = 0;
+  virtual void Drain() = 0;
+
+  // Write + Flush + Drain: the bytes are durable when this returns OK.
+  virtual Status WritePersist(uint64_t offset, std::span<const std::byte> data) {
+    TP_RETURN_IF_ERROR(Write(offset, data));
+    TP_RETURN_IF_ERROR(Flush(offset, data.size()));
+    Drain();
+    return Status::Ok();
+  }
+
+ protected:
+  // For implementations: kOutOfRange unless [offset, offset + size) lies inside the namespace.
+  Status CheckRange(uint64_t offset, uint64_t size_bytes) const;
+};
+
+}  // namespace tearproof::btt

@@ -1,0 +1,16 @@
+# Every dependency is a Debian package (scripts/install-deps.sh installs them), found the standard
+# way: CMake config packages where Debian ships them, pkg-config for Z3 and PMDK.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(GTest REQUIRED)
+find_package(rapidcheck REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS context)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+if(TEARPROOF_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
+pkg_check_modules(Z3 REQUIRED IMPORTED_TARGET z3)
+pkg_check_modules(PMEM REQUIRED IMPORTED_TARGET libpmem)
+pkg_check_modules(PMEMBLK REQUIRED IMPORTED_TARGET libpmemblk)
