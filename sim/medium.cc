@@ -1,0 +1,661 @@
+#include "sim/medium.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "util/endian.h"
+
+namespace tearproof::sim {
+
+namespace {
+
+using crash_internal::Words;
+
+uint64_t SatMul(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+uint64_t SatAdd(uint64_t a, uint64_t b) {
+  uint64_t r;
+  return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+void AddDistinct(std::vector<uint64_t>* values, uint64_t v) {
+  if (std::find(values->begin(), values->end(), v) == values->end()) values->push_back(v);
+}
+
+bool HasNt(const Medium::LineState& line) {
+  return std::any_of(line.pending.begin(), line.pending.end(),
+                     [](const Medium::Piece& p) { return p.nt; });
+}
+
+// Under the prefix rule with k cached pieces persisted, word w holds val[w] (the latest persisted
+// cached piece, or the base) or any non-temporal piece stored after it: a non-temporal store
+// persists independently, and the latest persisted piece of a word wins.
+void PrefixWordCandidates(const Medium::LineState& line, bool has_nt, const Words& val,
+                          const Words& seq, uint32_t w, std::vector<uint64_t>* out) {
+  out->clear();
+  out->push_back(val[w]);
+  if (!has_nt) return;
+  for (const Medium::Piece& p : line.pending) {
+    if (p.nt && p.word == w && p.seq > seq[w]) AddDistinct(out, p.value);
+  }
+}
+
+}  // namespace
+
+namespace crash_internal {
+
+std::vector<uint64_t> Candidates(const Medium::LineState& line, bool prefix_rule, uint32_t word,
+                                 const std::array<bool, kWordsPerLine>& fixed_mask,
+                                 const Words& fixed_value) {
+  std::vector<uint64_t> out;
+  if (!prefix_rule) {
+    // word8/eadr: words are independent; any stored value (or the base) may be the last to have
+    // persisted.
+    out.push_back(line.base[word]);
+    for (const Medium::Piece& p : line.pending) {
+      if (p.word == word) AddDistinct(&out, p.value);
+    }
+    return out;
+  }
+  // px86: union over the prefixes k that are consistent with every already resolved word.
+  const bool has_nt = HasNt(line);
+  Words val = line.base;
+  Words seq = line.base_seq;
+  std::vector<uint64_t> cands;
+  auto consider = [&]() {
+    for (uint32_t r = 0; r < kWordsPerLine; ++r) {
+      if (!fixed_mask[r]) continue;
+      PrefixWordCandidates(line, has_nt, val, seq, r, &cands);
+      if (std::find(cands.begin(), cands.end(), fixed_value[r]) == cands.end()) return;
+    }
+    PrefixWordCandidates(line, has_nt, val, seq, word, &cands);
+    for (uint64_t v : cands) AddDistinct(&out, v);
+  };
+  consider();  // k = 0
+  for (const Medium::Piece& p : line.pending) {
+    if (p.nt) continue;
+    val[p.word] = p.value;
+    seq[p.word] = p.seq;
+    consider();
+  }
+  TP_ASSERT(!out.empty(), "INV-SIM-LAZY-CONSISTENT");
+  return out;
+}
+
+bool LineImages(const Medium::LineState& line, bool prefix_rule, uint64_t max_images,
+                std::vector<Words>* images, uint64_t* upper_bound) {
+  images->clear();
+  *upper_bound = 0;
+  std::array<std::vector<uint64_t>, kWordsPerLine> cands;
+  // Appends the product of cands to images (skipping images already in seen, if given).
+  auto product = [&](std::set<Words>* seen) {
+    std::array<size_t, kWordsPerLine> idx{};
+    for (;;) {
+      Words img;
+      for (uint32_t w = 0; w < kWordsPerLine; ++w) img[w] = cands[w][idx[w]];
+      if (seen == nullptr || seen->insert(img).second) images->push_back(img);
+      uint32_t w = kWordsPerLine;
+      while (w > 0) {
+        --w;
+        if (++idx[w] < cands[w].size()) break;
+        idx[w] = 0;
+        if (w == 0) return;
+      }
+    }
+  };
+  if (!prefix_rule) {
+    const std::array<bool, kWordsPerLine> none{};
+    uint64_t prod = 1;
+    for (uint32_t w = 0; w < kWordsPerLine; ++w) {
+      cands[w] = Candidates(line, false, w, none, Words{});
+      prod = SatMul(prod, cands[w].size());
+    }
+    *upper_bound = prod;
+    if (prod > max_images) return false;
+    product(nullptr);
+    return true;
+  }
+  const bool has_nt = HasNt(line);
+  std::set<Words> seen;
+  Words val = line.base;
+  Words seq = line.base_seq;
+  auto prefix = [&]() {
+    uint64_t prod = 1;
+    for (uint32_t w = 0; w < kWordsPerLine; ++w) {
+      PrefixWordCandidates(line, has_nt, val, seq, w, &cands[w]);
+      prod = SatMul(prod, cands[w].size());
+    }
+    *upper_bound = SatAdd(*upper_bound, prod);
+    if (*upper_bound > max_images) return false;
+    product(&seen);
+    return true;
+  };
+  if (!prefix()) return false;
+  for (const Medium::Piece& p : line.pending) {
+    if (p.nt) continue;
+    val[p.word] = p.value;
+    seq[p.word] = p.seq;
+    if (!prefix()) return false;
+  }
+  return true;
+}
+
+}  // namespace crash_internal
+
+// --- Construction and checks -------------------------------------------------------------------
+
+Medium::Medium(uint64_t size_bytes, PersistencyModel model, bool event_log)
+    : size_bytes_(size_bytes), model_(model), mutant_(ActiveMutant()), event_log_(event_log) {}
+
+Result<Medium> Medium::Create(const MediumOptions& options) {
+  if (options.size_bytes == 0) return InvalidArgument("sim::Medium: size_bytes must be > 0");
+  return Medium(options.size_bytes, options.model, options.event_log);
+}
+
+Status Medium::CheckLane(LaneId lane) const {
+  if (LaneIndex(lane) >= kMaxLanes) {
+    return InvalidArgument("sim::Medium: lane " + std::to_string(LaneIndex(lane)) +
+                           " >= kMaxLanes (" + std::to_string(kMaxLanes) + ")");
+  }
+  return Status::Ok();
+}
+
+Status Medium::CheckRange(uint64_t addr, uint64_t size_bytes, const char* op) const {
+  if (addr > size_bytes_ || size_bytes > size_bytes_ - addr) {
+    return OutOfRange(std::string("sim::Medium: ") + op + " of " + std::to_string(size_bytes) +
+                      " bytes at " + std::to_string(addr) + " outside medium of " +
+                      std::to_string(size_bytes_) + " bytes");
+  }
+  return Status::Ok();
+}
+
+void Medium::Record(EventKind kind, LaneId lane, uint64_t addr, std::span<const std::byte> data) {
+  const uint64_t seq = next_event_seq_++;
+  if (!event_log_) return;
+  Event e;
+  e.seq = seq;
+  e.kind = kind;
+  e.lane = lane;
+  e.addr = addr;
+  e.data.assign(data.begin(), data.end());
+  events_.push_back(std::move(e));
+}
+
+Medium::LaneState& Medium::Lanes(LaneId lane) {
+  const uint32_t i = LaneIndex(lane);
+  if (i >= lanes_.size()) lanes_.resize(i + 1);
+  return lanes_[i];
+}
+
+bool Medium::UsesPrefixRule() const {
+  return model_ == PersistencyModel::kPx86 && mutant_ != Mutant::kPx86NoPrefix;
+}
+
+// --- Pages ---------------------------------------------------------------------------------------
+
+std::byte* Medium::MutablePage(uint64_t page_index) {
+  auto [it, inserted] = pages_.try_emplace(page_index);
+  if (inserted) {
+    it->second = std::make_shared<Page>();
+  } else if (it->second.use_count() > 1) {
+    // Copy-on-write: another Medium (a crash state or its parent) shares this page.
+    it->second = std::make_shared<Page>(*it->second);
+  }
+  return it->second->bytes.data();
+}
+
+const std::byte* Medium::PageOrNull(uint64_t page_index) const {
+  auto it = pages_.find(page_index);
+  return it == pages_.end() ? nullptr : it->second->bytes.data();
+}
+
+uint64_t Medium::ReadWord(uint64_t word_addr) const {
+  const std::byte* page = PageOrNull(word_addr / kPageBytes);
+  return page == nullptr ? 0 : LoadLe64(page + word_addr % kPageBytes);
+}
+
+void Medium::WriteWord(uint64_t word_addr, uint64_t value) {
+  StoreLe(MutablePage(word_addr / kPageBytes) + word_addr % kPageBytes, value);
+}
+
+void Medium::ReadLineWords(uint64_t line, Words* words) const {
+  const std::byte* page = PageOrNull(line * kLineBytes / kPageBytes);
+  for (uint32_t w = 0; w < kWordsPerLine; ++w) {
+    (*words)[w] =
+        page == nullptr ? 0 : LoadLe64(page + (line * kLineBytes) % kPageBytes + w * kWordBytes);
+  }
+}
+
+// --- Operations ----------------------------------------------------------------------------------
+
+Status Medium::Load(LaneId lane, uint64_t addr, std::span<std::byte> out) {
+  TP_RETURN_IF_ERROR(CheckLane(lane));
+  TP_RETURN_IF_ERROR(CheckRange(addr, out.size(), "load"));
+  if (out.empty()) return Status::Ok();
+  if (!lazy_lines_.empty()) ResolveLazyWords(addr, out.size(), /*whole_lines=*/false);
+  uint64_t done = 0;
+  while (done < out.size()) {
+    const uint64_t a = addr + done;
+    const uint64_t chunk = std::min<uint64_t>(out.size() - done, kPageBytes - a % kPageBytes);
+    const std::byte* page = PageOrNull(a / kPageBytes);
+    if (page == nullptr) {
+      std::memset(out.data() + done, 0, chunk);  // never-written memory reads as zero
+    } else {
+      std::memcpy(out.data() + done, page + a % kPageBytes, chunk);
+    }
+    done += chunk;
+  }
+  return Status::Ok();
+}
+
+Status Medium::Store(LaneId lane, uint64_t addr, std::span<const std::byte> data) {
+  return StoreImpl(lane, addr, data, /*nt=*/false);
+}
+
+Status Medium::StoreNt(LaneId lane, uint64_t addr, std::span<const std::byte> data) {
+  return StoreImpl(lane, addr, data, /*nt=*/true);
+}
+
+Result<uint64_t> Medium::Load64(LaneId lane, uint64_t addr) {
+  std::array<std::byte, 8> b;
+  TP_RETURN_IF_ERROR(Load(lane, addr, b));
+  return LoadLe64(b.data());
+}
+
+Status Medium::Store64(LaneId lane, uint64_t addr, uint64_t value) {
+  std::array<std::byte, 8> b;
+  StoreLe(b.data(), value);
+  return Store(lane, addr, b);
+}
+
+Status Medium::StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> data, bool nt) {
+  TP_RETURN_IF_ERROR(CheckLane(lane));
+  TP_RETURN_IF_ERROR(CheckRange(addr, data.size(), nt ? "store_nt" : "store"));
+  if (data.empty()) return Status::Ok();
+  // A store to a line still unresolved after a lazy crash needs the line's post-crash contents
+  // (as the base of the new pieces and for the bytes this store does not cover).
+  if (!lazy_lines_.empty()) ResolveLazyWords(addr, data.size(), /*whole_lines=*/true);
+  Record(nt ? EventKind::kStoreNt : EventKind::kStore, lane, addr, data);
+
+  // eADR: a visible cached store is durable at once. Mutants may declare more stores durable.
+  const bool durable_now = (!nt && model_ == PersistencyModel::kEadr) ||
+                           (nt && mutant_ == Mutant::kNtDurable) ||
+                           (data.size() > kWordBytes && mutant_ == Mutant::kWideStoreAtomic);
+  const uint64_t end = addr + data.size();
+  uint64_t page_index = UINT64_MAX;
+  std::byte* page = nullptr;
+  for (uint64_t line = addr / kLineBytes; line <= (end - 1) / kLineBytes; ++line) {
+    const uint64_t line_addr = line * kLineBytes;
+    if (line_addr / kPageBytes != page_index) {
+      page_index = line_addr / kPageBytes;
+      page = MutablePage(page_index);
+    }
+    std::byte* line_bytes = page + line_addr % kPageBytes;
+    auto it = lines_.find(line);
+    if (it == lines_.end() && !durable_now) {
+      // First unguaranteed store to this line: its current contents are its guaranteed point.
+      LineState state;
+      for (uint32_t w = 0; w < kWordsPerLine; ++w) {
+        state.base[w] = LoadLe64(line_bytes + w * kWordBytes);
+      }
+      state.pending.reserve(kWordsPerLine);
+      it = lines_.emplace(line, std::move(state)).first;
+    }
+    const uint64_t lo = std::max(addr, line_addr);
+    const uint64_t hi = std::min(end, line_addr + kLineBytes);
+    const uint64_t first_seq = next_piece_seq_;
+    // Split into whole-word pieces in ascending address order: a sub-word store yields the new
+    // whole-word value, so every piece is one untearable aligned 8-byte value.
+    for (uint64_t w = (lo - line_addr) / kWordBytes; w <= (hi - 1 - line_addr) / kWordBytes; ++w) {
+      const uint64_t word_addr = line_addr + w * kWordBytes;
+      const uint64_t b_lo = std::max(lo, word_addr);
+      const uint64_t b_hi = std::min(hi, word_addr + kWordBytes);
+      std::memcpy(line_bytes + w * kWordBytes + (b_lo - word_addr), data.data() + (b_lo - addr),
+                  b_hi - b_lo);
+      const uint64_t seq = next_piece_seq_++;
+      if (it != lines_.end()) {
+        it->second.pending.push_back(Piece{seq, LoadLe64(line_bytes + w * kWordBytes),
+                                           LaneIndex(lane), static_cast<uint8_t>(w), nt});
+      }
+    }
+    if (it == lines_.end()) continue;
+    if (durable_now) {
+      Fold(it, [first_seq](const Piece& p) { return p.seq >= first_seq; });
+    } else if (nt) {
+      Lanes(lane).nt_lines.push_back(line);
+    }
+  }
+  return Status::Ok();
+}
+
+template <typename Pred>
+void Medium::Fold(std::map<uint64_t, LineState>::iterator it, Pred pred) {
+  LineState& ls = it->second;
+  for (const Piece& p : ls.pending) {
+    if (pred(p)) {
+      ls.base[p.word] = p.value;  // ascending seq: the latest guaranteed piece of a word wins
+      ls.base_seq[p.word] = p.seq;
+    }
+  }
+  // A pending piece older than its word's guaranteed value can no longer be observed after a
+  // crash (a word holds its latest persisted piece), so it is dropped.
+  std::erase_if(ls.pending, [&](const Piece& p) { return pred(p) || p.seq < ls.base_seq[p.word]; });
+  if (ls.pending.empty()) lines_.erase(it);
+}
+
+Status Medium::Clflush(LaneId lane, uint64_t addr) {
+  return FlushImpl(lane, addr, EventKind::kClflush);
+}
+Status Medium::Clflushopt(LaneId lane, uint64_t addr) {
+  return FlushImpl(lane, addr, EventKind::kClflushopt);
+}
+Status Medium::Clwb(LaneId lane, uint64_t addr) { return FlushImpl(lane, addr, EventKind::kClwb); }
+Status Medium::ClflushRange(LaneId lane, uint64_t addr, uint64_t size_bytes) {
+  return FlushRangeImpl(lane, addr, size_bytes, EventKind::kClflush);
+}
+Status Medium::ClflushoptRange(LaneId lane, uint64_t addr, uint64_t size_bytes) {
+  return FlushRangeImpl(lane, addr, size_bytes, EventKind::kClflushopt);
+}
+Status Medium::ClwbRange(LaneId lane, uint64_t addr, uint64_t size_bytes) {
+  return FlushRangeImpl(lane, addr, size_bytes, EventKind::kClwb);
+}
+
+Status Medium::FlushImpl(LaneId lane, uint64_t addr, EventKind kind) {
+  TP_RETURN_IF_ERROR(CheckLane(lane));
+  TP_RETURN_IF_ERROR(CheckRange(addr, 1, EventKindName(kind)));
+  Record(kind, lane, addr, {});
+  // Under eADR cached stores are already durable; flushes never affect non-temporal stores.
+  if (model_ == PersistencyModel::kEadr) return Status::Ok();
+  const uint64_t line = addr / kLineBytes;
+  auto it = lines_.find(line);
+  if (it == lines_.end()) return Status::Ok();  // nothing unguaranteed in this line
+  if (kind == EventKind::kClflush && mutant_ != Mutant::kClflushUnordered) {
+    // clflush is ordered with every later store on its own, so treating it as synchronous loses
+    // no behaviour (Khyzha & Lahav, POPL 2021): the line's cached pieces are guaranteed now.
+    Fold(it, [](const Piece& p) { return !p.nt; });
+    return Status::Ok();
+  }
+  // clwb/clflushopt: the line's current contents become guaranteed at this lane's next fence.
+  // Pieces are numbered globally, so the snapshot is "every cached piece up to now".
+  const bool has_cached = std::any_of(it->second.pending.begin(), it->second.pending.end(),
+                                      [](const Piece& p) { return !p.nt; });
+  if (has_cached) Lanes(lane).snapshots.emplace_back(line, next_piece_seq_ - 1);
+  return Status::Ok();
+}
+
+Status Medium::FlushRangeImpl(LaneId lane, uint64_t addr, uint64_t size_bytes, EventKind kind) {
+  TP_RETURN_IF_ERROR(CheckLane(lane));
+  TP_RETURN_IF_ERROR(CheckRange(addr, size_bytes, EventKindName(kind)));
+  if (size_bytes == 0) return Status::Ok();
+  for (uint64_t line = addr / kLineBytes; line <= (addr + size_bytes - 1) / kLineBytes; ++line) {
+    // Line starts are in range: the first is <= addr, the others < addr + size_bytes.
+    TP_RETURN_IF_ERROR(FlushImpl(lane, std::max(addr, line * kLineBytes), kind));
+  }
+  return Status::Ok();
+}
+
+Status Medium::Sfence(LaneId lane) { return FenceImpl(lane, EventKind::kSfence); }
+Status Medium::Mfence(LaneId lane) { return FenceImpl(lane, EventKind::kMfence); }
+
+Status Medium::FenceImpl(LaneId lane, EventKind kind) {
+  TP_RETURN_IF_ERROR(CheckLane(lane));
+  Record(kind, lane, 0, {});
+  const uint32_t me = LaneIndex(lane);
+  if (me >= lanes_.size() && mutant_ != Mutant::kSfenceAllLanes) return Status::Ok();
+  // (line, last snapshot seq, this lane has NT pieces there), merged per line.
+  std::vector<std::tuple<uint64_t, uint64_t, bool>> work;
+  for (uint32_t i = 0; i < lanes_.size(); ++i) {
+    if (i != me && mutant_ != Mutant::kSfenceAllLanes) continue;
+    for (const auto& [line, seq] : lanes_[i].snapshots) work.emplace_back(line, seq, false);
+    lanes_[i].snapshots.clear();
+  }
+  if (me < lanes_.size()) {
+    for (uint64_t line : lanes_[me].nt_lines) work.emplace_back(line, 0, true);
+    lanes_[me].nt_lines.clear();
+  }
+  std::sort(work.begin(), work.end());
+  for (size_t i = 0; i < work.size();) {
+    const uint64_t line = std::get<0>(work[i]);
+    uint64_t snap = 0;
+    bool nt = false;
+    for (; i < work.size() && std::get<0>(work[i]) == line; ++i) {
+      snap = std::max(snap, std::get<1>(work[i]));
+      nt = nt || std::get<2>(work[i]);
+    }
+    auto it = lines_.find(line);
+    if (it == lines_.end()) continue;  // already guaranteed (e.g. by a clflush)
+    // The fence completes this lane's clwb/clflushopt snapshots (cached pieces up to the
+    // snapshot; under px86 a prefix of the line) and drains its non-temporal stores.
+    Fold(it, [snap, nt, me](const Piece& p) { return p.nt ? nt && p.lane == me : p.seq <= snap; });
+  }
+  return Status::Ok();
+}
+
+Status Medium::Persist(LaneId lane, uint64_t addr, uint64_t size_bytes) {
+  TP_RETURN_IF_ERROR(CheckLane(lane));
+  TP_RETURN_IF_ERROR(CheckRange(addr, size_bytes, "persist"));
+  if (size_bytes == 0) return Status::Ok();
+  TP_RETURN_IF_ERROR(ClwbRange(lane, addr, size_bytes));
+  return Sfence(lane);
+}
+
+Status Medium::Apply(const Event& event) {
+  switch (event.kind) {
+    case EventKind::kStore: return Store(event.lane, event.addr, event.data);
+    case EventKind::kStoreNt: return StoreNt(event.lane, event.addr, event.data);
+    case EventKind::kClflush:
+    case EventKind::kClflushopt:
+    case EventKind::kClwb: return FlushImpl(event.lane, event.addr, event.kind);
+    case EventKind::kSfence:
+    case EventKind::kMfence: return FenceImpl(event.lane, event.kind);
+  }
+  return InvalidArgument("sim::Medium::Apply: unknown event kind");
+}
+
+// --- Crash states --------------------------------------------------------------------------------
+
+namespace {
+constexpr uint64_t kMaxCountedImagesPerLine = uint64_t{1} << 16;
+}  // namespace
+
+CrashSpaceSize Medium::CrashSpace() const {
+  CrashSpaceSize size;
+  const bool prefix = UsesPrefixRule();
+  std::vector<Words> images;
+  for (const auto& [line, ls] : lines_) {
+    uint64_t count = 1;
+    double log2 = 0;
+    if (!prefix) {
+      // Independent words: the product of the per-word candidate counts is exact.
+      const std::array<bool, kWordsPerLine> none{};
+      for (uint32_t w = 0; w < kWordsPerLine; ++w) {
+        const size_t n = crash_internal::Candidates(ls, false, w, none, Words{}).size();
+        count = SatMul(count, n);
+        log2 += std::log2(static_cast<double>(n));
+      }
+    } else {
+      uint64_t upper = 0;
+      if (crash_internal::LineImages(ls, true, kMaxCountedImagesPerLine, &images, &upper)) {
+        count = images.size();
+      } else {
+        count = upper;
+        size.exact = false;
+      }
+      log2 = std::log2(static_cast<double>(count));
+    }
+    if (size.count != UINT64_MAX && SatMul(size.count, count) == UINT64_MAX) size.saturated = true;
+    size.count = SatMul(size.count, count);
+    size.log2 += log2;
+  }
+  return size;
+}
+
+Result<uint64_t> Medium::ForEachCrashState(const std::function<bool(const CrashState&)>& visit,
+                                           uint64_t max_states) const {
+  const bool prefix = UsesPrefixRule();
+  std::vector<std::vector<Words>> per_line;
+  CrashState state;
+  for (const auto& [line, ls] : lines_) {
+    std::vector<Words> images;
+    uint64_t upper = 0;
+    if (!crash_internal::LineImages(ls, prefix, max_states, &images, &upper)) {
+      return Unsupported("sim::Medium: line at " + std::to_string(line * kLineBytes) + " has " +
+                         std::to_string(upper) + " crash images, more than max_states " +
+                         std::to_string(max_states));
+    }
+    per_line.push_back(std::move(images));
+    state.lines.push_back(CrashLineImage{line * kLineBytes, per_line.back()[0]});
+  }
+  // Odometer over the lines' images (lines are independent in every model).
+  std::vector<size_t> idx(per_line.size(), 0);
+  uint64_t visited = 0;
+  while (visited < max_states) {
+    ++visited;
+    if (!visit(state)) break;
+    size_t i = per_line.size();
+    bool done = true;
+    while (i > 0) {
+      --i;
+      if (++idx[i] < per_line[i].size()) {
+        state.lines[i].words = per_line[i][idx[i]];
+        done = false;
+        break;
+      }
+      idx[i] = 0;
+      state.lines[i].words = per_line[i][0];
+    }
+    if (done) break;
+  }
+  return visited;
+}
+
+CrashState Medium::DrawCrashState(uint64_t seed) const {
+  Prng prng(seed);
+  const bool prefix = UsesPrefixRule();
+  const std::array<bool, kWordsPerLine> none{};
+  CrashState state;
+  for (const auto& [line, ls] : lines_) {
+    Words img = ls.base;
+    if (prefix) {
+      uint64_t cached = 0;
+      for (const Piece& p : ls.pending) cached += !p.nt;
+      const uint64_t k = prng.Below(cached + 1);
+      uint64_t taken = 0;
+      for (const Piece& p : ls.pending) {
+        const bool take = p.nt ? prng.Chance(1, 2) : taken++ < k;
+        if (take) img[p.word] = p.value;  // ascending seq: the latest persisted piece wins
+      }
+    } else {
+      for (uint32_t w = 0; w < kWordsPerLine; ++w) {
+        const std::vector<uint64_t> c = crash_internal::Candidates(ls, false, w, none, Words{});
+        img[w] = c[prng.Below(c.size())];
+      }
+    }
+    state.lines.push_back(CrashLineImage{line * kLineBytes, img});
+  }
+  return state;
+}
+
+CrashState Medium::GuaranteedState() const {
+  CrashState state;
+  for (const auto& [line, ls] : lines_) {
+    state.lines.push_back(CrashLineImage{line * kLineBytes, ls.base});
+  }
+  return state;
+}
+
+Medium Medium::ForkImage() const {
+  Medium m(size_bytes_, model_, event_log_);
+  m.mutant_ = mutant_;
+  m.pages_ = pages_;  // shared copy-on-write
+  m.lazy_lines_ = lazy_lines_;
+  return m;
+}
+
+Medium Medium::MaterializeCrash(const CrashState& state) const {
+  Medium m = ForkImage();
+  size_t i = 0;
+  for (const auto& [line, ls] : lines_) {
+    const uint64_t line_addr = line * kLineBytes;
+    while (i < state.lines.size() && state.lines[i].line_addr < line_addr) ++i;
+    const Words& img = (i < state.lines.size() && state.lines[i].line_addr == line_addr)
+                           ? state.lines[i].words
+                           : ls.base;
+    std::byte* page = m.MutablePage(line_addr / kPageBytes);
+    for (uint32_t w = 0; w < kWordsPerLine; ++w) {
+      StoreLe(page + line_addr % kPageBytes + w * kWordBytes, img[w]);
+    }
+  }
+  return m;
+}
+
+Medium Medium::LazyCrash(std::shared_ptr<CrashChooser> chooser) const {
+  TP_ASSERT(chooser != nullptr, "INV-SIM-LAZY-CHOOSER");
+  Medium m = ForkImage();
+  for (const auto& [line, ls] : lines_) {
+    LazyLine lazy;
+    lazy.state = std::make_shared<const LineState>(ls);
+    lazy.chooser = chooser;
+    lazy.prefix_rule = UsesPrefixRule();
+    m.lazy_lines_.emplace(line, std::move(lazy));
+  }
+  return m;
+}
+
+void Medium::ResolveLazyWord(uint64_t line, LazyLine& lazy, uint32_t word) {
+  const std::vector<uint64_t> cands =
+      crash_internal::Candidates(*lazy.state, lazy.prefix_rule, word, lazy.resolved, lazy.value);
+  uint32_t index = 0;
+  if (cands.size() > 1) {
+    index = lazy.chooser->Choose(line * kLineBytes + word * kWordBytes,
+                                 static_cast<uint32_t>(cands.size()));
+  }
+  TP_ASSERT(index < cands.size(), "INV-SIM-CHOOSER-INDEX");
+  lazy.resolved[word] = true;
+  lazy.value[word] = cands[index];
+  WriteWord(line * kLineBytes + word * kWordBytes, cands[index]);
+}
+
+void Medium::ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines) {
+  const uint64_t first_line = addr / kLineBytes;
+  const uint64_t last_line = (addr + size_bytes - 1) / kLineBytes;
+  auto it = lazy_lines_.lower_bound(first_line);
+  while (it != lazy_lines_.end() && it->first <= last_line) {
+    const uint64_t line = it->first;
+    LazyLine& lazy = it->second;
+    uint64_t w_lo = 0, w_hi = kWordsPerLine - 1;
+    if (!whole_lines) {
+      w_lo = (std::max(addr, line * kLineBytes) - line * kLineBytes) / kWordBytes;
+      w_hi = (std::min(addr + size_bytes, (line + 1) * kLineBytes) - 1 - line * kLineBytes) /
+             kWordBytes;
+    }
+    // Ascending word order: the order of choices is part of the odometer's determinism.
+    for (uint64_t w = w_lo; w <= w_hi; ++w) {
+      if (!lazy.resolved[w]) ResolveLazyWord(line, lazy, static_cast<uint32_t>(w));
+    }
+    const bool all = std::all_of(lazy.resolved.begin(), lazy.resolved.end(), [](bool b) { return b; });
+    it = all ? lazy_lines_.erase(it) : std::next(it);
+  }
+}
+
+std::vector<uint64_t> Medium::WordCandidates(uint64_t word_addr) const {
+  const uint64_t line = word_addr / kLineBytes;
+  const uint32_t w = static_cast<uint32_t>((word_addr % kLineBytes) / kWordBytes);
+  const std::array<bool, kWordsPerLine> none{};
+  if (auto it = lines_.find(line); it != lines_.end()) {
+    return crash_internal::Candidates(it->second, false, w, none, Words{});
+  }
+  if (auto it = lazy_lines_.find(line); it != lazy_lines_.end()) {
+    if (it->second.resolved[w]) return {it->second.value[w]};
+    return crash_internal::Candidates(*it->second.state, false, w, none, Words{});
+  }
+  return {ReadWord(word_addr - word_addr % kWordBytes)};
+}
+
+}  // namespace tearproof::sim

@@ -1,0 +1,230 @@
+// sim::Medium — a deterministic simulated persistent memory with crash states.
+//
+// Contract:
+//   - Byte-addressable, size_bytes fixed at creation (any size up to many GiB: storage is sparse,
+//     4 KiB pages allocated on first store; never-written memory reads as zero and is durable as
+//     zero). 8-byte words, 64-byte cache lines.
+//   - Every operation is issued on behalf of a lane (a logical CPU, LaneId < kMaxLanes). Lanes run
+//     one at a time (no store buffers), so a load sees the latest store of any lane.
+//   - Out-of-range addresses or lanes return kOutOfRange / kInvalidArgument and change nothing.
+//     Zero-length Load/Store/range flush/Persist are no-ops (not even recorded). A flush of a line
+//     with nothing unguaranteed, or a fence with nothing pending, is recorded but changes nothing.
+//   - Crash semantics per PersistencyModel (docs/persistency.md): every word has the value at its
+//     last guaranteed persist point plus the values stored since ("candidates"). Stores are split
+//     into whole-word pieces (a sub-word store makes a new whole-word value), so an aligned 8-byte
+//     store never tears and anything wider may tear at 8-byte boundaries.
+//   - clwb/clflushopt snapshot a line; the issuing lane's next sfence/mfence guarantees the
+//     snapshot. clflush guarantees the line at once. Non-temporal stores are guaranteed at the
+//     issuing lane's next fence and may be lost before it, in every model.
+//   - Crash states: CrashSpace (size), ForEachCrashState (complete enumeration), DrawCrashState
+//     (one from a seed), LazyCrash (values chosen when first read). Each yields a fresh Medium (the
+//     post-crash image, nothing pending) that shares unchanged pages copy-on-write, so making one
+//     costs in proportion to the pending lines, not the medium size; crashing it again works.
+//   - Deterministic: no randomness except explicit seeds, no clocks, ordered containers only.
+//     Not thread-safe; a copy-on-write page may be shared by several Medium objects of one thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "sim/crash_chooser.h"
+#include "sim/event.h"
+#include "sim/mutant.h"
+#include "util/status.h"
+
+namespace tearproof::sim {
+
+inline constexpr uint64_t kPageBytes = 4096;
+
+struct MediumOptions {
+  uint64_t size_bytes = 0;  // > 0
+  PersistencyModel model = PersistencyModel::kPx86;
+  bool event_log = true;  // record every operation (Medium::events)
+};
+
+// The post-crash contents of the lines that had unguaranteed data. Every other line holds its
+// guaranteed (= visible) contents.
+struct CrashLineImage {
+  uint64_t line_addr = 0;
+  std::array<uint64_t, kWordsPerLine> words{};
+  friend bool operator==(const CrashLineImage&, const CrashLineImage&) = default;
+};
+struct CrashState {
+  std::vector<CrashLineImage> lines;  // ascending line_addr
+};
+
+// The number of distinct crash states. count saturates at UINT64_MAX; log2 is always finite.
+// exact is false only for px86 lines mixing many non-temporal and cached stores, where count is
+// an upper bound (Σ over prefixes of the per-prefix products).
+struct CrashSpaceSize {
+  uint64_t count = 1;
+  double log2 = 0;
+  bool saturated = false;
+  bool exact = true;
+};
+
+class Medium {
+ public:
+  // REQUIRES: options.size_bytes > 0 (else kInvalidArgument).
+  static Result<Medium> Create(const MediumOptions& options);
+
+  Medium(Medium&&) = default;
+  Medium& operator=(Medium&&) = default;
+  Medium(const Medium&) = delete;
+  Medium& operator=(const Medium&) = delete;
+
+  uint64_t size_bytes() const { return size_bytes_; }
+  PersistencyModel model() const { return model_; }
+
+  // --- Operations -------------------------------------------------------------------------------
+  // Loads see the latest stores. On a lazy crash view, a load resolves the words it reads.
+  Status Load(LaneId lane, uint64_t addr, std::span<std::byte> out);
+  Status Store(LaneId lane, uint64_t addr, std::span<const std::byte> data);
+  Status StoreNt(LaneId lane, uint64_t addr, std::span<const std::byte> data);
+  Result<uint64_t> Load64(LaneId lane, uint64_t addr);  // any alignment, little-endian
+  Status Store64(LaneId lane, uint64_t addr, uint64_t value);
+
+  // Flush the line containing addr (addr < size_bytes).
+  Status Clflush(LaneId lane, uint64_t addr);
+  Status Clflushopt(LaneId lane, uint64_t addr);
+  Status Clwb(LaneId lane, uint64_t addr);
+  // Flush every line touching [addr, addr + size_bytes), one event per line.
+  Status ClflushRange(LaneId lane, uint64_t addr, uint64_t size_bytes);
+  Status ClflushoptRange(LaneId lane, uint64_t addr, uint64_t size_bytes);
+  Status ClwbRange(LaneId lane, uint64_t addr, uint64_t size_bytes);
+  Status Sfence(LaneId lane);
+  Status Mfence(LaneId lane);
+  // ClwbRange + Sfence: the range is durable when this returns OK.
+  Status Persist(LaneId lane, uint64_t addr, uint64_t size_bytes);
+
+  // Replays one recorded event (its seq is ignored; this medium numbers it anew).
+  Status Apply(const Event& event);
+
+  // --- Event log --------------------------------------------------------------------------------
+  const std::vector<Event>& events() const { return events_; }
+  void set_event_log_enabled(bool enabled) { event_log_ = enabled; }
+  void ClearEventLog() { events_.clear(); }
+  uint64_t event_count() const { return next_event_seq_; }  // recorded or not
+
+  // --- Crash states -----------------------------------------------------------------------------
+  CrashSpaceSize CrashSpace() const;
+  // Calls visit(state) for every distinct crash state, in a deterministic order, until visit
+  // returns false or max_states have been visited. Returns the number visited. kUnsupported if one
+  // line alone has more than max_states distinct images. Unresolved words of an earlier lazy crash
+  // are not enumerated here (they stay lazy in the media made from these states).
+  Result<uint64_t> ForEachCrashState(const std::function<bool(const CrashState&)>& visit,
+                                     uint64_t max_states) const;
+  // One crash state drawn from seed: per px86 line a uniform prefix length and a coin per
+  // non-temporal store; per word8/eadr word a uniform candidate (not uniform over states).
+  CrashState DrawCrashState(uint64_t seed) const;
+  // The state in which nothing unguaranteed persisted.
+  CrashState GuaranteedState() const;
+  // The fresh post-crash medium for `state` (which must come from this medium at this moment).
+  Medium MaterializeCrash(const CrashState& state) const;
+  // A post-crash medium whose unguaranteed words are resolved on first access through chooser.
+  // A load resolves the words it reads; a store, or a nested crash of a pending line, first
+  // resolves its whole line.
+  Medium LazyCrash(std::shared_ptr<CrashChooser> chooser) const;
+
+  // --- Introspection ----------------------------------------------------------------------------
+  // Distinct values the aligned word at word_addr may hold after a crash, guaranteed value first
+  // (word8 view: ignores the px86 cross-word constraints).
+  std::vector<uint64_t> WordCandidates(uint64_t word_addr) const;
+  uint64_t pending_line_count() const { return lines_.size(); }
+  uint64_t unresolved_line_count() const { return lazy_lines_.size(); }
+  uint64_t allocated_page_count() const { return pages_.size(); }
+
+  // Internal representation, public for the candidate logic in crash_internal and for tests.
+  // One store's contribution to one word.
+  struct Piece {
+    uint64_t seq = 0;  // global piece order (store order; ascending address within a store)
+    uint64_t value = 0;
+    uint32_t lane = 0;
+    uint8_t word = 0;  // index in the line
+    bool nt = false;
+  };
+  // A line with unguaranteed pieces. Invariant INV-SIM-PENDING-AFTER-BASE: every pending piece of
+  // word w has seq > base_seq[w] (pieces dominated by a guaranteed later piece are dropped).
+  struct LineState {
+    std::array<uint64_t, kWordsPerLine> base{};
+    std::array<uint64_t, kWordsPerLine> base_seq{};
+    std::vector<Piece> pending;  // ascending seq
+  };
+
+ private:
+  struct Page {
+    std::array<std::byte, kPageBytes> bytes{};
+  };
+  struct LaneState {
+    std::vector<std::pair<uint64_t, uint64_t>> snapshots;  // (line index, last piece seq)
+    std::vector<uint64_t> nt_lines;                         // lines with this lane's NT pieces
+  };
+  struct LazyLine {
+    std::shared_ptr<const LineState> state;
+    std::shared_ptr<CrashChooser> chooser;
+    bool prefix_rule = true;
+    std::array<bool, kWordsPerLine> resolved{};
+    std::array<uint64_t, kWordsPerLine> value{};
+  };
+
+  Medium(uint64_t size_bytes, PersistencyModel model, bool event_log);
+
+  Status CheckLane(LaneId lane) const;
+  Status CheckRange(uint64_t addr, uint64_t size_bytes, const char* op) const;
+  void Record(EventKind kind, LaneId lane, uint64_t addr, std::span<const std::byte> data);
+  Status StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> data, bool nt);
+  Status FlushImpl(LaneId lane, uint64_t addr, EventKind kind);
+  Status FlushRangeImpl(LaneId lane, uint64_t addr, uint64_t size_bytes, EventKind kind);
+  Status FenceImpl(LaneId lane, EventKind kind);
+  LaneState& Lanes(LaneId lane);
+
+  std::byte* MutablePage(uint64_t page_index);
+  const std::byte* PageOrNull(uint64_t page_index) const;
+  uint64_t ReadWord(uint64_t word_addr) const;  // visible value
+  void WriteWord(uint64_t word_addr, uint64_t value);
+  void ReadLineWords(uint64_t line, std::array<uint64_t, kWordsPerLine>* words) const;
+
+  // Folds the pieces matching pred into the line's base and drops dominated pieces; erases the
+  // line when nothing is pending any more.
+  template <typename Pred>
+  void Fold(std::map<uint64_t, LineState>::iterator it, Pred pred);
+
+  bool UsesPrefixRule() const;
+  void ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines);
+  void ResolveLazyWord(uint64_t line, LazyLine& lazy, uint32_t word);
+  Medium ForkImage() const;
+
+  uint64_t size_bytes_;
+  PersistencyModel model_;
+  Mutant mutant_;
+  bool event_log_;
+  uint64_t next_event_seq_ = 0;
+  uint64_t next_piece_seq_ = 1;  // 0 = "set before any piece" in base_seq
+  std::map<uint64_t, std::shared_ptr<Page>> pages_;  // page index -> contents (visible)
+  std::map<uint64_t, LineState> lines_;             // line index -> unguaranteed pieces
+  std::vector<LaneState> lanes_;
+  std::map<uint64_t, LazyLine> lazy_lines_;  // line index -> unresolved post-crash line
+  std::vector<Event> events_;
+};
+
+// Candidate logic shared by eager and lazy crash states (exposed for tests and the explorer).
+namespace crash_internal {
+using Words = std::array<uint64_t, kWordsPerLine>;
+// The distinct candidates of word w given the line's pieces: word8/eadr rule when !prefix_rule,
+// else the union over px86 prefixes consistent with `fixed` (words already resolved).
+std::vector<uint64_t> Candidates(const Medium::LineState& line, bool prefix_rule, uint32_t word,
+                                 const std::array<bool, kWordsPerLine>& fixed_mask,
+                                 const Words& fixed_value);
+// Distinct post-crash images of a line, in a deterministic order. Returns false (and *images
+// incomplete) if there are more than max_images; *upper_bound gets the enumeration size.
+bool LineImages(const Medium::LineState& line, bool prefix_rule, uint64_t max_images,
+                std::vector<Words>* images, uint64_t* upper_bound);
+}  // namespace crash_internal
+
+}  // namespace tearproof::sim
