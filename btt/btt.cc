@@ -1,0 +1,981 @@
+// Roadmap: Format (layout in the spec's crash-safe order) -> DetectProfile -> Open (LoadArenas:
+// info validation with backup fallback; RecoverArena: flog layout detection, per-lane newest slot,
+// roll forward) -> Read (RTT publish + re-validate) / Write (P1 data, P2 flog half A, P3 flog
+// half B = commit, P4 map) / Zero / SetError -> Check (media scan per invariant).
+#include "btt/btt.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/endian.h"
+
+namespace tearproof::btt {
+namespace {
+
+constexpr uint32_t kRttValid = 0x80000000u;  // RTT slot = kRttValid | postmap; 0 = idle
+constexpr uint32_t kMaxReadRetries = 1u << 24;
+constexpr uint64_t kMaxSpins = 1ULL << 32;
+constexpr size_t kMaxFindingsPerKind = 16;
+
+// A zero page source for zeroing metadata without allocating per call.
+constexpr size_t kZeroChunk = 64 * 1024;
+const std::byte kZeros[kZeroChunk] = {};
+
+constexpr uint64_t RoundDown(uint64_t v, uint64_t a) { return v / a * a; }
+
+template <typename T>
+std::span<const std::byte> AsBytes(const T& v) {
+  return std::as_bytes(std::span(&v, 1));
+}
+template <typename T>
+std::span<std::byte> AsWritableBytes(T& v) {
+  return std::as_writable_bytes(std::span(&v, 1));
+}
+
+std::string ArenaTag(size_t index) { return "arena " + std::to_string(index) + ": "; }
+
+// Zero-fills [offset, offset + size) and persists it.
+Status ZeroRange(Namespace& ns, uint64_t offset, uint64_t size) {
+  uint64_t done = 0;
+  while (done < size) {
+    const uint64_t n = std::min<uint64_t>(kZeroChunk, size - done);
+    TP_RETURN_IF_ERROR(ns.Write(offset + done, std::span(kZeros, n)));
+    done += n;
+  }
+  TP_RETURN_IF_ERROR(ns.Flush(offset, size));
+  ns.Drain();
+  return Status::Ok();
+}
+
+// The byte offset, inside the namespace, of the backup info block of an arena starting at
+// `arena_offset`, assuming the standard geometry (the arena is min(512 GiB, the rest) bytes).
+uint64_t ExpectedBackupOffset(uint64_t ns_size, uint64_t arena_offset) {
+  const uint64_t size = RoundDown(std::min(kMaxArenaSize, ns_size - arena_offset), kAlignment);
+  return arena_offset + size - kInfoBlockSize;
+}
+
+bool VersionMatches(const InfoBlock& info, Profile profile) {
+  return info.major == MajorFor(profile) && info.minor == MinorFor(profile);
+}
+
+Result<InfoBlock> ReadInfo(Namespace& ns, uint64_t offset) {
+  InfoBlock info;
+  if (offset > ns.SizeBytes() || ns.SizeBytes() - offset < kInfoBlockSize) {
+    return Corruption("INV-INFO-GEOMETRY: info block at " + std::to_string(offset) +
+                      " lies beyond the namespace end " + std::to_string(ns.SizeBytes()));
+  }
+  TP_RETURN_IF_ERROR(ns.Read(offset, AsWritableBytes(info)));
+  return info;
+}
+
+// Everything Open needs to judge one info block beyond its signature and checksum.
+struct InfoContext {
+  Profile profile;
+  uint64_t ns_size;
+  uint64_t arena_offset;  // namespace offset of this arena's primary info block
+  const InfoBlock* first = nullptr;  // arena 0's block, for cross-arena consistency
+  const OpenOptions* options = nullptr;
+  bool have_pool = false;
+  Uuid poolset_uuid{};
+  uint32_t pool_bsize = 0;
+};
+
+Status ValidateInfo(const InfoBlock& info, const InfoContext& ctx) {
+  if (!VersionMatches(info, ctx.profile)) {
+    return Corruption("INV-INFO-VERSION: version " + std::to_string(info.major) + "." +
+                      std::to_string(info.minor) + " does not match the " +
+                      ProfileName(ctx.profile) + " profile (" +
+                      std::to_string(MajorFor(ctx.profile)) + "." +
+                      std::to_string(MinorFor(ctx.profile)) + ")");
+  }
+  if (info.infosize != kInfoBlockSize) {
+    return Corruption("INV-INFO-GEOMETRY: infosize " + std::to_string(info.infosize) +
+                      " != 4096");
+  }
+  if (info.nfree == 0 || info.nfree > kMaxNfree) {
+    return Corruption("INV-INFO-NFREE: nfree " + std::to_string(info.nfree) + " outside 1.." +
+                      std::to_string(kMaxNfree));
+  }
+  if (info.external_lbasize == 0 || info.internal_lbasize < info.external_lbasize ||
+      info.internal_lbasize < 512) {
+    return Corruption("INV-INFO-LBASIZE: external_lbasize " +
+                      std::to_string(info.external_lbasize) + ", internal_lbasize " +
+                      std::to_string(info.internal_lbasize));
+  }
+  if (ctx.options->external_lbasize != 0 &&
+      info.external_lbasize != ctx.options->external_lbasize) {
+    return InvalidArgument("INV-INFO-LBASIZE: external_lbasize " +
+                           std::to_string(info.external_lbasize) + " != requested " +
+                           std::to_string(ctx.options->external_lbasize));
+  }
+  if (ctx.have_pool && info.external_lbasize != ctx.pool_bsize) {
+    return Corruption("INV-POOL-BSIZE: pmemblk bsize " + std::to_string(ctx.pool_bsize) +
+                      " != BTT external_lbasize " + std::to_string(info.external_lbasize));
+  }
+  if (info.external_nlba == 0 || info.internal_nlba > kMapLbaMask ||
+      uint64_t{info.internal_nlba} != uint64_t{info.external_nlba} + info.nfree) {
+    return Corruption("INV-INFO-NLBA: internal_nlba " + std::to_string(info.internal_nlba) +
+                      " != external_nlba " + std::to_string(info.external_nlba) + " + nfree " +
+                      std::to_string(info.nfree));
+  }
+  const std::pair<const char*, uint64_t> offs[] = {{"dataoff", info.dataoff},
+                                                   {"mapoff", info.mapoff},
+                                                   {"flogoff", info.flogoff},
+                                                   {"infooff", info.infooff},
+                                                   {"nextoff", info.nextoff}};
+  const uint64_t room = ctx.ns_size - ctx.arena_offset;  // bytes from arena start to ns end
+  for (const auto& [name, value] : offs) {
+    if (value % kAlignment != 0) {
+      return Corruption("INV-INFO-ALIGN: " + std::string(name) + " " + std::to_string(value) +
+                        " is not 4 KiB aligned");
+    }
+    if (value > room) {
+      return Corruption("INV-INFO-GEOMETRY: " + std::string(name) + " " +
+                        std::to_string(value) + " lies beyond the namespace end");
+    }
+  }
+  const uint64_t data_end = info.dataoff + uint64_t{info.internal_nlba} * info.internal_lbasize;
+  const uint64_t map_end = info.mapoff + uint64_t{info.external_nlba} * kMapEntrySize;
+  const uint64_t flog_end = info.flogoff + uint64_t{info.nfree} * kFlogGroupSize;
+  if (info.dataoff < kInfoBlockSize || data_end > info.mapoff || map_end > info.flogoff ||
+      flog_end > info.infooff || info.infooff + kInfoBlockSize > room) {
+    return Corruption("INV-INFO-GEOMETRY: regions overlap or overflow (dataoff " +
+                      std::to_string(info.dataoff) + ", mapoff " + std::to_string(info.mapoff) +
+                      ", flogoff " + std::to_string(info.flogoff) + ", infooff " +
+                      std::to_string(info.infooff) + ")");
+  }
+  if (info.nextoff != 0 &&
+      (info.nextoff < info.infooff + kInfoBlockSize || info.nextoff + kInfoBlockSize > room)) {
+    return Corruption("INV-INFO-NEXTOFF: nextoff " + std::to_string(info.nextoff) +
+                      " does not point past this arena's backup info block into the namespace");
+  }
+  const Uuid parent = UuidFromBytes(info.parent_uuid);
+  if (ctx.have_pool) {
+    if (parent != ctx.poolset_uuid) {
+      return Corruption("INV-INFO-PARENT-UUID: parent_uuid " + UuidToString(parent) +
+                        " != pool poolset_uuid " + UuidToString(ctx.poolset_uuid));
+    }
+  } else if (ctx.options->expected_parent_uuid &&
+             ctx.options->parent_policy != ParentUuidPolicy::kIgnore) {
+    const bool null_ok = ctx.options->parent_policy == ParentUuidPolicy::kMatchOrNull;
+    if (!(null_ok && IsNullUuid(parent)) && parent != *ctx.options->expected_parent_uuid) {
+      return Corruption("INV-INFO-PARENT-UUID: parent_uuid " + UuidToString(parent) +
+                        " != expected " + UuidToString(*ctx.options->expected_parent_uuid));
+    }
+  }
+  if (ctx.first != nullptr) {
+    const InfoBlock& f = *ctx.first;
+    if (std::memcmp(f.uuid, info.uuid, 16) != 0 ||
+        std::memcmp(f.parent_uuid, info.parent_uuid, 16) != 0 ||
+        f.external_lbasize != info.external_lbasize ||
+        f.internal_lbasize != info.internal_lbasize || f.nfree != info.nfree) {
+      return Corruption(
+          "INV-INFO-CONSISTENT: uuid, parent_uuid, lbasizes or nfree differ from arena 0");
+    }
+  }
+  return Status::Ok();
+}
+
+// The invariant name a Status message starts with ("INV-FOO: ..."), for check findings.
+std::string InvariantOf(const Status& s, const char* fallback) {
+  const std::string& m = s.message();
+  if (m.rfind("INV-", 0) == 0) {
+    const size_t colon = m.find(':');
+    if (colon != std::string::npos) return m.substr(0, colon);
+  }
+  return fallback;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// DRAM state of one arena.
+
+struct FreeEntry {
+  PostmapAba block;   // the lane's free block (old_map of its newest flog slot)
+  uint32_t sub = 1;   // which of the two live slots (log_index[sub]) the next write goes to
+  uint32_t seq = 2;   // seq the next write carries
+  bool has_err = false;  // the free block was freed from an E mapping (kept for diagnostics)
+};
+
+struct Btt::Arena {
+  size_t index = 0;
+  uint64_t base = 0;  // namespace offset of the primary info block
+  InfoBlock info;     // the validated block (from the backup when the primary was bad)
+  uint64_t first_lba = 0;
+  uint32_t external_nlba = 0;
+  uint32_t internal_nlba = 0;
+  uint64_t data_abs = 0;
+  uint64_t map_abs = 0;
+  uint64_t flog_abs = 0;
+  uint64_t info2_abs = 0;
+  std::array<uint32_t, 2> log_index{0, 1};
+  std::unique_ptr<FreeEntry[]> freelist;
+  std::unique_ptr<std::atomic<uint32_t>[]> rtt;
+  std::vector<std::pair<uint32_t, uint32_t>> overlay;  // read-only roll-forward: premap -> raw
+  std::atomic<bool> error{false};
+};
+
+bool CheckReport::Has(const std::string& invariant) const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [&](const Finding& f) { return f.invariant == invariant; });
+}
+
+std::string CheckReport::ToString() const {
+  if (findings.empty()) return "clean\n";
+  std::string out;
+  for (const Finding& f : findings) {
+    out += f.invariant + " arena " + std::to_string(f.arena) + ": " + f.detail +
+           (f.repaired ? " [repaired]" : "") + "\n";
+  }
+  return out;
+}
+
+Btt::Btt(Namespace& ns, Profile profile, bool read_only)
+    : ns_(ns), profile_(profile), flog_style_(FlogStyleFor(profile)), read_only_(read_only) {}
+
+Btt::~Btt() = default;
+
+// ---------------------------------------------------------------------------------------------
+// Format.
+
+Status Btt::Format(Namespace& ns, const FormatOptions& options) {
+  if (ns.ReadOnly()) return ReadOnlyError("cannot format a read-only namespace");
+  TP_ASSIGN_OR_RETURN(const Geometry geo,
+                      ComputeGeometry(options.profile, ns.SizeBytes(), options.external_lbasize,
+                                      options.nfree));
+  const uint64_t size = ns.SizeBytes();
+
+  // Step 1: invalidate every info block an old layout may have left where Open looks (the
+  // container headers and arena 0 at offsets 0, 4 KiB and 8 KiB, each first arena's backup, and
+  // every arena's primary and backup of the new geometry), durably, before anything else. Without
+  // it a crash while the map is being zeroed would leave an old, valid info block over a
+  // half-initialised map and flog: a "valid" BTT over garbage.
+  TP_RETURN_IF_ERROR(ZeroRange(ns, 0, std::min<uint64_t>(size, kPmemblkBttOffset + 4096)));
+  for (const uint64_t off : {uint64_t{0}, uint64_t{4096}, kPmemblkBttOffset}) {
+    if (off + kInfoBlockSize <= size) {
+      TP_RETURN_IF_ERROR(ZeroRange(ns, ExpectedBackupOffset(size, off), kInfoBlockSize));
+    }
+  }
+  for (const ArenaGeometry& a : geo.arenas) {
+    TP_RETURN_IF_ERROR(ZeroRange(ns, geo.btt_offset + a.offset, kInfoBlockSize));
+    TP_RETURN_IF_ERROR(ZeroRange(ns, geo.btt_offset + a.offset + a.infooff, kInfoBlockSize));
+  }
+
+  // Step 2: per arena, zero the map (00 = identity: a zeroed map is a valid fresh map) and the
+  // whole flog area (padding slots must read as padding for slot-layout detection), then write
+  // each lane's initial slot 0 = {lane, ext_nlba + lane, same, seq 1}; slot 1 stays zero. All
+  // durable before any info block exists.
+  for (const ArenaGeometry& a : geo.arenas) {
+    const uint64_t arena_abs = geo.btt_offset + a.offset;
+    if (!options.medium_is_zeroed) {
+      TP_RETURN_IF_ERROR(
+          ZeroRange(ns, arena_abs + a.mapoff, uint64_t{a.external_nlba} * kMapEntrySize));
+    }
+    TP_RETURN_IF_ERROR(ZeroRange(ns, arena_abs + a.flogoff, FlogSizeFor(geo.nfree)));
+    for (uint32_t lane = 0; lane < geo.nfree; ++lane) {
+      FlogSlot s;
+      // UEFI and the kernel write lba = lane; on arenas with fewer LBAs than lanes keep it in
+      // range (an initial slot's lba is never used: old_map == new_map).
+      s.lba = lane < a.external_nlba ? lane : lane % a.external_nlba;
+      s.old_map = a.external_nlba + lane;
+      if (FlogStyleFor(geo.profile) == FlogStyle::kPmdk) s.old_map |= kMapZeroFlag;
+      s.new_map = s.old_map;
+      s.seq = 1;
+      TP_RETURN_IF_ERROR(ns.Write(arena_abs + a.flogoff + lane * kFlogGroupSize, AsBytes(s)));
+    }
+    TP_RETURN_IF_ERROR(ns.Flush(arena_abs + a.flogoff, uint64_t{geo.nfree} * kFlogGroupSize));
+    ns.Drain();
+  }
+
+  // Step 3: info blocks last, from the highest arena down, backup before primary, each durable
+  // (UEFI "Validating BTT Arenas at start-up"): until arena 0's primary is durable, Open finds no
+  // BTT at all, so an interrupted format is never mistaken for a valid one.
+  for (size_t i = geo.arenas.size(); i-- > 0;) {
+    const ArenaGeometry& a = geo.arenas[i];
+    const InfoBlock info = MakeInfoBlock(geo, i, options.uuid, options.parent_uuid);
+    TP_RETURN_IF_ERROR(ns.WritePersist(geo.btt_offset + a.offset + a.infooff, AsBytes(info)));
+    TP_RETURN_IF_ERROR(ns.WritePersist(geo.btt_offset + a.offset, AsBytes(info)));
+  }
+
+  // Step 4 (pmemblk): the pmemblk header, then the pool header last, so a crash before it leaves
+  // no pool at all rather than a pool whose BTT is half written.
+  if (geo.profile == Profile::kPmemblk) {
+    PmemblkHeader ph{options.external_lbasize, options.medium_is_zeroed ? 1u : 0u};
+    TP_RETURN_IF_ERROR(ns.WritePersist(kPmemblkHeaderOffset, AsBytes(ph)));
+    const PoolHeader hdr =
+        MakePoolHeader(options.parent_uuid, options.pool_part_uuid, options.pool_crtime);
+    TP_RETURN_IF_ERROR(ns.WritePersist(0, AsBytes(hdr)));
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Open.
+
+Result<Profile> Btt::DetectProfile(Namespace& ns) {
+  const uint64_t size = ns.SizeBytes();
+  if (size >= kPmemblkBttOffset + kInfoBlockSize) {
+    char sig[8];
+    TP_RETURN_IF_ERROR(ns.Read(0, std::as_writable_bytes(std::span(sig))));
+    if (std::memcmp(sig, kPoolSignature, sizeof(sig)) == 0) return Profile::kPmemblk;
+  }
+  // The kernel's probe order: v1.1 at 4 KiB, then v2.0 at 0.
+  for (const Profile p : {Profile::kLinux, Profile::kUefi}) {
+    auto info = ReadInfo(ns, BttOffsetFor(p));
+    if (info.ok() && CheckInfoBlockIntegrity(*info).ok() && VersionMatches(*info, p)) return p;
+  }
+  for (const Profile p : {Profile::kLinux, Profile::kUefi}) {
+    if (size < BttOffsetFor(p) + 2 * kInfoBlockSize) continue;
+    auto info = ReadInfo(ns, ExpectedBackupOffset(size, BttOffsetFor(p)));
+    if (info.ok() && CheckInfoBlockIntegrity(*info).ok() && VersionMatches(*info, p)) return p;
+  }
+  return NotFound(
+      "INV-LAYOUT-NOT-FOUND: no pool header, no BTT v1.1 info block at 4096, no v2.0 at 0, "
+      "and no matching backup info block");
+}
+
+Result<std::unique_ptr<Btt>> Btt::Open(Namespace& ns, const OpenOptions& options) {
+  Profile profile;
+  if (options.profile) {
+    profile = *options.profile;
+  } else {
+    TP_ASSIGN_OR_RETURN(profile, DetectProfile(ns));
+  }
+  const bool read_only = options.read_only || ns.ReadOnly();
+  std::unique_ptr<Btt> btt(new Btt(ns, profile, read_only));
+  btt->options_ = options;
+  if (profile == Profile::kPmemblk) {
+    if (ns.SizeBytes() < kPmemblkBttOffset + kInfoBlockSize) {
+      return Corruption("INV-POOL-HDR: file of " + std::to_string(ns.SizeBytes()) +
+                        " bytes is too small for a pmemblk pool");
+    }
+    PoolHeader hdr;
+    TP_RETURN_IF_ERROR(ns.Read(0, AsWritableBytes(hdr)));
+    TP_RETURN_IF_ERROR(CheckPoolHeader(hdr));
+    PmemblkHeader ph;
+    TP_RETURN_IF_ERROR(ns.Read(kPmemblkHeaderOffset, AsWritableBytes(ph)));
+    btt->have_pool_ = true;
+    btt->poolset_uuid_ = UuidFromBytes(hdr.poolset_uuid);
+    btt->pool_bsize_ = ph.bsize;
+    // PMDK lays the BTT out lazily on the first write: an all-zero arena 0 is "no layout yet".
+    TP_ASSIGN_OR_RETURN(const InfoBlock first, ReadInfo(ns, kPmemblkBttOffset));
+    const auto* b = reinterpret_cast<const std::byte*>(&first);
+    if (std::all_of(b, b + sizeof(first), [](std::byte x) { return x == std::byte{0}; })) {
+      auto backup = ReadInfo(ns, ExpectedBackupOffset(ns.SizeBytes(), kPmemblkBttOffset));
+      if (!backup.ok() || !CheckInfoBlockIntegrity(*backup).ok()) {
+        return NotFound(
+            "INV-LAYOUT-NOT-FOUND: pmemblk pool has no BTT layout yet (libpmemblk writes it on "
+            "the first write); format it explicitly");
+      }
+    }
+  }
+  TP_RETURN_IF_ERROR(btt->LoadArenas(options));
+  for (auto& arena : btt->arenas_) TP_RETURN_IF_ERROR(btt->RecoverArena(*arena));
+  if (options.verify_map) {
+    for (auto& arena : btt->arenas_) {
+      CheckReport report;
+      TP_RETURN_IF_ERROR(btt->VerifyBijection(*arena, &report));
+      if (!report.Clean()) {
+        return Corruption(report.findings.front().invariant + ": " + ArenaTag(arena->index) +
+                          report.findings.front().detail);
+      }
+    }
+  }
+  if (options.sync != nullptr) {
+    btt->sync_ = options.sync;
+  } else {
+    btt->owned_sync_ = std::make_unique<ThreadSync>();
+    btt->sync_ = btt->owned_sync_.get();
+  }
+  TP_RETURN_IF_ERROR(btt->sync_->Init(
+      btt->nfree_, static_cast<uint32_t>(btt->nfree_ * btt->arenas_.size())));
+  return btt;
+}
+
+Status Btt::LoadArenas(const OpenOptions& options) {
+  const uint64_t ns_size = ns_.SizeBytes();
+  uint64_t offset = BttOffsetFor(profile_);
+  InfoContext ctx{profile_, ns_size, 0, nullptr, &options, have_pool_, poolset_uuid_,
+                  pool_bsize_};
+  uint64_t first_lba = 0;
+  // Each arena spans at least 8 KiB, so the chain cannot be longer than this.
+  const uint64_t max_arenas = ns_size / (2 * kInfoBlockSize) + 1;
+  for (size_t i = 0;; ++i) {
+    if (i >= max_arenas) return Corruption("INV-INFO-NEXTOFF: nextoff chain does not end");
+    ctx.arena_offset = offset;
+    const std::string tag = ArenaTag(i);
+    TP_ASSIGN_OR_RETURN(InfoBlock primary, ReadInfo(ns_, offset));
+    InfoBlock info = primary;
+    Status primary_status = CheckInfoBlockIntegrity(primary);
+    if (primary_status.ok()) {
+      TP_RETURN_IF_ERROR(ValidateInfo(primary, ctx).Annotate(tag + "primary info block: "));
+    } else {
+      // Fall back to the backup (UEFI): it sits in the arena's last 4 KiB.
+      const uint64_t backup_off = ExpectedBackupOffset(ns_size, offset);
+      auto backup = ReadInfo(ns_, backup_off);
+      Status backup_status = backup.ok() ? CheckInfoBlockIntegrity(*backup) : backup.status();
+      if (backup_status.ok()) backup_status = ValidateInfo(*backup, ctx);
+      if (backup_status.ok() && offset + backup->infooff != backup_off) {
+        backup_status = Corruption("INV-INFO-GEOMETRY: backup's infooff " +
+                                   std::to_string(backup->infooff) +
+                                   " does not point at itself");
+      }
+      if (!backup_status.ok()) {
+        if (i == 0 && primary_status.message().rfind("INV-INFO-SIG", 0) == 0 &&
+            backup_status.message().rfind("INV-INFO-SIG", 0) == 0) {
+          return NotFound("INV-LAYOUT-NOT-FOUND: " + tag + "no info block at " +
+                          std::to_string(offset));
+        }
+        return Corruption(tag + "primary info block at " + std::to_string(offset) +
+                          " is invalid (" + primary_status.message() + ") and so is the backup at " +
+                          std::to_string(backup_off) + " (" + backup_status.message() + ")");
+      }
+      info = *backup;
+      ++open_report_.primaries_from_backup;
+      if (!read_only_) {
+        // Restore the primary from the backup: a durable copy of a validated block, idempotent
+        // if interrupted (either the old bad primary or the good copy is found next time).
+        TP_RETURN_IF_ERROR(ns_.WritePersist(offset, AsBytes(info)));
+        ++open_report_.primaries_restored;
+      }
+    }
+    auto arena = std::make_unique<Arena>();
+    arena->index = i;
+    arena->base = offset;
+    arena->info = info;
+    arena->first_lba = first_lba;
+    arena->external_nlba = info.external_nlba;
+    arena->internal_nlba = info.internal_nlba;
+    arena->data_abs = offset + info.dataoff;
+    arena->map_abs = offset + info.mapoff;
+    arena->flog_abs = offset + info.flogoff;
+    arena->info2_abs = offset + info.infooff;
+    arena->error.store((info.flags & kInfoFlagError) != 0);
+    if (i == 0) {
+      external_lbasize_ = info.external_lbasize;
+      internal_lbasize_ = info.internal_lbasize;
+      nfree_ = info.nfree;
+    }
+    first_lba += info.external_nlba;
+    arenas_.push_back(std::move(arena));
+    ctx.first = &arenas_.front()->info;
+    if (info.nextoff == 0) break;
+    offset += info.nextoff;
+  }
+  external_nlba_ = first_lba;
+  return Status::Ok();
+}
+
+Status Btt::RecoverArena(Arena& arena) {
+  const std::string tag = ArenaTag(arena.index);
+  std::vector<FlogGroup> groups(nfree_);
+  TP_RETURN_IF_ERROR(
+      ns_.Read(arena.flog_abs, std::as_writable_bytes(std::span(groups))).Annotate(tag));
+  auto indices = DetectFlogIndices(groups);
+  if (!indices.ok()) return indices.status().Annotate(tag);
+  arena.log_index = *indices;
+  arena.freelist = std::make_unique<FreeEntry[]>(nfree_);
+  arena.rtt = std::make_unique<std::atomic<uint32_t>[]>(nfree_);
+  for (uint32_t i = 0; i < nfree_; ++i) arena.rtt[i].store(0);
+  std::vector<uint32_t> free_blocks;
+  free_blocks.reserve(nfree_);
+  for (uint32_t lane = 0; lane < nfree_; ++lane) {
+    const std::string ltag = tag + "lane " + std::to_string(lane) + ": ";
+    const FlogSlot& a = groups[lane].slot[arena.log_index[0]];
+    const FlogSlot& b = groups[lane].slot[arena.log_index[1]];
+    auto newer = NewerSlot(a.seq, b.seq);
+    if (!newer.ok()) return newer.status().Annotate(ltag);
+    const FlogSlot& cur = *newer == 0 ? a : b;
+    const uint32_t old_block = EntLba(cur.old_map);
+    const uint32_t new_block = EntLba(cur.new_map);
+    // The per-arena lba range check the kernel lacks (and PMDK does against the total count).
+    // An initial slot (old == new) never uses its lba, which is the lane number and may exceed
+    // external_nlba on tiny arenas.
+    if ((old_block != new_block && cur.lba >= arena.external_nlba) ||
+        old_block >= arena.internal_nlba || new_block >= arena.internal_nlba) {
+      return Corruption("INV-FLOG-RANGE: " + ltag + "{lba " + std::to_string(cur.lba) +
+                        ", old_map " + std::to_string(old_block) + ", new_map " +
+                        std::to_string(new_block) + "} outside external_nlba " +
+                        std::to_string(arena.external_nlba) + " / internal_nlba " +
+                        std::to_string(arena.internal_nlba));
+    }
+    FreeEntry& fe = arena.freelist[lane];
+    fe.block = PostmapAba(old_block);
+    fe.sub = 1 - static_cast<uint32_t>(*newer);
+    fe.seq = NextSeq(cur.seq);
+    fe.has_err = (cur.old_map & kMapFlagMask) == kMapErrorFlag;
+    free_blocks.push_back(old_block);
+    if (old_block == new_block) continue;  // initial or never-completed-anything lane
+    const PremapAba premap(cur.lba);
+    uint32_t raw = 0;
+    TP_RETURN_IF_ERROR(LoadMapEntry(arena, premap, &raw).Annotate(ltag));
+    auto mapped = Resolve(arena, premap, raw);
+    if (!mapped.ok()) return mapped.status().Annotate(ltag);
+    // Roll forward: the flog commit (P3) happened but the map store (P4) did not. If the map
+    // holds neither old nor new, a later write through another lane has moved the LBA on.
+    if (mapped->value() != new_block && mapped->value() == old_block) {
+      const uint32_t fixed = new_block | kMapNormal;
+      if (read_only_) {
+        arena.overlay.emplace_back(premap.value(), fixed);
+      } else {
+        TP_RETURN_IF_ERROR(PersistMapEntry(arena, premap, fixed).Annotate(ltag));
+      }
+      ++open_report_.lanes_rolled_forward;
+    }
+  }
+  std::sort(free_blocks.begin(), free_blocks.end());
+  const auto dup = std::adjacent_find(free_blocks.begin(), free_blocks.end());
+  if (dup != free_blocks.end()) {
+    return Corruption("INV-FLOG-FREE-DISTINCT: " + tag + "block " + std::to_string(*dup) +
+                      " is the free block of two lanes");
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accessors and helpers.
+
+std::array<uint32_t, 2> Btt::FlogIndices(size_t arena) const {
+  TP_ASSERT(arena < arenas_.size(), "INV-ARENA-INDEX");
+  return arenas_[arena]->log_index;
+}
+
+PostmapAba Btt::FreeBlockForTest(size_t arena, Lane lane) const {
+  TP_ASSERT(arena < arenas_.size() && lane.value() < nfree_, "INV-ARENA-INDEX");
+  return arenas_[arena]->freelist[lane.value()].block;
+}
+
+Result<uint32_t> Btt::MapEntryForTest(ExternalLba lba) {
+  TP_ASSIGN_OR_RETURN(const Location loc, Locate(lba));
+  uint32_t raw = 0;
+  TP_RETURN_IF_ERROR(LoadMapEntry(*loc.arena, loc.premap, &raw));
+  return raw;
+}
+
+Result<Btt::Location> Btt::Locate(ExternalLba lba) {
+  if (lba.value() >= external_nlba_) {
+    return InvalidArgument("LBA " + std::to_string(lba.value()) + " >= external_nlba " +
+                           std::to_string(external_nlba_));
+  }
+  for (auto& arena : arenas_) {
+    if (lba.value() < arena->first_lba + arena->external_nlba) {
+      return Location{arena.get(),
+                      PremapAba(static_cast<uint32_t>(lba.value() - arena->first_lba))};
+    }
+  }
+  return InternalError("LBA " + std::to_string(lba.value()) + " in no arena");
+}
+
+Status Btt::LoadMapEntry(const Arena& arena, PremapAba premap, uint32_t* raw) const {
+  TP_ASSERT(premap.value() < arena.external_nlba, "INV-PREMAP-RANGE");
+  for (const auto& [p, value] : arena.overlay) {
+    if (p == premap.value()) {
+      *raw = value;
+      return Status::Ok();
+    }
+  }
+  // A 4-byte aligned load: one atomic access under the Namespace contract.
+  return ns_.Read(arena.map_abs + uint64_t{premap.value()} * kMapEntrySize,
+                  std::as_writable_bytes(std::span(raw, 1)));
+}
+
+Result<PostmapAba> Btt::Resolve(const Arena& arena, PremapAba premap, uint32_t raw) const {
+  // 00 = the initial identity mapping (UEFI, kernel): postmap = premap.
+  const uint32_t block = (raw & kMapFlagMask) == 0 ? premap.value() : EntLba(raw);
+  if (block >= arena.internal_nlba) {
+    return Corruption("INV-MAP-RANGE: " + ArenaTag(arena.index) + "map[" +
+                      std::to_string(premap.value()) + "] = 0x" + [raw] {
+                        char b[9];
+                        std::snprintf(b, sizeof(b), "%08x", raw);
+                        return std::string(b);
+                      }() + " points past internal_nlba " +
+                      std::to_string(arena.internal_nlba));
+  }
+  return PostmapAba(block);
+}
+
+uint32_t Btt::MapLockIndex(const Arena& arena, PremapAba premap) const {
+  // One lock per 64-byte map line (16 entries), modulo nfree, like the kernel and PMDK.
+  const uint64_t line = uint64_t{premap.value()} * kMapEntrySize / 64;
+  return static_cast<uint32_t>(arena.index * nfree_ + line % nfree_);
+}
+
+Status Btt::WaitForReaders(Arena& arena, PostmapAba block) {
+  // Pairs with the fence in Read: either the reader's RTT store is visible here (we wait), or
+  // the reader's map re-load sees the map store that freed this block (it retries elsewhere).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const uint32_t busy = kRttValid | block.value();
+  for (uint32_t i = 0; i < nfree_; ++i) {
+    uint64_t spins = 0;
+    while (arena.rtt[i].load(std::memory_order_seq_cst) == busy) {
+      if (++spins > kMaxSpins) {
+        return InternalError("INV-RTT-WAIT-BOUND: a reader held block " +
+                             std::to_string(block.value()) + " too long");
+      }
+      sync_->Pause();
+    }
+  }
+  return Status::Ok();
+}
+
+FlogSlot Btt::MakeFlogEntry(PremapAba premap, uint32_t old_raw, PostmapAba old_block,
+                            PostmapAba new_block, uint32_t seq) const {
+  FlogSlot e;
+  e.lba = premap.value();
+  e.seq = seq;
+  if (flog_style_ == FlogStyle::kPmdk) {
+    // PMDK logs raw map entries; its recovery compares raw values, so an identity (00) entry
+    // must be logged as lba|NORMAL exactly as libpmemblk would.
+    e.old_map = (old_raw & kMapFlagMask) == 0 ? (old_block.value() | kMapNormal) : old_raw;
+    e.new_map = new_block.value() | kMapNormal;
+  } else {
+    // Kernel: bare block numbers; E marks a block freed from an error mapping.
+    e.old_map = old_block.value();
+    if ((old_raw & kMapFlagMask) == kMapErrorFlag) e.old_map |= kMapErrorFlag;
+    e.new_map = new_block.value();
+  }
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The write path: P1 .. P4.
+
+Status Btt::PersistData(Arena& arena, PostmapAba block, std::span<const std::byte> data) {
+  // P1. The data must be durable in the free block before the flog commit (P3) makes the block
+  // reachable; otherwise a crash after P3 maps the LBA to torn or stale bytes.
+  const uint64_t off = arena.data_abs + uint64_t{block.value()} * internal_lbasize_;
+  return ns_.WritePersist(off, data);
+}
+
+Status Btt::PersistFlogHalfA(Arena& arena, Lane lane, uint32_t sub, const FlogSlot& entry) {
+  // P2. {lba, old_map} into the inactive slot. Harmless on its own: the slot keeps its old,
+  // older seq, so recovery still ignores it. It must be durable before P3, or the slot could
+  // become active with a stale lba/old_map and recovery would update the wrong map entry or free
+  // a mapped block.
+  const uint64_t slot = arena.flog_abs + uint64_t{lane.value()} * kFlogGroupSize +
+                        uint64_t{arena.log_index[sub]} * kFlogSlotSize;
+  std::byte half[8];
+  StoreLe<uint32_t>(half, entry.lba);
+  StoreLe<uint32_t>(half + 4, entry.old_map);
+  return ns_.WritePersist(slot, half);
+}
+
+Status Btt::PersistFlogHalfB(Arena& arena, Lane lane, uint32_t sub, const FlogSlot& entry) {
+  // P3, the commit point. {new_map, seq} in one 8-byte atomic store: the new seq makes this slot
+  // the newer one, and new_map arrives in the same store. Durable before the map store (P4):
+  // otherwise a crash could leave the map pointing at the new block while the flog still lists
+  // it as free (a duplicate) and the old block leaks.
+  const uint64_t slot = arena.flog_abs + uint64_t{lane.value()} * kFlogGroupSize +
+                        uint64_t{arena.log_index[sub]} * kFlogSlotSize + 8;
+  std::byte half[8];
+  StoreLe<uint32_t>(half, entry.new_map);
+  StoreLe<uint32_t>(half + 4, entry.seq);
+  return ns_.WritePersist(slot, half);
+}
+
+Status Btt::PersistMapEntry(Arena& arena, PremapAba premap, uint32_t raw) {
+  // P4. One 4-byte atomic store. Made durable before the lane (and so the freed old block) can
+  // be reused, so that a later write's flog entry never refers to a map state that a crash could
+  // still roll back. Also used by recovery's roll-forward and by Zero/SetError.
+  std::byte word[4];
+  StoreLe<uint32_t>(word, raw);
+  return ns_.WritePersist(arena.map_abs + uint64_t{premap.value()} * kMapEntrySize, word);
+}
+
+Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
+  if (read_only_) return ReadOnlyError("BTT opened read-only");
+  if (data.size() != external_lbasize_) {
+    return InvalidArgument("write of " + std::to_string(data.size()) + " bytes, sector size " +
+                           std::to_string(external_lbasize_));
+  }
+  TP_ASSIGN_OR_RETURN(const Location loc, Locate(lba));
+  Arena& arena = *loc.arena;
+  if (arena.error.load()) {
+    return MediaError("INV-INFO-ERROR-FLAG: " + ArenaTag(arena.index) +
+                      "arena is in the ERROR state; writes are refused");
+  }
+  LaneGuard lane_guard(*sync_);
+  const Lane lane = lane_guard.lane();
+  FreeEntry& fe = arena.freelist[lane.value()];
+  const PostmapAba free_block = fe.block;
+  TP_ASSERT(free_block.value() < arena.internal_nlba, "INV-FREELIST-RANGE");
+
+  // No reader may be copying out of the block we are about to overwrite.
+  TP_RETURN_IF_ERROR(WaitForReaders(arena, free_block));
+  TP_RETURN_IF_ERROR(PersistData(arena, free_block, data));  // P1
+
+  MapLockGuard map_guard(*sync_, MapLockIndex(arena, loc.premap));
+  uint32_t old_raw = 0;
+  TP_RETURN_IF_ERROR(LoadMapEntry(arena, loc.premap, &old_raw));
+  TP_ASSIGN_OR_RETURN(const PostmapAba old_block, Resolve(arena, loc.premap, old_raw));
+  if (old_block == free_block) {
+    arena.error.store(true);
+    return Corruption("INV-MAP-BIJECTION: " + ArenaTag(arena.index) + "block " +
+                      std::to_string(free_block.value()) + " is lane " +
+                      std::to_string(lane.value()) + "'s free block and mapped by premap " +
+                      std::to_string(loc.premap.value()));
+  }
+  const FlogSlot entry = MakeFlogEntry(loc.premap, old_raw, old_block, free_block, fe.seq);
+  TP_RETURN_IF_ERROR(PersistFlogHalfA(arena, lane, fe.sub, entry));  // P2
+  Status committed = PersistFlogHalfB(arena, lane, fe.sub, entry);  // P3: commit
+  if (!committed.ok()) {
+    // Whether the commit reached the medium is unknown: stop writing to this arena.
+    arena.error.store(true);
+    return committed;
+  }
+  // Committed: the lane's next free block is the one this write unmaps.
+  fe.block = old_block;
+  fe.sub ^= 1;
+  fe.seq = NextSeq(fe.seq);
+  fe.has_err = (old_raw & kMapFlagMask) == kMapErrorFlag;
+  Status mapped = PersistMapEntry(arena, loc.premap, free_block.value() | kMapNormal);  // P4
+  if (!mapped.ok()) {
+    // The flog says the write happened and recovery will roll it forward, but the in-DRAM free
+    // block (old_block) is still mapped: never write this arena again in this session.
+    arena.error.store(true);
+    return mapped;
+  }
+  return Status::Ok();
+}
+
+Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
+  if (out.size() != external_lbasize_) {
+    return InvalidArgument("read of " + std::to_string(out.size()) + " bytes, sector size " +
+                           std::to_string(external_lbasize_));
+  }
+  TP_ASSIGN_OR_RETURN(const Location loc, Locate(lba));
+  Arena& arena = *loc.arena;
+  LaneGuard lane_guard(*sync_);
+  std::atomic<uint32_t>& rtt = arena.rtt[lane_guard.lane().value()];
+  uint32_t raw = 0;
+  TP_RETURN_IF_ERROR(LoadMapEntry(arena, loc.premap, &raw));
+  PostmapAba block;
+  for (uint32_t attempt = 0;; ++attempt) {
+    if (attempt >= kMaxReadRetries) {
+      return InternalError("INV-RTT-WAIT-BOUND: map entry kept changing during a read");
+    }
+    const uint32_t flags = raw & kMapFlagMask;
+    if (flags == kMapZeroFlag) {
+      std::memset(out.data(), 0, out.size());
+      return Status::Ok();
+    }
+    if (flags == kMapErrorFlag) {
+      return MediaError("LBA " + std::to_string(lba.value()) + " carries the error flag");
+    }
+    TP_ASSIGN_OR_RETURN(block, Resolve(arena, loc.premap, raw));
+    // Publish the block we are about to copy, then re-read the map (seq_cst store + full fence:
+    // a store followed by a load needs a full fence, a compiler barrier is not enough). If the
+    // entry is unchanged — block AND flags — no writer can have freed and reused the block
+    // without first seeing our RTT slot.
+    rtt.store(kRttValid | block.value(), std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    uint32_t again = 0;
+    Status s = LoadMapEntry(arena, loc.premap, &again);
+    if (!s.ok()) {
+      rtt.store(0, std::memory_order_release);
+      return s;
+    }
+    if (again == raw) break;
+    rtt.store(0, std::memory_order_release);
+    raw = again;
+    sync_->Pause();
+  }
+  Status s = ns_.Read(arena.data_abs + uint64_t{block.value()} * internal_lbasize_, out);
+  rtt.store(0, std::memory_order_release);
+  return s;
+}
+
+Status Btt::UpdateMapFlags(ExternalLba lba, uint32_t flag) {
+  if (read_only_) return ReadOnlyError("BTT opened read-only");
+  TP_ASSIGN_OR_RETURN(const Location loc, Locate(lba));
+  Arena& arena = *loc.arena;
+  if (arena.error.load()) {
+    return MediaError("INV-INFO-ERROR-FLAG: " + ArenaTag(arena.index) +
+                      "arena is in the ERROR state; writes are refused");
+  }
+  MapLockGuard map_guard(*sync_, MapLockIndex(arena, loc.premap));
+  uint32_t raw = 0;
+  TP_RETURN_IF_ERROR(LoadMapEntry(arena, loc.premap, &raw));
+  TP_ASSIGN_OR_RETURN(const PostmapAba block, Resolve(arena, loc.premap, raw));
+  // Exactly one flag: the block stays owned by this LBA (a 00 entry keeps its identity block).
+  const uint32_t updated = block.value() | flag;
+  if (updated == raw) return Status::Ok();
+  return PersistMapEntry(arena, loc.premap, updated);
+}
+
+Status Btt::Zero(ExternalLba lba) { return UpdateMapFlags(lba, kMapZeroFlag); }
+
+Status Btt::SetError(ExternalLba lba) { return UpdateMapFlags(lba, kMapErrorFlag); }
+
+// ---------------------------------------------------------------------------------------------
+// Check.
+
+Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
+  const std::string tag = ArenaTag(arena.index);
+  std::vector<uint8_t> refs(arena.internal_nlba, 0);
+  size_t reported = 0;
+  auto note = [&](uint32_t block, const std::string& who) {
+    if (refs[block] < 2) ++refs[block];
+    if (refs[block] == 2 && reported < kMaxFindingsPerKind) {
+      ++reported;
+      report->findings.push_back({"INV-MAP-BIJECTION", static_cast<int64_t>(arena.index),
+                                  "block " + std::to_string(block) +
+                                      " is referenced twice (again by " + who + ")",
+                                  false});
+    }
+  };
+  constexpr uint32_t kChunk = 4096;
+  std::vector<uint32_t> entries(kChunk);
+  size_t range_reported = 0;
+  for (uint32_t start = 0; start < arena.external_nlba; start += kChunk) {
+    const uint32_t n = std::min(kChunk, arena.external_nlba - start);
+    TP_RETURN_IF_ERROR(ns_.Read(arena.map_abs + uint64_t{start} * kMapEntrySize,
+                                std::as_writable_bytes(std::span(entries.data(), n))));
+    for (const auto& [p, value] : arena.overlay) {
+      if (p >= start && p < start + n) entries[p - start] = value;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      auto block = Resolve(arena, PremapAba(start + i), entries[i]);
+      if (!block.ok()) {
+        if (range_reported++ < kMaxFindingsPerKind) {
+          report->findings.push_back({"INV-MAP-RANGE", static_cast<int64_t>(arena.index),
+                                      block.status().message(), false});
+        }
+        continue;
+      }
+      note(block->value(), "map[" + std::to_string(start + i) + "]");
+    }
+  }
+  for (uint32_t lane = 0; lane < nfree_; ++lane) {
+    note(arena.freelist[lane].block.value(), "lane " + std::to_string(lane) + "'s free block");
+  }
+  uint64_t missing = 0;
+  uint32_t first_missing = 0;
+  for (uint32_t b = 0; b < arena.internal_nlba; ++b) {
+    if (refs[b] == 0 && missing++ == 0) first_missing = b;
+  }
+  if (missing > 0 && range_reported == 0) {
+    report->findings.push_back({"INV-MAP-BIJECTION", static_cast<int64_t>(arena.index),
+                                std::to_string(missing) + " block(s) referenced by neither map "
+                                "nor free list (first " + std::to_string(first_missing) + ")",
+                                false});
+  }
+  return Status::Ok();
+}
+
+Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
+  Arena& arena = *arenas_[index];
+  const int64_t ai = static_cast<int64_t>(index);
+  auto add = [&](const Status& s, const char* fallback, bool repaired) {
+    report->findings.push_back({InvariantOf(s, fallback), ai, s.message(), repaired});
+  };
+  InfoContext ctx{profile_, ns_.SizeBytes(), arena.base,
+                  index == 0 ? nullptr : &arenas_[0]->info, &options_, have_pool_,
+                  poolset_uuid_, pool_bsize_};
+
+  // Info blocks: primary valid, backup valid and byte-identical to it.
+  TP_ASSIGN_OR_RETURN(InfoBlock primary, ReadInfo(ns_, arena.base));
+  Status ps = CheckInfoBlockIntegrity(primary);
+  if (ps.ok()) ps = ValidateInfo(primary, ctx);
+  auto backup = ReadInfo(ns_, arena.info2_abs);
+  Status bs = backup.ok() ? CheckInfoBlockIntegrity(*backup) : backup.status();
+  if (bs.ok()) bs = ValidateInfo(*backup, ctx);
+  if (!ps.ok()) {
+    const bool fix = repair && bs.ok();
+    if (fix) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.base, AsBytes(*backup)));
+    add(Status(ps.code(), "primary info block: " + ps.message()), "INV-INFO-CHECKSUM", fix);
+  }
+  if (!bs.ok()) {
+    const bool fix = repair && ps.ok();
+    if (fix) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs, AsBytes(primary)));
+    add(Status(bs.code(), "backup info block: " + bs.message()), "INV-INFO-CHECKSUM", fix);
+  } else if (ps.ok() && std::memcmp(&primary, &*backup, sizeof(InfoBlock)) != 0) {
+    if (repair) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs, AsBytes(primary)));
+    report->findings.push_back({"INV-INFO-BACKUP-MATCH", ai,
+                                "backup info block differs from the primary", repair});
+  }
+  if ((arena.info.flags & kInfoFlagError) != 0) {
+    report->findings.push_back({"INV-INFO-ERROR-FLAG", ai, "arena ERROR flag is set", false});
+  }
+
+  // Flog: layout, seq pairs, ranges, agreement with the DRAM free list, pending roll-forwards.
+  std::vector<FlogGroup> groups(nfree_);
+  TP_RETURN_IF_ERROR(ns_.Read(arena.flog_abs, std::as_writable_bytes(std::span(groups))));
+  auto indices = DetectFlogIndices(groups);
+  if (!indices.ok()) {
+    add(indices.status(), "INV-FLOG-LAYOUT", false);
+  } else {
+    size_t flog_reported = 0;
+    for (uint32_t lane = 0; lane < nfree_; ++lane) {
+      const std::string ltag = "lane " + std::to_string(lane) + ": ";
+      const FlogSlot& a = groups[lane].slot[(*indices)[0]];
+      const FlogSlot& b = groups[lane].slot[(*indices)[1]];
+      auto newer = NewerSlot(a.seq, b.seq);
+      if (!newer.ok()) {
+        if (flog_reported++ < kMaxFindingsPerKind) {
+          add(newer.status().Annotate(ltag), "INV-FLOG-SEQ", false);
+        }
+        continue;
+      }
+      const FlogSlot& cur = *newer == 0 ? a : b;
+      const uint32_t old_block = EntLba(cur.old_map);
+      const uint32_t new_block = EntLba(cur.new_map);
+      if ((old_block != new_block && cur.lba >= arena.external_nlba) ||
+          old_block >= arena.internal_nlba || new_block >= arena.internal_nlba) {
+        if (flog_reported++ < kMaxFindingsPerKind) {
+          report->findings.push_back({"INV-FLOG-RANGE", ai,
+                                      ltag + "entry outside the arena's LBA or block range",
+                                      false});
+        }
+        continue;
+      }
+      if (old_block != arena.freelist[lane].block.value()) {
+        report->findings.push_back(
+            {"INV-FREELIST-MATCHES-FLOG", ai,
+             ltag + "flog free block " + std::to_string(old_block) + " != DRAM free block " +
+                 std::to_string(arena.freelist[lane].block.value()),
+             false});
+      }
+      if (old_block == new_block) continue;
+      uint32_t raw = 0;
+      TP_RETURN_IF_ERROR(LoadMapEntry(arena, PremapAba(cur.lba), &raw));
+      auto mapped = Resolve(arena, PremapAba(cur.lba), raw);
+      if (mapped.ok() && mapped->value() == old_block) {
+        const bool fix = repair;
+        if (fix) {
+          TP_RETURN_IF_ERROR(PersistMapEntry(arena, PremapAba(cur.lba), new_block | kMapNormal));
+        }
+        report->findings.push_back({"INV-FLOG-PENDING", ai,
+                                    ltag + "committed write to premap " +
+                                        std::to_string(cur.lba) + " not in the map",
+                                    fix});
+      }
+    }
+  }
+  // Map: every entry in range; map plus free list is a permutation of the data blocks.
+  return VerifyBijection(arena, report);
+}
+
+Result<CheckReport> Btt::Check(bool repair) {
+  if (repair && read_only_) return ReadOnlyError("Check(repair) needs a read-write open");
+  CheckReport report;
+  if (have_pool_) {
+    PoolHeader hdr;
+    TP_RETURN_IF_ERROR(ns_.Read(0, AsWritableBytes(hdr)));
+    Status s = CheckPoolHeader(hdr);
+    if (!s.ok()) report.findings.push_back({"INV-POOL-HDR", -1, s.message(), false});
+    PmemblkHeader ph;
+    TP_RETURN_IF_ERROR(ns_.Read(kPmemblkHeaderOffset, AsWritableBytes(ph)));
+    if (ph.bsize != external_lbasize_) {
+      report.findings.push_back({"INV-POOL-BSIZE", -1,
+                                 "pmemblk bsize " + std::to_string(ph.bsize) +
+                                     " != external_lbasize " + std::to_string(external_lbasize_),
+                                 false});
+    }
+  }
+  for (size_t i = 0; i < arenas_.size(); ++i) TP_RETURN_IF_ERROR(CheckArena(i, repair, &report));
+  return report;
+}
+
+}  // namespace tearproof::btt

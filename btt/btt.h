@@ -1,0 +1,183 @@
+// btt::Btt — the production Block Translation Table: format, open (= validate + recover), sector
+// read/write/zero/error, and check.
+//
+// Contract:
+//   - Storage is touched only through btt::Namespace; locks, lanes and spin-waits only through
+//     btt::Sync. Nothing here includes sim/, model/ or test code.
+//   - Format lays out a fresh BTT (never implicitly: Open never formats). Open validates every
+//     info block (falling back to the backup, and restoring the primary when read-write), detects
+//     the flog slot layout, and recovers every lane exactly as the kernel does (roll forward an
+//     interrupted map update). A read-only open does the same recovery into a DRAM overlay of the
+//     map and makes zero stores to the medium.
+//   - Read, Write, Zero and SetError are safe on any number of threads/lanes concurrently, do not
+//     allocate on their success paths, and each operate on exactly one sector of
+//     ExternalLbaSize() bytes. A Write that returns OK is durable and atomic: after any crash the
+//     sector reads as the old or the new data, never a mix.
+//   - Check requires that no I/O runs concurrently. It re-reads all metadata from the medium.
+//   - Bytes read from the medium are untrusted: corruption is a Status (kCorruption, message
+//     starting with the invariant name, naming arena, lane and field), never an assert or a crash.
+//   - Invariants are named INV-* and numbered in docs/btt.md.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "btt/layout.h"
+#include "btt/namespace.h"
+#include "btt/sync.h"
+#include "btt/types.h"
+#include "util/status.h"
+
+namespace tearproof::btt {
+
+struct FormatOptions {
+  Profile profile = Profile::kLinux;
+  uint32_t external_lbasize = 4096;
+  uint32_t nfree = kDefaultNfree;
+  Uuid uuid{};         // BTT instance UUID (the caller supplies it: btt/ has no randomness)
+  Uuid parent_uuid{};  // namespace UUID (linux/uefi; null disables the kernel's check) or,
+                       // for pmemblk, the poolset UUID written into the pool header too
+  Uuid pool_part_uuid{};     // pmemblk: the pool part's own UUID
+  uint64_t pool_crtime = 0;  // pmemblk: creation time in seconds (pmempool wants <= mtime)
+  bool medium_is_zeroed = false;  // skip zeroing the map (PMDK is_zeroed); never set on reuse
+};
+
+enum class ParentUuidPolicy : uint8_t {
+  kIgnore,       // no check
+  kMatchOrNull,  // kernel: a null on-media parent is accepted, otherwise it must match
+  kExact,        // PMDK: must match exactly
+};
+
+struct OpenOptions {
+  std::optional<Profile> profile;  // nullopt: detect (pool header, BTT at 4 KiB, BTT at 0)
+  uint32_t external_lbasize = 0;   // 0: accept the on-media sector size
+  ParentUuidPolicy parent_policy = ParentUuidPolicy::kMatchOrNull;
+  std::optional<Uuid> expected_parent_uuid;  // compared per policy when set; pmemblk pools
+                                             // always require parent == pool poolset UUID
+  bool read_only = false;  // forced on when the namespace is read-only
+  Sync* sync = nullptr;    // nullptr: an owned ThreadSync. Must outlive the Btt.
+  bool verify_map = false;  // also run INV-MAP-BIJECTION at open (reads the whole map)
+};
+
+// What Open did to bring the BTT into a consistent state.
+struct OpenReport {
+  uint32_t primaries_from_backup = 0;  // arenas whose primary info block was bad
+  uint32_t primaries_restored = 0;     // ... and rewritten from the backup (read-write only)
+  uint32_t lanes_rolled_forward = 0;   // interrupted map updates completed (RW) or overlaid (RO)
+};
+
+// One inconsistency found by Check.
+struct Finding {
+  std::string invariant;  // "INV-MAP-BIJECTION", ...
+  int64_t arena = -1;     // -1: container-level (pool header)
+  std::string detail;
+  bool repaired = false;
+};
+
+struct CheckReport {
+  std::vector<Finding> findings;
+  bool Clean() const { return findings.empty(); }
+  bool Has(const std::string& invariant) const;
+  std::string ToString() const;
+};
+
+class Btt {
+ public:
+  static Status Format(Namespace& ns, const FormatOptions& options);
+  static Result<std::unique_ptr<Btt>> Open(Namespace& ns, const OpenOptions& options = {});
+  // The container a namespace holds, from its bytes (pool header, v1.1 at 4 KiB, v2.0 at 0,
+  // then the first arena's backup info block at either offset).
+  static Result<Profile> DetectProfile(Namespace& ns);
+
+  ~Btt();
+  Btt(const Btt&) = delete;
+  Btt& operator=(const Btt&) = delete;
+
+  Profile profile() const { return profile_; }
+  bool read_only() const { return read_only_; }
+  uint64_t ExternalNlba() const { return external_nlba_; }
+  uint32_t ExternalLbaSize() const { return external_lbasize_; }
+  uint32_t InternalLbaSize() const { return internal_lbasize_; }
+  uint32_t Nfree() const { return nfree_; }
+  size_t ArenaCount() const { return arenas_.size(); }
+  std::array<uint32_t, 2> FlogIndices(size_t arena) const;
+  const OpenReport& open_report() const { return open_report_; }
+
+  // One sector each; out/data must be exactly ExternalLbaSize() bytes.
+  // Read: Z entries read zeros, E entries fail with kMediaError, 00 entries read the identity
+  // block (UEFI/kernel semantics).
+  Status Read(ExternalLba lba, std::span<std::byte> out);
+  // Write: atomic and durable when OK; clears Z and E.
+  Status Write(ExternalLba lba, std::span<const std::byte> data);
+  // Zero: sets Z (reads return zeros) with one atomic map store; the block stays owned.
+  Status Zero(ExternalLba lba);
+  // SetError: sets E (reads fail with kMediaError until the next Write).
+  Status SetError(ExternalLba lba);
+
+  // Scans all metadata of every arena; with repair, fixes what is safe: a primary info block
+  // from a valid backup, a backup from the primary, an interrupted map update (roll forward).
+  // REQUIRES: no concurrent I/O. Repair needs a read-write open.
+  Result<CheckReport> Check(bool repair);
+
+  // Diagnostics for tests and tools: the effective raw map entry of `lba` (after any read-only
+  // overlay), and a lane's current free block in the arena holding `lba`.
+  Result<uint32_t> MapEntryForTest(ExternalLba lba);
+  PostmapAba FreeBlockForTest(size_t arena, Lane lane) const;
+
+ private:
+  struct Arena;
+  struct Location {
+    Arena* arena;
+    PremapAba premap;
+  };
+
+  Btt(Namespace& ns, Profile profile, bool read_only);
+
+  Result<Location> Locate(ExternalLba lba);
+  Status LoadArenas(const OpenOptions& options);
+  Status RecoverArena(Arena& arena);
+  Status VerifyBijection(Arena& arena, CheckReport* report);
+
+  // The map, through the read-only overlay.
+  Status LoadMapEntry(const Arena& arena, PremapAba premap, uint32_t* raw) const;
+  Result<PostmapAba> Resolve(const Arena& arena, PremapAba premap, uint32_t raw) const;
+  uint32_t MapLockIndex(const Arena& arena, PremapAba premap) const;
+  Status WaitForReaders(Arena& arena, PostmapAba block);
+  Status UpdateMapFlags(ExternalLba lba, uint32_t flag);
+
+  // The write path, one function per durability point (P1..P4, docs/btt.md).
+  Status PersistData(Arena& arena, PostmapAba block, std::span<const std::byte> data);
+  Status PersistFlogHalfA(Arena& arena, Lane lane, uint32_t sub, const FlogSlot& entry);
+  Status PersistFlogHalfB(Arena& arena, Lane lane, uint32_t sub, const FlogSlot& entry);
+  Status PersistMapEntry(Arena& arena, PremapAba premap, uint32_t raw);
+  FlogSlot MakeFlogEntry(PremapAba premap, uint32_t old_raw, PostmapAba old_block,
+                         PostmapAba new_block, uint32_t seq) const;
+
+  Status CheckArena(size_t index, bool repair, CheckReport* report);
+
+  Namespace& ns_;
+  Profile profile_;
+  FlogStyle flog_style_;
+  bool read_only_;
+  uint32_t external_lbasize_ = 0;
+  uint32_t internal_lbasize_ = 0;
+  uint32_t nfree_ = 0;
+  uint64_t external_nlba_ = 0;
+  bool have_pool_ = false;
+  Uuid poolset_uuid_{};
+  uint32_t pool_bsize_ = 0;
+  OpenOptions options_;
+  OpenReport open_report_;
+  std::vector<std::unique_ptr<Arena>> arenas_;
+  std::unique_ptr<ThreadSync> owned_sync_;
+  Sync* sync_ = nullptr;
+};
+
+}  // namespace tearproof::btt

@@ -1,0 +1,122 @@
+#include "btt/file_namespace.h"
+
+#include <fcntl.h>
+#include <libpmem.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "btt/memory_namespace.h"
+
+namespace tearproof::btt {
+namespace {
+
+Status Errno(const std::string& what, const std::string& path) {
+  return IoError(what + " " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FileNamespace>> FileNamespace::Open(const std::string& path,
+                                                           bool read_only) {
+  if (!read_only) {
+    size_t mapped_len = 0;
+    int is_pmem = 0;
+    void* addr = pmem_map_file(path.c_str(), 0, 0, 0, &mapped_len, &is_pmem);
+    if (addr == nullptr) {
+      if (errno == ENOENT) return NotFound("no such file " + path);
+      return IoError("pmem_map_file " + path + ": " + pmem_errormsg());
+    }
+    return std::unique_ptr<FileNamespace>(new FileNamespace(
+        static_cast<std::byte*>(addr), mapped_len, false, is_pmem != 0, true));
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return NotFound("no such file " + path);
+    return Errno("open", path);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = Errno("fstat", path);
+    ::close(fd);
+    return s;
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  void* addr = nullptr;
+  if (size > 0) {
+    addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (addr == MAP_FAILED) {
+      Status s = Errno("mmap", path);
+      ::close(fd);
+      return s;
+    }
+  }
+  ::close(fd);
+  return std::unique_ptr<FileNamespace>(
+      new FileNamespace(static_cast<std::byte*>(addr), size, true, false, false));
+}
+
+Result<std::unique_ptr<FileNamespace>> FileNamespace::Create(const std::string& path,
+                                                             uint64_t size_bytes) {
+  if (size_bytes == 0) return InvalidArgument("FileNamespace::Create needs a non-zero size");
+  ::unlink(path.c_str());
+  size_t mapped_len = 0;
+  int is_pmem = 0;
+  void* addr =
+      pmem_map_file(path.c_str(), size_bytes, PMEM_FILE_CREATE, 0644, &mapped_len, &is_pmem);
+  if (addr == nullptr) return IoError("pmem_map_file create " + path + ": " + pmem_errormsg());
+  return std::unique_ptr<FileNamespace>(new FileNamespace(static_cast<std::byte*>(addr),
+                                                          mapped_len, false, is_pmem != 0, true));
+}
+
+FileNamespace::~FileNamespace() {
+  if (base_ == nullptr) return;
+  if (pmem_mapped_) {
+    pmem_unmap(base_, size_);
+  } else {
+    ::munmap(base_, size_);
+  }
+}
+
+Status FileNamespace::Read(uint64_t offset, std::span<std::byte> out) {
+  TP_RETURN_IF_ERROR(CheckRange(offset, out.size()));
+  if (out.empty()) return Status::Ok();
+  if (!AtomicLoadIfWord(base_ + offset, out)) std::memcpy(out.data(), base_ + offset, out.size());
+  return Status::Ok();
+}
+
+Status FileNamespace::Write(uint64_t offset, std::span<const std::byte> data) {
+  if (read_only_) return ReadOnlyError("FileNamespace is mapped read-only");
+  TP_RETURN_IF_ERROR(CheckRange(offset, data.size()));
+  if (data.empty()) return Status::Ok();
+  if (AtomicStoreIfWord(base_ + offset, data)) return Status::Ok();
+  if (is_pmem_) {
+    pmem_memcpy_nodrain(base_ + offset, data.data(), data.size());
+  } else {
+    std::memcpy(base_ + offset, data.data(), data.size());
+  }
+  return Status::Ok();
+}
+
+Status FileNamespace::Flush(uint64_t offset, uint64_t size_bytes) {
+  if (read_only_) return ReadOnlyError("FileNamespace is mapped read-only");
+  TP_RETURN_IF_ERROR(CheckRange(offset, size_bytes));
+  if (size_bytes == 0) return Status::Ok();
+  if (is_pmem_) {
+    pmem_flush(base_ + offset, size_bytes);
+    return Status::Ok();
+  }
+  if (pmem_msync(base_ + offset, size_bytes) != 0) {
+    return IoError(std::string("pmem_msync: ") + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+void FileNamespace::Drain() {
+  if (is_pmem_) pmem_drain();
+}
+
+}  // namespace tearproof::btt

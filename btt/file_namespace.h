@@ -1,0 +1,56 @@
+// btt::FileNamespace — a Namespace over a memory-mapped file, through PMDK's libpmem.
+//
+// Contract: implements btt::Namespace (btt/namespace.h). Read-write files are mapped with
+// pmem_map_file; on real persistent memory Flush is pmem_flush (clwb/clflushopt) and Drain is
+// pmem_drain (sfence); on ordinary files Flush is pmem_msync (which is itself durable) and Drain
+// is harmless. Aligned 1/2/4/8-byte accesses are single atomic loads and stores (std::atomic_ref),
+// so the 8-byte flog halves and 4-byte map entries never tear; wider Writes use
+// pmem_memcpy_nodrain on pmem and memcpy otherwise. Read-only files are mapped PROT_READ with
+// mmap; every Write and Flush returns kReadOnly. Thread-safe in the sense of the Namespace
+// contract. The mapping lives as long as the object.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "btt/namespace.h"
+#include "util/status.h"
+
+namespace tearproof::btt {
+
+class FileNamespace final : public Namespace {
+ public:
+  // Maps an existing file (its whole size). read_only maps it PROT_READ.
+  static Result<std::unique_ptr<FileNamespace>> Open(const std::string& path, bool read_only);
+  // Creates (or truncates) `path` to `size_bytes` (sparse, zero-filled) and maps it read-write.
+  static Result<std::unique_ptr<FileNamespace>> Create(const std::string& path,
+                                                       uint64_t size_bytes);
+  ~FileNamespace() override;
+  FileNamespace(const FileNamespace&) = delete;
+  FileNamespace& operator=(const FileNamespace&) = delete;
+
+  uint64_t SizeBytes() const override { return size_; }
+  bool ReadOnly() const override { return read_only_; }
+  bool IsPmem() const { return is_pmem_; }
+
+  Status Read(uint64_t offset, std::span<std::byte> out) override;
+  Status Write(uint64_t offset, std::span<const std::byte> data) override;
+  Status Flush(uint64_t offset, uint64_t size_bytes) override;
+  void Drain() override;
+
+ private:
+  FileNamespace(std::byte* base, uint64_t size, bool read_only, bool is_pmem, bool pmem_mapped)
+      : base_(base), size_(size), read_only_(read_only), is_pmem_(is_pmem),
+        pmem_mapped_(pmem_mapped) {}
+
+  std::byte* base_;
+  uint64_t size_;
+  bool read_only_;
+  bool is_pmem_;
+  bool pmem_mapped_;  // unmap with pmem_unmap (else munmap)
+};
+
+}  // namespace tearproof::btt

@@ -1,0 +1,52 @@
+#include "btt/sync.h"
+
+#include <thread>
+
+namespace tearproof::btt {
+
+Status ThreadSync::Init(uint32_t lane_count, uint32_t map_lock_count) {
+  if (lane_count == 0 || map_lock_count == 0) {
+    return InvalidArgument("ThreadSync needs at least one lane and one map lock");
+  }
+  lane_count_ = lane_count;
+  map_lock_count_ = map_lock_count;
+  lanes_ = std::make_unique<PaddedMutex[]>(lane_count);
+  map_locks_ = std::make_unique<PaddedMutex[]>(map_lock_count);
+  return Status::Ok();
+}
+
+Lane ThreadSync::AcquireLane() {
+  // Each thread gets a home lane once; spreading homes round-robin keeps contention low when
+  // there are fewer threads than lanes.
+  thread_local uint32_t home = UINT32_MAX;
+  thread_local const ThreadSync* home_owner = nullptr;
+  if (home_owner != this || home >= lane_count_) {
+    home = next_home_.fetch_add(1, std::memory_order_relaxed) % lane_count_;
+    home_owner = this;
+  }
+  for (uint32_t i = 0; i < lane_count_; ++i) {
+    const uint32_t lane = (home + i) % lane_count_;
+    if (lanes_[lane].mu.try_lock()) return Lane(lane);
+  }
+  lanes_[home].mu.lock();
+  return Lane(home);
+}
+
+void ThreadSync::ReleaseLane(Lane lane) {
+  TP_ASSERT(lane.value() < lane_count_, "INV-LANE-RANGE");
+  lanes_[lane.value()].mu.unlock();
+}
+
+void ThreadSync::LockMap(uint32_t index) {
+  TP_ASSERT(index < map_lock_count_, "INV-MAP-LOCK-RANGE");
+  map_locks_[index].mu.lock();
+}
+
+void ThreadSync::UnlockMap(uint32_t index) {
+  TP_ASSERT(index < map_lock_count_, "INV-MAP-LOCK-RANGE");
+  map_locks_[index].mu.unlock();
+}
+
+void ThreadSync::Pause() { std::this_thread::yield(); }
+
+}  // namespace tearproof::btt

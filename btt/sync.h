@@ -1,0 +1,88 @@
+// btt::Sync — the lane, map-lock and spin-wait provider of the BTT core.
+//
+// The core never touches a mutex, a thread id or a clock itself: every lane acquisition, map lock
+// and busy-wait goes through this interface, so a deterministic fiber scheduler (sim/) can
+// implement it with every call a yield point, while real threads use ThreadSync (the default).
+//
+// Contract for implementations:
+//   - Init(lane_count, map_lock_count) is called once by Btt::Open before any other call; it may
+//     allocate. Lanes are 0..lane_count-1, map locks 0..map_lock_count-1.
+//   - AcquireLane() returns a lane that no other caller holds until ReleaseLane(lane) (mutual
+//     exclusion per lane). It may block; it must not fail.
+//   - LockMap(i)/UnlockMap(i): an exclusive lock per index. The core never holds two map locks,
+//     and always takes a lane before a map lock (lock order: lane, then map).
+//   - Pause(): called inside every spin-wait (RTT wait, read re-validation); yield or relax.
+//   - None of these allocate after Init.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "btt/types.h"
+#include "util/status.h"
+
+namespace tearproof::btt {
+
+class Sync {
+ public:
+  virtual ~Sync() = default;
+  virtual Status Init(uint32_t lane_count, uint32_t map_lock_count) = 0;
+  virtual Lane AcquireLane() = 0;
+  virtual void ReleaseLane(Lane lane) = 0;
+  virtual void LockMap(uint32_t index) = 0;
+  virtual void UnlockMap(uint32_t index) = 0;
+  virtual void Pause() = 0;
+};
+
+// Real threads: one std::mutex per lane and per map lock. A thread starts at a lane derived from
+// its id and takes the first free lane (try_lock round), else blocks on its home lane.
+class ThreadSync final : public Sync {
+ public:
+  Status Init(uint32_t lane_count, uint32_t map_lock_count) override;
+  Lane AcquireLane() override;
+  void ReleaseLane(Lane lane) override;
+  void LockMap(uint32_t index) override;
+  void UnlockMap(uint32_t index) override;
+  void Pause() override;
+
+ private:
+  // A cache-line padded mutex: neighbouring lanes do not share a line.
+  struct alignas(64) PaddedMutex {
+    std::mutex mu;
+  };
+  uint32_t lane_count_ = 0;
+  uint32_t map_lock_count_ = 0;
+  std::unique_ptr<PaddedMutex[]> lanes_;
+  std::unique_ptr<PaddedMutex[]> map_locks_;
+  std::atomic<uint32_t> next_home_{0};
+};
+
+// RAII helpers used by the core.
+class LaneGuard {
+ public:
+  explicit LaneGuard(Sync& sync) : sync_(sync), lane_(sync.AcquireLane()) {}
+  ~LaneGuard() { sync_.ReleaseLane(lane_); }
+  LaneGuard(const LaneGuard&) = delete;
+  LaneGuard& operator=(const LaneGuard&) = delete;
+  Lane lane() const { return lane_; }
+
+ private:
+  Sync& sync_;
+  Lane lane_;
+};
+
+class MapLockGuard {
+ public:
+  MapLockGuard(Sync& sync, uint32_t index) : sync_(sync), index_(index) { sync_.LockMap(index_); }
+  ~MapLockGuard() { sync_.UnlockMap(index_); }
+  MapLockGuard(const MapLockGuard&) = delete;
+  MapLockGuard& operator=(const MapLockGuard&) = delete;
+
+ private:
+  Sync& sync_;
+  uint32_t index_;
+};
+
+}  // namespace tearproof::btt

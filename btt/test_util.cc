@@ -1,0 +1,70 @@
+#include "btt/test_util.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/prng.h"
+
+namespace tearproof::btt::testing {
+
+Uuid TestUuid(uint64_t seed) {
+  Prng prng(seed);
+  Uuid u;
+  for (auto& b : u) b = static_cast<uint8_t>(prng.Next());
+  return u;
+}
+
+std::vector<std::byte> Pattern(uint64_t lba, uint64_t version, size_t size) {
+  std::vector<std::byte> out(size);
+  uint64_t state = lba * 0x9E3779B97F4A7C15ULL ^ (version + 1) * 0xD1B54A32D192ED03ULL;
+  for (size_t i = 0; i < size; i += 8) {
+    const uint64_t v = SplitMix64(state);
+    std::memcpy(out.data() + i, &v, std::min<size_t>(8, size - i));
+  }
+  return out;
+}
+
+Status SparseNamespace::Read(uint64_t offset, std::span<std::byte> out) {
+  TP_RETURN_IF_ERROR(CheckRange(offset, out.size()));
+  size_t done = 0;
+  while (done < out.size()) {
+    const uint64_t pos = offset + done;
+    const uint64_t page = pos / 4096;
+    const size_t in_page = pos % 4096;
+    const size_t n = std::min<size_t>(4096 - in_page, out.size() - done);
+    auto it = pages_.find(page);
+    if (it == pages_.end()) {
+      std::memset(out.data() + done, 0, n);
+    } else {
+      std::memcpy(out.data() + done, it->second.get() + in_page, n);
+    }
+    done += n;
+  }
+  return Status::Ok();
+}
+
+Status SparseNamespace::Write(uint64_t offset, std::span<const std::byte> data) {
+  TP_RETURN_IF_ERROR(CheckRange(offset, data.size()));
+  size_t done = 0;
+  while (done < data.size()) {
+    const uint64_t pos = offset + done;
+    const uint64_t page = pos / 4096;
+    const size_t in_page = pos % 4096;
+    const size_t n = std::min<size_t>(4096 - in_page, data.size() - done);
+    auto it = pages_.find(page);
+    if (it == pages_.end()) {
+      const bool all_zero = std::all_of(data.begin() + done, data.begin() + done + n,
+                                        [](std::byte b) { return b == std::byte{0}; });
+      if (!all_zero) {
+        auto p = std::make_unique<std::byte[]>(4096);
+        std::memset(p.get(), 0, 4096);
+        it = pages_.emplace(page, std::move(p)).first;
+      }
+    }
+    if (it != pages_.end()) std::memcpy(it->second.get() + in_page, data.data() + done, n);
+    done += n;
+  }
+  return Status::Ok();
+}
+
+}  // namespace tearproof::btt::testing

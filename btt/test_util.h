@@ -1,0 +1,70 @@
+// Test-only helpers for btt/ tests: deterministic UUIDs and sector patterns, a store-counting
+// Namespace wrapper, and a sparse page-map Namespace for multi-arena geometries. Never linked
+// into tearproof_btt.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "btt/btt.h"
+#include "btt/namespace.h"
+
+namespace tearproof::btt::testing {
+
+Uuid TestUuid(uint64_t seed);
+
+// A sector of `size` bytes whose content names (lba, version), so misdirected or torn data is
+// recognisable.
+std::vector<std::byte> Pattern(uint64_t lba, uint64_t version, size_t size);
+
+// Forwards everything to `inner` and counts mutating calls.
+class CountingNamespace final : public Namespace {
+ public:
+  explicit CountingNamespace(Namespace& inner) : inner_(inner) {}
+  uint64_t SizeBytes() const override { return inner_.SizeBytes(); }
+  bool ReadOnly() const override { return inner_.ReadOnly(); }
+  Status Read(uint64_t offset, std::span<std::byte> out) override {
+    return inner_.Read(offset, out);
+  }
+  Status Write(uint64_t offset, std::span<const std::byte> data) override {
+    ++writes;
+    return inner_.Write(offset, data);
+  }
+  Status Flush(uint64_t offset, uint64_t size_bytes) override {
+    ++flushes;
+    return inner_.Flush(offset, size_bytes);
+  }
+  void Drain() override { inner_.Drain(); }
+  uint64_t writes = 0;
+  uint64_t flushes = 0;
+
+ private:
+  Namespace& inner_;
+};
+
+// A huge namespace that stores only the 4 KiB pages ever written with non-zero bytes.
+// Single-threaded.
+class SparseNamespace final : public Namespace {
+ public:
+  explicit SparseNamespace(uint64_t size) : size_(size) {}
+  uint64_t SizeBytes() const override { return size_; }
+  bool ReadOnly() const override { return false; }
+  Status Read(uint64_t offset, std::span<std::byte> out) override;
+  Status Write(uint64_t offset, std::span<const std::byte> data) override;
+  Status Flush(uint64_t offset, uint64_t size_bytes) override {
+    return CheckRange(offset, size_bytes);
+  }
+  void Drain() override {}
+  size_t PageCount() const { return pages_.size(); }
+
+ private:
+  uint64_t size_;
+  std::map<uint64_t, std::unique_ptr<std::byte[]>> pages_;
+};
+
+}  // namespace tearproof::btt::testing
