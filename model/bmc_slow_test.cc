@@ -10,7 +10,7 @@
 namespace tearproof::model {
 namespace {
 
-BmcResult Run(int lanes, int lbas, int ops, PersistencyModel pm, bool symmetry = true) {
+BmcResult RunBound(int lanes, int lbas, int ops, PersistencyModel pm, bool symmetry = true) {
   BmcOptions o;
   o.lanes = lanes;
   o.lbas = lbas;
@@ -24,21 +24,21 @@ BmcResult Run(int lanes, int lbas, int ops, PersistencyModel pm, bool symmetry =
 }
 
 TEST(BmcSlow, TargetBoundIsUnsatUnderWord8) {
-  BmcResult r = Run(2, 3, 3, PersistencyModel::kWord8);
+  BmcResult r = RunBound(2, 3, 3, PersistencyModel::kWord8);
   EXPECT_EQ(r.verdict, Verdict::kUnsat);
   RecordProperty("z3_seconds", std::to_string(r.solve_seconds));
 }
 
 TEST(BmcSlow, TwoLanesTwoOpsThreeLbasIsUnsatUnderPx86) {
-  EXPECT_EQ(Run(2, 3, 2, PersistencyModel::kPx86).verdict, Verdict::kUnsat);
+  EXPECT_EQ(RunBound(2, 3, 2, PersistencyModel::kPx86).verdict, Verdict::kUnsat);
 }
 
 TEST(BmcSlow, TwoLanesTwoOpsThreeLbasIsUnsatUnderEadr) {
-  EXPECT_EQ(Run(2, 3, 2, PersistencyModel::kEadr).verdict, Verdict::kUnsat);
+  EXPECT_EQ(RunBound(2, 3, 2, PersistencyModel::kEadr).verdict, Verdict::kUnsat);
 }
 
 TEST(BmcSlow, NoSymmetryBreakingAgreesAtTwoByTwo) {
-  EXPECT_EQ(Run(2, 2, 2, PersistencyModel::kWord8, /*symmetry=*/false).verdict, Verdict::kUnsat);
+  EXPECT_EQ(RunBound(2, 2, 2, PersistencyModel::kWord8, /*symmetry=*/false).verdict, Verdict::kUnsat);
 }
 
 }  // namespace
