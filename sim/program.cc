@@ -18,7 +18,7 @@ std::vector<Event> RandomProgram(Prng& prng, const ProgramOptions& options) {
     const LaneId lane = Lane(static_cast<uint32_t>(prng.Below(options.lanes)));
     const uint64_t roll = prng.Below(100);
     if (roll < 45 || (roll < 55 && !options.non_temporal)) {
-      static constexpr uint64_t kSizes[] = {1, 2, 4, 8, 8, 8, 3, 12, 16, 24};
+      static constexpr uint64_t kSizes[] = {1, 2, 4, 8, 8, 8, 8, 3, 1, 2, 4, 8, 12, 16, 24};
       const uint64_t size = kSizes[prng.Below(std::size(kSizes))];
       uint64_t addr = prng.Below(options.region_bytes - size + 1);
       if (prng.Chance(1, 2)) addr -= addr % std::min<uint64_t>(size, kWordBytes);  // often aligned
@@ -62,6 +62,11 @@ Result<CrashImage> RegionImage(Medium& medium, uint64_t region_bytes) {
 
 Result<std::set<CrashImage>> EagerCrashImages(const Medium& medium, uint64_t region_bytes,
                                               uint64_t max_states) {
+  const CrashSpaceSize space = medium.CrashSpace();
+  if (space.saturated || space.count > max_states) {
+    return Unsupported("sim: " + std::to_string(space.count) + " crash states exceed max_states " +
+                       std::to_string(max_states));
+  }
   std::set<CrashImage> images;
   Status error;
   TP_ASSIGN_OR_RETURN(const uint64_t visited, medium.ForEachCrashState(

@@ -33,7 +33,8 @@ Status RunProgram(Medium& medium, std::span<const Event> program);
 // The region image [0, region_bytes) of a medium, as words (resolving lazy words it reads).
 Result<CrashImage> RegionImage(Medium& medium, uint64_t region_bytes);
 
-// Every crash state of the medium by eager enumeration, as region images.
+// Every crash state of the medium by eager enumeration, as region images. kUnsupported when
+// CrashSpace() exceeds max_states.
 Result<std::set<CrashImage>> EagerCrashImages(const Medium& medium, uint64_t region_bytes,
                                               uint64_t max_states);
 

@@ -53,7 +53,8 @@ Result<std::set<CrashImage>> ReferenceCrashStates(std::span<const Event> events,
   std::vector<RefPiece> pieces;
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
-    if (e.addr >= region_bytes || e.size_bytes() > region_bytes - e.addr) {
+    const uint64_t size = IsFlush(e.kind) ? 1 : e.size_bytes();  // a flush names one byte's line
+    if (e.addr >= region_bytes || size > region_bytes - e.addr) {
       return OutOfRange("reference: event outside the region: " + e.ToString());
     }
     if (!IsStore(e.kind) || e.data.empty()) continue;

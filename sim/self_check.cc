@@ -73,7 +73,10 @@ SelfCheckSummary RunSelfCheck(const SelfCheckOptions& options) {
     bool skipped = false;
     for (PersistencyModel model : kAllPersistencyModels) {
       const std::string name = PersistencyModelName(model);
-      Result<std::set<CrashImage>> reference = ReferenceCrashStates(program, model, kRegionBytes);
+      ReferenceLimits limits;
+      limits.max_states = kMaxStates;  // the same bound as the medium's enumeration below
+      Result<std::set<CrashImage>> reference =
+          ReferenceCrashStates(program, model, kRegionBytes, limits);
       if (!reference.ok()) {
         skipped = true;
         break;

@@ -17,7 +17,7 @@ namespace tearproof::sim {
 struct SelfCheckOptions {
   uint64_t seed = 1;
   uint32_t programs = 300;
-  uint32_t max_stores = 10;
+  uint32_t max_stores = 8;
   uint32_t lanes = 3;
 };
 
