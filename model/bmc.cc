@@ -54,6 +54,11 @@ enum class StepKind : uint8_t {
   kMapStore,      // P4: store the map entry (a zero stores the Z flag here)
   kMapPersist,    // P4: flush + fence
   kUnlock,        // release the map lock
+  // P4 flush + fence, then unlock, as one step. No other lane can observe a step in between
+  // (the lock is still held), and a crash in between leaves the same persisted state as a crash
+  // right after the fused step, where the op counts as completed instead of in flight: a
+  // stricter oracle. So fusing loses no violation and saves one time variable per op.
+  kMapPersistUnlock,
 };
 
 const char* StepName(StepKind k) {
@@ -69,6 +74,7 @@ const char* StepName(StepKind k) {
     case StepKind::kMapStore: return "P4.map";
     case StepKind::kMapPersist: return "P4.persist";
     case StepKind::kUnlock: return "unlock";
+    case StepKind::kMapPersistUnlock: return "P4.persist+unlock";
   }
   return "?";
 }
@@ -81,16 +87,16 @@ std::vector<StepKind> OpProgram(Mutant m) {
       return {S::kData0, S::kData1, S::kDataPersist};
     case Mutant::kNoDataPersist:
       return {S::kData0, S::kData1, S::kLockLoad, S::kFlogA, S::kFlogAPersist,
-              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersist, S::kUnlock};
+              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
     case Mutant::kMapBeforeFlog:
       return {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kMapStore, S::kMapPersist,
               S::kFlogA, S::kFlogAPersist, S::kFlogB, S::kFlogBPersist, S::kUnlock};
     case Mutant::kFlogHalvesUnfenced:
       return {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kFlogA,
-              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersist, S::kUnlock};
+              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
     default:
       return {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kFlogA, S::kFlogAPersist,
-              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersist, S::kUnlock};
+              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
   }
 }
 
@@ -226,6 +232,7 @@ class Encoder {
   std::vector<MapVal> Recover(const std::vector<MapVal>& map, const expr* limit,
                               std::vector<RecoveryLane>* lanes) const;
   expr DataWord(const expr& block, int word) const;
+  expr WitnessGoal(const std::vector<expr>& done) const;
   MapVal MapLookup(const std::vector<MapVal>& map, const expr& lba) const;
 
   z3::context& ctx_;
@@ -246,6 +253,7 @@ class Encoder {
   std::vector<std::vector<FlogSlot>> crash_flog_;  // [lane][slot]
   std::vector<MapVal> recovered_map_;
   std::vector<RecoveryLane> recovery_lanes_;
+  std::vector<MapVal> partial_map_;  // after the crash inside recovery
   std::vector<MapVal> rerecovered_map_;
   // Per-property ok terms, for assertion and decoding.
   std::vector<expr> atomic_ok_, durable_ok_, flog_ok_, idem_ok_;
@@ -331,7 +339,9 @@ void Encoder::BuildOps() {
           active = op.is_write;
         }
         if (kind == StepKind::kLockLoad) op.lock_point = static_cast<int>(p);
-        if (kind == StepKind::kUnlock) op.unlock_point = static_cast<int>(p);
+        if (kind == StepKind::kUnlock || kind == StepKind::kMapPersistUnlock) {
+          op.unlock_point = static_cast<int>(p);
+        }
         op.points.push_back(Point{kind, u, tau, active, active && z3::ult(tau, *crash_)});
       }
       // The lane's DRAM state after this op (btt-format.md §1.7, §2.2 step 7).
@@ -402,6 +412,7 @@ void Encoder::BuildEvents() {
           fences_.push_back(Fence{op.lane, order, Cat::kFlog, op.slot, pt.executed});
           break;
         case StepKind::kMapPersist:
+        case StepKind::kMapPersistUnlock:
           fences_.push_back(Fence{op.lane, order, Cat::kMap, op.lba, pt.executed});
           break;
         default:
@@ -654,8 +665,8 @@ void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
       recovery_limit_ = std::make_unique<expr>(ctx_.bv_const("recovery_crash", rw));
       ++variables_;
       solver.add(z3::ule(*recovery_limit_, Bv(lanes, rw)));
-      std::vector<MapVal> partial = Recover(crash_map_, recovery_limit_.get(), nullptr);
-      rerecovered_map_ = Recover(partial, nullptr, nullptr);
+      partial_map_ = Recover(crash_map_, recovery_limit_.get(), nullptr);
+      rerecovered_map_ = Recover(partial_map_, nullptr, nullptr);
     } else {
       rerecovered_map_ = Recover(recovered_map_, nullptr, nullptr);
     }
@@ -733,6 +744,10 @@ void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
     }
   }
 
+  if (o_.witness != Witness::kNone) {
+    solver.add(WitnessGoal(done));
+    return;
+  }
   std::vector<expr> bad;
   auto add_bad = [&](Property p, const std::vector<expr>& oks) {
     if ((o_.properties & PropertyBit(p)) == 0) return;
@@ -746,6 +761,41 @@ void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
   add_bad(Property::kFlogSeq, flog_ok_);
   if (Btt()) add_bad(Property::kIdempotence, idem_ok_);
   solver.add(Or(bad));
+}
+
+expr Encoder::WitnessGoal(const std::vector<expr>& done) const {
+  std::vector<expr> any;
+  switch (o_.witness) {
+    case Witness::kNone:
+      break;
+    case Witness::kRollForward:
+      for (const RecoveryLane& r : recovery_lanes_) any.push_back(r.roll);
+      break;
+    case Witness::kTornFreeBlock:
+      for (int b = 0; b < o_.lbas + o_.lanes; ++b) {
+        any.push_back(DataWord(V(b), 0) != DataWord(V(b), 1));
+      }
+      break;
+    case Witness::kSameLbaTwoLanes:
+      for (size_t i = 0; i < ops_.size(); ++i) {
+        for (size_t j = 0; j < ops_.size(); ++j) {
+          if (ops_[i].lane < ops_[j].lane) {
+            any.push_back(done[i] && done[j] && ops_[i].lba == ops_[j].lba);
+          }
+        }
+      }
+      break;
+    case Witness::kRecoveryCrashCutsRoll:
+      for (size_t x = 0; x < partial_map_.size(); ++x) {
+        any.push_back(partial_map_[x].blk != recovered_map_[x].blk ||
+                      partial_map_[x].flags != recovered_map_[x].flags);
+      }
+      break;
+    case Witness::kZeroVisible:
+      for (const expr& z : sector_zero_) any.push_back(z);
+      break;
+  }
+  return Or(any);
 }
 
 void Encoder::Build(z3::solver& solver) {
@@ -1051,6 +1101,18 @@ const char* PropertyName(Property property) {
   return "?";
 }
 
+const char* WitnessName(Witness witness) {
+  switch (witness) {
+    case Witness::kNone: return "none";
+    case Witness::kRollForward: return "roll-forward";
+    case Witness::kTornFreeBlock: return "torn-free-block";
+    case Witness::kSameLbaTwoLanes: return "same-lba-two-lanes";
+    case Witness::kRecoveryCrashCutsRoll: return "recovery-crash-cuts-roll";
+    case Witness::kZeroVisible: return "zero-visible";
+  }
+  return "?";
+}
+
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {
     case Verdict::kSat: return "SAT";
@@ -1129,7 +1191,8 @@ std::string BmcResultToJson(const BmcResult& r) {
                   {"writes_only", o.op_mix == OpMix::kWritesOnly},
                   {"symmetry_breaking", o.symmetry_breaking},
                   {"crash_during_recovery", o.crash_during_recovery},
-                  {"timeout_seconds", o.timeout_seconds}};
+                  {"timeout_seconds", o.timeout_seconds},
+                  {"witness", WitnessName(o.witness)}};
   j["verdict"] = VerdictName(r.verdict);
   if (!r.reason_unknown.empty()) j["reason_unknown"] = r.reason_unknown;
   j["encode_seconds"] = r.encode_seconds;

@@ -73,6 +73,19 @@ enum class OpMix : uint8_t {
   kWritesOnly,      // each op is a write (smaller formula)
 };
 
+// Coverage witnesses (vacuity checks): instead of the negated properties, assert that a state
+// the proof must cover is reachable. SAT = reachable. An UNSAT proof whose witnesses are not all
+// reachable at the same bound would be suspect.
+enum class Witness : uint8_t {
+  kNone,                   // check the properties (the normal mode)
+  kRollForward,            // recovery rolls some lane forward (crash between P3 and P4)
+  kTornFreeBlock,          // at the crash some data block holds two different tags
+  kSameLbaTwoLanes,        // ops of two lanes on the same LBA both completed (needs lanes >= 2)
+  kRecoveryCrashCutsRoll,  // the crash inside recovery falls before a needed roll-forward
+  kZeroVisible,            // after recovery some LBA reads zeros (a zero op took effect)
+};
+const char* WitnessName(Witness witness);
+
 struct BmcOptions {
   int lanes = 2;         // L >= 1
   int lbas = 2;          // N >= 1 external LBAs
@@ -87,6 +100,7 @@ struct BmcOptions {
   bool symmetry_breaking = true;
   bool crash_during_recovery = true;  // recovery crashes once after a symbolic number of lanes
   double timeout_seconds = 120;       // Z3 wall-clock limit; 0 = none
+  Witness witness = Witness::kNone;
 };
 
 enum class Verdict : uint8_t { kSat, kUnsat, kUnknown };

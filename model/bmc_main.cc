@@ -4,6 +4,8 @@
 //       one bounded check; prints the verdict, times and formula size (JSON with --json,
 //       including the decoded counterexample when SAT). Exit 0 = UNSAT, 1 = SAT, 2 = UNKNOWN,
 //       3 = usage or internal error.
+//   tearproof_bmc ... --witness roll-forward
+//       coverage check: SAT (exit 1) = that state is reachable within the bound.
 //   tearproof_bmc --table --model word8 --budget 600
 //       iterative deepening over DefaultBoundLadder(); prints a Markdown table.
 #include <cstdio>
@@ -37,6 +39,10 @@ int Run(int argc, char** argv) {
   app.add_flag("--writes-only", writes_only, "every op is a write (no zero ops)");
   app.add_flag("--no-symmetry", no_symmetry, "disable canonical LBA labelling");
   app.add_flag("--no-recovery-crash", no_recovery_crash, "no crash inside recovery");
+  std::string witness = "none";
+  app.add_option("--witness", witness,
+                 "coverage witness instead of the properties: roll-forward, torn-free-block, "
+                 "same-lba-two-lanes, recovery-crash-cuts-roll, zero-visible");
   app.add_flag("--json", json, "print the result as JSON");
   app.add_flag("--table", table, "iterative deepening, Markdown table");
   app.add_option("--budget", budget, "deepening budget in seconds");
@@ -70,6 +76,14 @@ int Run(int argc, char** argv) {
   o.model = *pm;
   o.mutant = *mu;
   o.op_mix = mix;
+  for (int w = 0; w <= static_cast<int>(tearproof::model::Witness::kZeroVisible); ++w) {
+    const auto candidate = static_cast<tearproof::model::Witness>(w);
+    if (witness == tearproof::model::WitnessName(candidate)) o.witness = candidate;
+  }
+  if (witness != tearproof::model::WitnessName(o.witness)) {
+    std::fprintf(stderr, "unknown witness '%s'\n", witness.c_str());
+    return 3;
+  }
   o.symmetry_breaking = !no_symmetry;
   o.crash_during_recovery = !no_recovery_crash;
   auto r = tearproof::model::RunBmc(o);

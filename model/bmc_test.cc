@@ -51,6 +51,34 @@ TEST(BmcProtocol, IsUnsatForThreeLanes) {
   EXPECT_EQ(MustRun(Bound(3, 2, 1)).verdict, Verdict::kUnsat);
 }
 
+// Vacuity checks: the states the UNSAT proofs must cover are reachable at the tested bound.
+bool Reachable(Witness w, BmcOptions o) {
+  o.witness = w;
+  return MustRun(o).verdict == Verdict::kSat;
+}
+
+TEST(BmcCoverage, RecoveryRollsForwardSomewhere) {
+  EXPECT_TRUE(Reachable(Witness::kRollForward, Bound(2, 2, 2)));
+}
+
+TEST(BmcCoverage, ACrashCanLeaveATornFreeBlock) {
+  EXPECT_TRUE(Reachable(Witness::kTornFreeBlock, Bound(2, 2, 2)));
+  EXPECT_TRUE(Reachable(Witness::kTornFreeBlock, Bound(2, 2, 2, PersistencyModel::kPx86)));
+  EXPECT_TRUE(Reachable(Witness::kTornFreeBlock, Bound(2, 2, 2, PersistencyModel::kEadr)));
+}
+
+TEST(BmcCoverage, TwoLanesCompleteOpsOnTheSameLba) {
+  EXPECT_TRUE(Reachable(Witness::kSameLbaTwoLanes, Bound(2, 2, 2)));
+}
+
+TEST(BmcCoverage, TheCrashInsideRecoveryCanCutARollForward) {
+  EXPECT_TRUE(Reachable(Witness::kRecoveryCrashCutsRoll, Bound(2, 2, 2)));
+}
+
+TEST(BmcCoverage, AZeroOpCanBeVisibleAfterRecovery) {
+  EXPECT_TRUE(Reachable(Witness::kZeroVisible, Bound(2, 2, 2)));
+}
+
 TEST(BmcApi, RejectsBadOptions) {
   BmcOptions o = Bound(2, 2, 1);
   o.nfree = 3;
