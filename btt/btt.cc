@@ -813,15 +813,26 @@ Status Btt::SetError(ExternalLba lba) { return UpdateMapFlags(lba, kMapErrorFlag
 
 Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
   const std::string tag = ArenaTag(arena.index);
-  std::vector<uint8_t> refs(arena.internal_nlba, 0);
+  // Two bits per block (seen, seen twice): 256 MiB for the largest possible arena.
+  std::vector<bool> seen(arena.internal_nlba, false);
+  std::vector<bool> twice(arena.internal_nlba, false);
   size_t reported = 0;
-  auto note = [&](uint32_t block, const std::string& who) {
-    if (refs[block] < 2) ++refs[block];
-    if (refs[block] == 2 && reported < kMaxFindingsPerKind) {
+  // `is_lane`: the reference is lane `who`'s free block, else map[who].
+  auto note = [&](uint32_t block, bool is_lane, uint32_t who) {
+    if (!seen[block]) {
+      seen[block] = true;
+      return;
+    }
+    const bool first_duplicate = !twice[block];
+    twice[block] = true;
+    if (first_duplicate && reported < kMaxFindingsPerKind) {
       ++reported;
       report->findings.push_back({"INV-MAP-BIJECTION", static_cast<int64_t>(arena.index),
                                   "block " + std::to_string(block) +
-                                      " is referenced twice (again by " + who + ")",
+                                      " is referenced twice (again by " +
+                                      (is_lane ? "lane " + std::to_string(who) + "'s free block"
+                                               : "map[" + std::to_string(who) + "]") +
+                                      ")",
                                   false});
     }
   };
@@ -844,16 +855,16 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
         }
         continue;
       }
-      note(block->value(), "map[" + std::to_string(start + i) + "]");
+      note(block->value(), false, start + i);
     }
   }
   for (uint32_t lane = 0; lane < nfree_; ++lane) {
-    note(arena.freelist[lane].block.value(), "lane " + std::to_string(lane) + "'s free block");
+    note(arena.freelist[lane].block.value(), true, lane);
   }
   uint64_t missing = 0;
   uint32_t first_missing = 0;
   for (uint32_t b = 0; b < arena.internal_nlba; ++b) {
-    if (refs[b] == 0 && missing++ == 0) first_missing = b;
+    if (!seen[b] && missing++ == 0) first_missing = b;
   }
   if (missing > 0 && range_reported == 0) {
     report->findings.push_back({"INV-MAP-BIJECTION", static_cast<int64_t>(arena.index),
