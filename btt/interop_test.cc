@@ -231,5 +231,51 @@ TEST(BttInterop, NdctlReadInfoblockAcceptsLinuxAndUefiImages) {
   }
 }
 
+TEST(BttInterop, PadCompatStyleImageIsReadByNdctlAndTearproof) {
+  // The shape of ndctl's test/btt-pad-compat image: 64 MiB, v2.0 at 0, 4 KiB sectors, null
+  // parent UUID, the pre-4.15 (0,2) flog layout after some writes.
+  if (RunShell("command -v ndctl") != 0) GTEST_SKIP() << "ndctl not installed";
+  const std::string path = TempPath("pad.img");
+  auto geo = ComputeGeometry(Profile::kUefi, 64 * kMiB, 4096, 256);
+  ASSERT_TRUE(geo.ok());
+  EXPECT_EQ(geo->arenas[0].internal_nlba, 16361u);  // the real image's values (§1.4)
+  EXPECT_EQ(geo->arenas[0].mapoff, 0x3feb000u);
+  {
+    auto ns = FileNamespace::Create(path, 64 * kMiB);
+    ASSERT_TRUE(ns.ok());
+    FormatOptions f;
+    f.profile = Profile::kUefi;
+    f.external_lbasize = 4096;
+    f.uuid = TestUuid(51);
+    ASSERT_TRUE(Btt::Format(**ns, f).ok());
+    {
+      auto btt = Btt::Open(**ns);
+      ASSERT_TRUE(btt.ok());
+      for (uint64_t lba = 0; lba < 16; ++lba) {
+        ASSERT_TRUE((*btt)->Write(ExternalLba(lba), Pattern(lba, 1, 4096)).ok());
+      }
+    }
+    // Move every lane's slot 1 to slot 2: the old kernel's layout.
+    for (uint64_t lane = 0; lane < 256; ++lane) {
+      const uint64_t g = geo->arenas[0].flogoff + lane * 64;
+      std::vector<std::byte> slot(16), zero(16);
+      ASSERT_TRUE((*ns)->Read(g + 16, slot).ok());
+      ASSERT_TRUE((*ns)->WritePersist(g + 32, slot).ok());
+      ASSERT_TRUE((*ns)->WritePersist(g + 16, zero).ok());
+    }
+  }
+  std::string out;
+  EXPECT_EQ(RunShell("ndctl read-infoblock -i " + path + " -j -V", &out), 0) << out;
+  EXPECT_NE(out.find("\"version\":\"2.0\""), std::string::npos) << out;
+  auto ns = FileNamespace::Open(path, /*read_only=*/true);
+  ASSERT_TRUE(ns.ok());
+  auto btt = Btt::Open(**ns);
+  ASSERT_TRUE(btt.ok()) << btt.status().ToString();
+  EXPECT_EQ((*btt)->FlogIndices(0), (std::array<uint32_t, 2>{0, 2}));
+  for (uint64_t lba = 0; lba < 16; ++lba) EXPECT_EQ(ReadSector(**btt, lba), Pattern(lba, 1, 4096));
+  EXPECT_TRUE((*btt)->Check(false)->Clean());
+  ::unlink(path.c_str());
+}
+
 }  // namespace
 }  // namespace tearproof::btt
