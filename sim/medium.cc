@@ -30,7 +30,7 @@ void AddDistinct(std::vector<uint64_t>* values, uint64_t v) {
 
 bool HasNt(const Medium::LineState& line) {
   return std::any_of(line.pending.begin(), line.pending.end(),
-                     [](const Medium::Piece& p) { return p.nt; });
+                     [](const Medium::Piece& p) { return p.nt(); });
 }
 
 // Under the prefix rule with k cached pieces persisted, word w holds val[w] (the latest persisted
@@ -42,7 +42,7 @@ void PrefixWordCandidates(const Medium::LineState& line, bool has_nt, const Word
   out->push_back(val[w]);
   if (!has_nt) return;
   for (const Medium::Piece& p : line.pending) {
-    if (p.nt && p.word == w && p.seq > seq[w]) AddDistinct(out, p.value);
+    if (p.nt() && p.word() == w && p.seq() > seq[w]) AddDistinct(out, p.value);
   }
 }
 
@@ -59,7 +59,7 @@ std::vector<uint64_t> Candidates(const Medium::LineState& line, bool prefix_rule
     // persisted.
     out.push_back(line.base[word]);
     for (const Medium::Piece& p : line.pending) {
-      if (p.word == word) AddDistinct(&out, p.value);
+      if (p.word() == word) AddDistinct(&out, p.value);
     }
     return out;
   }
@@ -79,9 +79,9 @@ std::vector<uint64_t> Candidates(const Medium::LineState& line, bool prefix_rule
   };
   consider();  // k = 0
   for (const Medium::Piece& p : line.pending) {
-    if (p.nt) continue;
-    val[p.word] = p.value;
-    seq[p.word] = p.seq;
+    if (p.nt()) continue;
+    val[p.word()] = p.value;
+    seq[p.word()] = p.seq();
     consider();
   }
   TP_ASSERT(!out.empty(), "INV-SIM-LAZY-CONSISTENT");
@@ -138,9 +138,9 @@ bool LineImages(const Medium::LineState& line, bool prefix_rule, uint64_t max_im
   };
   if (!prefix()) return false;
   for (const Medium::Piece& p : line.pending) {
-    if (p.nt) continue;
-    val[p.word] = p.value;
-    seq[p.word] = p.seq;
+    if (p.nt()) continue;
+    val[p.word()] = p.value;
+    seq[p.word()] = p.seq();
     if (!prefix()) return false;
   }
   return true;
@@ -177,7 +177,7 @@ Status Medium::CheckRange(uint64_t addr, uint64_t size_bytes, const char* op) co
 
 void Medium::Record(EventKind kind, LaneId lane, uint64_t addr, std::span<const std::byte> data) {
   const uint64_t seq = next_event_seq_++;
-  if (!event_log_) return;
+  if (!event_log_) [[likely]] return;
   Event e;
   e.seq = seq;
   e.kind = kind;
@@ -297,36 +297,31 @@ Status Medium::StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> 
       page = MutablePage(page_index);
     }
     std::byte* line_bytes = page + line_addr % kPageBytes;
-    auto it = lines_.find(line);
-    if (it == lines_.end() && !durable_now) {
+    LineState* state = FindLine(line);
+    if (state == nullptr && !durable_now) {
       // First unguaranteed store to this line: its current contents are its guaranteed point.
-      LineState state;
+      state = CreateLine(line);
       for (uint32_t w = 0; w < kWordsPerLine; ++w) {
-        state.base[w] = LoadLe64(line_bytes + w * kWordBytes);
+        state->base[w] = LoadLe64(line_bytes + w * kWordBytes);
       }
-      state.pending.reserve(kWordsPerLine);
-      it = lines_.emplace(line, std::move(state)).first;
     }
     const uint64_t lo = std::max(addr, line_addr);
     const uint64_t hi = std::min(end, line_addr + kLineBytes);
+    std::memcpy(line_bytes + (lo - line_addr), data.data() + (lo - addr), hi - lo);
+    const uint64_t first_word = (lo - line_addr) / kWordBytes;
+    const uint64_t last_word = (hi - 1 - line_addr) / kWordBytes;
     const uint64_t first_seq = next_piece_seq_;
+    next_piece_seq_ += last_word - first_word + 1;
+    if (state == nullptr) continue;  // durable at once and nothing pending here
     // Split into whole-word pieces in ascending address order: a sub-word store yields the new
     // whole-word value, so every piece is one untearable aligned 8-byte value.
-    for (uint64_t w = (lo - line_addr) / kWordBytes; w <= (hi - 1 - line_addr) / kWordBytes; ++w) {
-      const uint64_t word_addr = line_addr + w * kWordBytes;
-      const uint64_t b_lo = std::max(lo, word_addr);
-      const uint64_t b_hi = std::min(hi, word_addr + kWordBytes);
-      std::memcpy(line_bytes + w * kWordBytes + (b_lo - word_addr), data.data() + (b_lo - addr),
-                  b_hi - b_lo);
-      const uint64_t seq = next_piece_seq_++;
-      if (it != lines_.end()) {
-        it->second.pending.push_back(Piece{seq, LoadLe64(line_bytes + w * kWordBytes),
-                                           LaneIndex(lane), static_cast<uint8_t>(w), nt});
-      }
+    for (uint64_t w = first_word; w <= last_word; ++w) {
+      state->pending.push_back(Piece::Make(first_seq + (w - first_word),
+                                           LoadLe64(line_bytes + w * kWordBytes), LaneIndex(lane),
+                                           static_cast<uint32_t>(w), nt));
     }
-    if (it == lines_.end()) continue;
     if (durable_now) {
-      Fold(it, [first_seq](const Piece& p) { return p.seq >= first_seq; });
+      Fold(line, *state, [first_seq](const Piece& p) { return p.seq() >= first_seq; });
     } else if (nt) {
       Lanes(lane).nt_lines.push_back(line);
     }
@@ -334,19 +329,97 @@ Status Medium::StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> 
   return Status::Ok();
 }
 
+Medium::LineState* Medium::FindLine(uint64_t line) {
+  return const_cast<LineState*>(static_cast<const Medium*>(this)->FindLine(line));
+}
+
+Medium::PendingPage* Medium::FindPendingPage(uint64_t page_index) const {
+  // A one-entry cache: consecutive operations mostly touch the lines of one page. Map nodes are
+  // stable, and EraseLine drops the cache entry before erasing its node.
+  if (page_index == page_cache_index_) return page_cache_;
+  auto it = pending_pages_.find(page_index);
+  if (it == pending_pages_.end()) return nullptr;
+  page_cache_index_ = page_index;
+  page_cache_ = const_cast<PendingPage*>(&it->second);
+  return page_cache_;
+}
+
+const Medium::LineState* Medium::FindLine(uint64_t line) const {
+  if (pending_line_count_ == 0) return nullptr;
+  const PendingPage* page = FindPendingPage(line / kLinesPerPage);
+  if (page == nullptr) return nullptr;
+  const uint32_t slot = page->slot[line % kLinesPerPage];
+  return slot == 0 ? nullptr : &line_pool_[slot - 1];
+}
+
+Medium::LineState* Medium::CreateLine(uint64_t line) {
+  PendingPage* cached = FindPendingPage(line / kLinesPerPage);
+  PendingPage& page = cached != nullptr ? *cached : pending_pages_[line / kLinesPerPage];
+  uint32_t& slot = page.slot[line % kLinesPerPage];
+  TP_ASSERT(slot == 0, "INV-SIM-LINE-UNIQUE");
+  uint32_t index;
+  if (!free_line_slots_.empty()) {
+    index = free_line_slots_.back();
+    free_line_slots_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(line_pool_.size());
+    line_pool_.emplace_back();
+    line_pool_.back().pending.reserve(kWordsPerLine);
+  }
+  slot = index + 1;
+  ++page.count;
+  ++pending_line_count_;
+  LineState& state = line_pool_[index];
+  state.base = {};
+  state.base_seq = {};
+  state.pending.clear();  // keeps its capacity: no allocation in the steady state
+  return &state;
+}
+
+void Medium::EraseLine(uint64_t line) {
+  PendingPage* page = FindPendingPage(line / kLinesPerPage);
+  TP_ASSERT(page != nullptr, "INV-SIM-LINE-UNIQUE");
+  uint32_t& slot = page->slot[line % kLinesPerPage];
+  TP_ASSERT(slot != 0, "INV-SIM-LINE-UNIQUE");
+  free_line_slots_.push_back(slot - 1);
+  slot = 0;
+  --pending_line_count_;
+  if (--page->count == 0) {
+    page_cache_index_ = UINT64_MAX;
+    page_cache_ = nullptr;
+    pending_pages_.erase(line / kLinesPerPage);
+  }
+}
+
+std::vector<std::pair<uint64_t, const Medium::LineState*>> Medium::PendingLines() const {
+  std::vector<std::pair<uint64_t, const LineState*>> out;
+  out.reserve(pending_line_count_);
+  for (const auto& [page_index, page] : pending_pages_) {
+    for (uint64_t i = 0; i < kLinesPerPage; ++i) {
+      if (page.slot[i] != 0) out.emplace_back(page_index * kLinesPerPage + i, &line_pool_[page.slot[i] - 1]);
+    }
+  }
+  return out;
+}
+
 template <typename Pred>
-void Medium::Fold(std::map<uint64_t, LineState>::iterator it, Pred pred) {
-  LineState& ls = it->second;
+void Medium::Fold(uint64_t line, LineState& ls, Pred pred) {
+  // Common case (store; clwb; sfence): every pending piece becomes guaranteed. The line then
+  // leaves the pending set and its visible contents are its guaranteed contents.
+  if (std::all_of(ls.pending.begin(), ls.pending.end(), pred)) {
+    EraseLine(line);
+    return;
+  }
   for (const Piece& p : ls.pending) {
     if (pred(p)) {
-      ls.base[p.word] = p.value;  // ascending seq: the latest guaranteed piece of a word wins
-      ls.base_seq[p.word] = p.seq;
+      ls.base[p.word()] = p.value;  // ascending seq: the latest guaranteed piece of a word wins
+      ls.base_seq[p.word()] = p.seq();
     }
   }
   // A pending piece older than its word's guaranteed value can no longer be observed after a
   // crash (a word holds its latest persisted piece), so it is dropped.
-  std::erase_if(ls.pending, [&](const Piece& p) { return pred(p) || p.seq < ls.base_seq[p.word]; });
-  if (ls.pending.empty()) lines_.erase(it);
+  std::erase_if(ls.pending, [&](const Piece& p) { return pred(p) || p.seq() < ls.base_seq[p.word()]; });
+  if (ls.pending.empty()) EraseLine(line);
 }
 
 Status Medium::Clflush(LaneId lane, uint64_t addr) {
@@ -369,24 +442,28 @@ Status Medium::ClwbRange(LaneId lane, uint64_t addr, uint64_t size_bytes) {
 Status Medium::FlushImpl(LaneId lane, uint64_t addr, EventKind kind) {
   TP_RETURN_IF_ERROR(CheckLane(lane));
   TP_RETURN_IF_ERROR(CheckRange(addr, 1, EventKindName(kind)));
+  FlushLine(lane, addr, kind);
+  return Status::Ok();
+}
+
+void Medium::FlushLine(LaneId lane, uint64_t addr, EventKind kind) {
   Record(kind, lane, addr, {});
   // Under eADR cached stores are already durable; flushes never affect non-temporal stores.
-  if (model_ == PersistencyModel::kEadr) return Status::Ok();
+  if (model_ == PersistencyModel::kEadr) return;
   const uint64_t line = addr / kLineBytes;
-  auto it = lines_.find(line);
-  if (it == lines_.end()) return Status::Ok();  // nothing unguaranteed in this line
+  LineState* state = FindLine(line);
+  if (state == nullptr) return;  // nothing unguaranteed in this line
   if (kind == EventKind::kClflush && mutant_ != Mutant::kClflushUnordered) {
     // clflush is ordered with every later store on its own, so treating it as synchronous loses
     // no behaviour (Khyzha & Lahav, POPL 2021): the line's cached pieces are guaranteed now.
-    Fold(it, [](const Piece& p) { return !p.nt; });
-    return Status::Ok();
+    Fold(line, *state, [](const Piece& p) { return !p.nt(); });
+    return;
   }
   // clwb/clflushopt: the line's current contents become guaranteed at this lane's next fence.
   // Pieces are numbered globally, so the snapshot is "every cached piece up to now".
-  const bool has_cached = std::any_of(it->second.pending.begin(), it->second.pending.end(),
-                                      [](const Piece& p) { return !p.nt; });
+  const bool has_cached = std::any_of(state->pending.begin(), state->pending.end(),
+                                      [](const Piece& p) { return !p.nt(); });
   if (has_cached) Lanes(lane).snapshots.emplace_back(line, next_piece_seq_ - 1);
-  return Status::Ok();
 }
 
 Status Medium::FlushRangeImpl(LaneId lane, uint64_t addr, uint64_t size_bytes, EventKind kind) {
@@ -395,7 +472,7 @@ Status Medium::FlushRangeImpl(LaneId lane, uint64_t addr, uint64_t size_bytes, E
   if (size_bytes == 0) return Status::Ok();
   for (uint64_t line = addr / kLineBytes; line <= (addr + size_bytes - 1) / kLineBytes; ++line) {
     // Line starts are in range: the first is <= addr, the others < addr + size_bytes.
-    TP_RETURN_IF_ERROR(FlushImpl(lane, std::max(addr, line * kLineBytes), kind));
+    FlushLine(lane, std::max(addr, line * kLineBytes), kind);
   }
   return Status::Ok();
 }
@@ -408,31 +485,27 @@ Status Medium::FenceImpl(LaneId lane, EventKind kind) {
   Record(kind, lane, 0, {});
   const uint32_t me = LaneIndex(lane);
   if (me >= lanes_.size() && mutant_ != Mutant::kSfenceAllLanes) return Status::Ok();
-  // (line, last snapshot seq, this lane has NT pieces there), merged per line.
-  std::vector<std::tuple<uint64_t, uint64_t, bool>> work;
+  // The fence completes this lane's clwb/clflushopt snapshots (the cached pieces of the line up
+  // to the snapshot; under px86 a prefix of the line) and drains its non-temporal stores. Folding
+  // snapshot by snapshot equals folding their union: a piece older than an already guaranteed
+  // piece of its word has been dropped.
   for (uint32_t i = 0; i < lanes_.size(); ++i) {
     if (i != me && mutant_ != Mutant::kSfenceAllLanes) continue;
-    for (const auto& [line, seq] : lanes_[i].snapshots) work.emplace_back(line, seq, false);
+    for (const auto& [line, snap] : lanes_[i].snapshots) {
+      if (LineState* state = FindLine(line); state != nullptr) {
+        const uint64_t s = snap;
+        Fold(line, *state, [s](const Piece& p) { return !p.nt() && p.seq() <= s; });
+      }
+    }
     lanes_[i].snapshots.clear();
   }
   if (me < lanes_.size()) {
-    for (uint64_t line : lanes_[me].nt_lines) work.emplace_back(line, 0, true);
-    lanes_[me].nt_lines.clear();
-  }
-  std::sort(work.begin(), work.end());
-  for (size_t i = 0; i < work.size();) {
-    const uint64_t line = std::get<0>(work[i]);
-    uint64_t snap = 0;
-    bool nt = false;
-    for (; i < work.size() && std::get<0>(work[i]) == line; ++i) {
-      snap = std::max(snap, std::get<1>(work[i]));
-      nt = nt || std::get<2>(work[i]);
+    for (uint64_t line : lanes_[me].nt_lines) {
+      if (LineState* state = FindLine(line); state != nullptr) {
+        Fold(line, *state, [me](const Piece& p) { return p.nt() && p.lane() == me; });
+      }
     }
-    auto it = lines_.find(line);
-    if (it == lines_.end()) continue;  // already guaranteed (e.g. by a clflush)
-    // The fence completes this lane's clwb/clflushopt snapshots (cached pieces up to the
-    // snapshot; under px86 a prefix of the line) and drains its non-temporal stores.
-    Fold(it, [snap, nt, me](const Piece& p) { return p.nt ? nt && p.lane == me : p.seq <= snap; });
+    lanes_[me].nt_lines.clear();
   }
   return Status::Ok();
 }
@@ -441,8 +514,25 @@ Status Medium::Persist(LaneId lane, uint64_t addr, uint64_t size_bytes) {
   TP_RETURN_IF_ERROR(CheckLane(lane));
   TP_RETURN_IF_ERROR(CheckRange(addr, size_bytes, "persist"));
   if (size_bytes == 0) return Status::Ok();
-  TP_RETURN_IF_ERROR(ClwbRange(lane, addr, size_bytes));
-  return Sfence(lane);
+  const uint64_t first_line = addr / kLineBytes;
+  const uint64_t last_line = (addr + size_bytes - 1) / kLineBytes;
+  if (model_ == PersistencyModel::kEadr || mutant_ != Mutant::kNone) {
+    for (uint64_t line = first_line; line <= last_line; ++line) {
+      FlushLine(lane, std::max(addr, line * kLineBytes), EventKind::kClwb);
+    }
+    return FenceImpl(lane, EventKind::kSfence);
+  }
+  // Same events and the same outcome as clwb of every line then sfence, without queueing the
+  // snapshots: nothing runs between them, so each snapshot is "every cached piece of the line
+  // now", and the fence guarantees exactly those (plus this lane's earlier snapshots and
+  // non-temporal stores, handled by FenceImpl).
+  for (uint64_t line = first_line; line <= last_line; ++line) {
+    Record(EventKind::kClwb, lane, std::max(addr, line * kLineBytes), {});
+    if (LineState* state = FindLine(line); state != nullptr) {
+      Fold(line, *state, [](const Piece& p) { return !p.nt(); });
+    }
+  }
+  return FenceImpl(lane, EventKind::kSfence);
 }
 
 Status Medium::Apply(const Event& event) {
@@ -468,7 +558,8 @@ CrashSpaceSize Medium::CrashSpace() const {
   CrashSpaceSize size;
   const bool prefix = UsesPrefixRule();
   std::vector<Words> images;
-  for (const auto& [line, ls] : lines_) {
+  for (const auto& [line, ls_ptr] : PendingLines()) {
+    const LineState& ls = *ls_ptr;
     uint64_t count = 1;
     double log2 = 0;
     if (!prefix) {
@@ -501,7 +592,8 @@ Result<uint64_t> Medium::ForEachCrashState(const std::function<bool(const CrashS
   const bool prefix = UsesPrefixRule();
   std::vector<std::vector<Words>> per_line;
   CrashState state;
-  for (const auto& [line, ls] : lines_) {
+  for (const auto& [line, ls_ptr] : PendingLines()) {
+    const LineState& ls = *ls_ptr;
     std::vector<Words> images;
     uint64_t upper = 0;
     if (!crash_internal::LineImages(ls, prefix, max_states, &images, &upper)) {
@@ -540,16 +632,17 @@ CrashState Medium::DrawCrashState(uint64_t seed) const {
   const bool prefix = UsesPrefixRule();
   const std::array<bool, kWordsPerLine> none{};
   CrashState state;
-  for (const auto& [line, ls] : lines_) {
+  for (const auto& [line, ls_ptr] : PendingLines()) {
+    const LineState& ls = *ls_ptr;
     Words img = ls.base;
     if (prefix) {
       uint64_t cached = 0;
-      for (const Piece& p : ls.pending) cached += !p.nt;
+      for (const Piece& p : ls.pending) cached += !p.nt();
       const uint64_t k = prng.Below(cached + 1);
       uint64_t taken = 0;
       for (const Piece& p : ls.pending) {
-        const bool take = p.nt ? prng.Chance(1, 2) : taken++ < k;
-        if (take) img[p.word] = p.value;  // ascending seq: the latest persisted piece wins
+        const bool take = p.nt() ? prng.Chance(1, 2) : taken++ < k;
+        if (take) img[p.word()] = p.value;  // ascending seq: the latest persisted piece wins
       }
     } else {
       for (uint32_t w = 0; w < kWordsPerLine; ++w) {
@@ -564,7 +657,8 @@ CrashState Medium::DrawCrashState(uint64_t seed) const {
 
 CrashState Medium::GuaranteedState() const {
   CrashState state;
-  for (const auto& [line, ls] : lines_) {
+  for (const auto& [line, ls_ptr] : PendingLines()) {
+    const LineState& ls = *ls_ptr;
     state.lines.push_back(CrashLineImage{line * kLineBytes, ls.base});
   }
   return state;
@@ -581,7 +675,8 @@ Medium Medium::ForkImage() const {
 Medium Medium::MaterializeCrash(const CrashState& state) const {
   Medium m = ForkImage();
   size_t i = 0;
-  for (const auto& [line, ls] : lines_) {
+  for (const auto& [line, ls_ptr] : PendingLines()) {
+    const LineState& ls = *ls_ptr;
     const uint64_t line_addr = line * kLineBytes;
     while (i < state.lines.size() && state.lines[i].line_addr < line_addr) ++i;
     const Words& img = (i < state.lines.size() && state.lines[i].line_addr == line_addr)
@@ -598,7 +693,8 @@ Medium Medium::MaterializeCrash(const CrashState& state) const {
 Medium Medium::LazyCrash(std::shared_ptr<CrashChooser> chooser) const {
   TP_ASSERT(chooser != nullptr, "INV-SIM-LAZY-CHOOSER");
   Medium m = ForkImage();
-  for (const auto& [line, ls] : lines_) {
+  for (const auto& [line, ls_ptr] : PendingLines()) {
+    const LineState& ls = *ls_ptr;
     LazyLine lazy;
     lazy.state = std::make_shared<const LineState>(ls);
     lazy.chooser = chooser;
@@ -648,8 +744,8 @@ std::vector<uint64_t> Medium::WordCandidates(uint64_t word_addr) const {
   const uint64_t line = word_addr / kLineBytes;
   const uint32_t w = static_cast<uint32_t>((word_addr % kLineBytes) / kWordBytes);
   const std::array<bool, kWordsPerLine> none{};
-  if (auto it = lines_.find(line); it != lines_.end()) {
-    return crash_internal::Candidates(it->second, false, w, none, Words{});
+  if (const LineState* state = FindLine(line); state != nullptr) {
+    return crash_internal::Candidates(*state, false, w, none, Words{});
   }
   if (auto it = lazy_lines_.find(line); it != lazy_lines_.end()) {
     if (it->second.resolved[w]) return {it->second.value[w]};

@@ -136,18 +136,28 @@ class Medium {
   // Distinct values the aligned word at word_addr may hold after a crash, guaranteed value first
   // (word8 view: ignores the px86 cross-word constraints).
   std::vector<uint64_t> WordCandidates(uint64_t word_addr) const;
-  uint64_t pending_line_count() const { return lines_.size(); }
+  uint64_t pending_line_count() const { return pending_line_count_; }
   uint64_t unresolved_line_count() const { return lazy_lines_.size(); }
   uint64_t allocated_page_count() const { return pages_.size(); }
 
   // Internal representation, public for the candidate logic in crash_internal and for tests.
-  // One store's contribution to one word.
+  // One store's contribution to one word: its new whole-word value plus, packed into 64 bits
+  // (16-byte pieces halve the memory traffic of wide stores), the global piece order `seq`
+  // (store order; ascending address within a store; < 2^48), the lane, the word's index in its
+  // line and whether the store was non-temporal.
   struct Piece {
-    uint64_t seq = 0;  // global piece order (store order; ascending address within a store)
     uint64_t value = 0;
-    uint32_t lane = 0;
-    uint8_t word = 0;  // index in the line
-    bool nt = false;
+    uint64_t meta = 0;  // seq << 16 | lane << 8 | nt << 3 | word
+
+    static Piece Make(uint64_t seq, uint64_t value, uint32_t lane, uint32_t word, bool nt) {
+      TP_ASSERT(seq < (uint64_t{1} << 48) && lane < 256 && word < kWordsPerLine,
+                "INV-SIM-PIECE-PACK");
+      return Piece{value, seq << 16 | uint64_t{lane} << 8 | uint64_t{nt} << 3 | word};
+    }
+    uint64_t seq() const { return meta >> 16; }
+    uint32_t lane() const { return static_cast<uint32_t>(meta >> 8) & 0xFF; }
+    bool nt() const { return (meta >> 3 & 1) != 0; }
+    uint32_t word() const { return static_cast<uint32_t>(meta & 7); }
   };
   // A line with unguaranteed pieces. Invariant INV-SIM-PENDING-AFTER-BASE: every pending piece of
   // word w has seq > base_seq[w] (pieces dominated by a guaranteed later piece are dropped).
@@ -160,6 +170,14 @@ class Medium {
  private:
   struct Page {
     std::array<std::byte, kPageBytes> bytes{};
+  };
+  // Pending lines are indexed per 4 KiB page (one ordered-map lookup per page, then an array
+  // slot per line) and their LineStates are pooled, so the steady state of store + persist does
+  // not allocate. Iteration is in ascending line order.
+  static constexpr uint64_t kLinesPerPage = kPageBytes / kLineBytes;
+  struct PendingPage {
+    std::array<uint32_t, kLinesPerPage> slot{};  // index + 1 into line_pool_, 0 = not pending
+    uint32_t count = 0;
   };
   struct LaneState {
     std::vector<std::pair<uint64_t, uint64_t>> snapshots;  // (line index, last piece seq)
@@ -180,6 +198,7 @@ class Medium {
   void Record(EventKind kind, LaneId lane, uint64_t addr, std::span<const std::byte> data);
   Status StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> data, bool nt);
   Status FlushImpl(LaneId lane, uint64_t addr, EventKind kind);
+  void FlushLine(LaneId lane, uint64_t addr, EventKind kind);  // REQUIRES: checked lane, addr
   Status FlushRangeImpl(LaneId lane, uint64_t addr, uint64_t size_bytes, EventKind kind);
   Status FenceImpl(LaneId lane, EventKind kind);
   LaneState& Lanes(LaneId lane);
@@ -190,10 +209,18 @@ class Medium {
   void WriteWord(uint64_t word_addr, uint64_t value);
   void ReadLineWords(uint64_t line, std::array<uint64_t, kWordsPerLine>* words) const;
 
+  PendingPage* FindPendingPage(uint64_t page_index) const;
+  LineState* FindLine(uint64_t line);
+  const LineState* FindLine(uint64_t line) const;
+  LineState* CreateLine(uint64_t line);  // REQUIRES: not pending; base and pending are reset
+  void EraseLine(uint64_t line);
+  // Every pending line with its state, in ascending line order.
+  std::vector<std::pair<uint64_t, const LineState*>> PendingLines() const;
+
   // Folds the pieces matching pred into the line's base and drops dominated pieces; erases the
   // line when nothing is pending any more.
   template <typename Pred>
-  void Fold(std::map<uint64_t, LineState>::iterator it, Pred pred);
+  void Fold(uint64_t line, LineState& state, Pred pred);
 
   bool UsesPrefixRule() const;
   void ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines);
@@ -207,7 +234,12 @@ class Medium {
   uint64_t next_event_seq_ = 0;
   uint64_t next_piece_seq_ = 1;  // 0 = "set before any piece" in base_seq
   std::map<uint64_t, std::shared_ptr<Page>> pages_;  // page index -> contents (visible)
-  std::map<uint64_t, LineState> lines_;             // line index -> unguaranteed pieces
+  std::map<uint64_t, PendingPage> pending_pages_;  // page index -> its lines with pending pieces
+  std::vector<LineState> line_pool_;
+  std::vector<uint32_t> free_line_slots_;
+  uint64_t pending_line_count_ = 0;
+  mutable uint64_t page_cache_index_ = UINT64_MAX;  // FindPendingPage's one-entry cache
+  mutable PendingPage* page_cache_ = nullptr;
   std::vector<LaneState> lanes_;
   std::map<uint64_t, LazyLine> lazy_lines_;  // line index -> unresolved post-crash line
   std::vector<Event> events_;
