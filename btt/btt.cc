@@ -176,14 +176,14 @@ Status ValidateInfo(const InfoBlock& info, const InfoContext& ctx) {
   return Status::Ok();
 }
 
-// The invariant name a Status message starts with ("INV-FOO: ..."), for check findings.
+// The invariant a Status message names ("...: INV-FOO: ..."), for check findings.
 std::string InvariantOf(const Status& s, const char* fallback) {
   const std::string& m = s.message();
-  if (m.rfind("INV-", 0) == 0) {
-    const size_t colon = m.find(':');
-    if (colon != std::string::npos) return m.substr(0, colon);
-  }
-  return fallback;
+  const size_t start = m.find("INV-");
+  if (start == std::string::npos) return fallback;
+  const size_t colon = m.find(':', start);
+  if (colon == std::string::npos) return fallback;
+  return m.substr(start, colon - start);
 }
 
 }  // namespace

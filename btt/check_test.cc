@@ -78,6 +78,15 @@ TEST(BttCheck, FindsEachSeededInconsistencyByName) {
        "INV-INFO-BACKUP-MATCH", true},
       {"primary checksum", [](Fixture& f) { f.arena()[300] ^= std::byte{4}; },
        "INV-INFO-CHECKSUM", true},
+      {"primary version",
+       [](Fixture& f) {
+         InfoBlock info;
+         std::memcpy(&info, f.arena(), 4096);
+         info.major = 2;
+         info.checksum = InfoBlockChecksum(info);
+         std::memcpy(f.arena(), &info, 4096);
+       },
+       "INV-INFO-VERSION", true},
       {"map out of range",
        [](Fixture& f) { StoreLe<uint32_t>(f.map() + 4 * 20, 0xC0000000u | 0x3FFFFFF0u); },
        "INV-MAP-RANGE", false},
