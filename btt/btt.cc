@@ -72,7 +72,7 @@ Result<InfoBlock> ReadInfo(Namespace& ns, uint64_t offset) {
 struct InfoContext {
   Profile profile;
   uint64_t ns_size;
-  uint64_t arena_offset;  // namespace offset of this arena's primary info block
+  uint64_t arena_offset;             // namespace offset of this arena's primary info block
   const InfoBlock* first = nullptr;  // arena 0's block, for cross-arena consistency
   const OpenOptions* options = nullptr;
   bool have_pool = false;
@@ -89,8 +89,7 @@ Status ValidateInfo(const InfoBlock& info, const InfoContext& ctx) {
                       std::to_string(MinorFor(ctx.profile)) + ")");
   }
   if (info.infosize != kInfoBlockSize) {
-    return Corruption("INV-INFO-GEOMETRY: infosize " + std::to_string(info.infosize) +
-                      " != 4096");
+    return Corruption("INV-INFO-GEOMETRY: infosize " + std::to_string(info.infosize) + " != 4096");
   }
   if (info.nfree == 0 || info.nfree > kMaxNfree) {
     return Corruption("INV-INFO-NFREE: nfree " + std::to_string(info.nfree) + " outside 1.." +
@@ -130,8 +129,8 @@ Status ValidateInfo(const InfoBlock& info, const InfoContext& ctx) {
                         " is not 4 KiB aligned");
     }
     if (value > room) {
-      return Corruption("INV-INFO-GEOMETRY: " + std::string(name) + " " +
-                        std::to_string(value) + " lies beyond the namespace end");
+      return Corruption("INV-INFO-GEOMETRY: " + std::string(name) + " " + std::to_string(value) +
+                        " lies beyond the namespace end");
     }
   }
   const uint64_t data_end = info.dataoff + uint64_t{info.internal_nlba} * info.internal_lbasize;
@@ -192,9 +191,9 @@ std::string InvariantOf(const Status& s, const char* fallback) {
 // DRAM state of one arena.
 
 struct FreeEntry {
-  PostmapAba block;   // the lane's free block (old_map of its newest flog slot)
-  uint32_t sub = 1;   // which of the two live slots (log_index[sub]) the next write goes to
-  uint32_t seq = 2;   // seq the next write carries
+  PostmapAba block;      // the lane's free block (old_map of its newest flog slot)
+  uint32_t sub = 1;      // which of the two live slots (log_index[sub]) the next write goes to
+  uint32_t seq = 2;      // seq the next write carries
   bool has_err = false;  // the free block was freed from an E mapping (kept for diagnostics)
 };
 
@@ -241,9 +240,8 @@ Btt::~Btt() = default;
 
 Status Btt::Format(Namespace& ns, const FormatOptions& options) {
   if (ns.ReadOnly()) return ReadOnlyError("cannot format a read-only namespace");
-  TP_ASSIGN_OR_RETURN(const Geometry geo,
-                      ComputeGeometry(options.profile, ns.SizeBytes(), options.external_lbasize,
-                                      options.nfree));
+  TP_ASSIGN_OR_RETURN(const Geometry geo, ComputeGeometry(options.profile, ns.SizeBytes(),
+                                                          options.external_lbasize, options.nfree));
   const uint64_t size = ns.SizeBytes();
 
   // Step 1: invalidate every info block an old layout may have left where Open looks (the
@@ -388,16 +386,15 @@ Result<std::unique_ptr<Btt>> Btt::Open(Namespace& ns, const OpenOptions& options
     btt->owned_sync_ = std::make_unique<ThreadSync>();
     btt->sync_ = btt->owned_sync_.get();
   }
-  TP_RETURN_IF_ERROR(btt->sync_->Init(
-      btt->nfree_, static_cast<uint32_t>(btt->nfree_ * btt->arenas_.size())));
+  TP_RETURN_IF_ERROR(
+      btt->sync_->Init(btt->nfree_, static_cast<uint32_t>(btt->nfree_ * btt->arenas_.size())));
   return btt;
 }
 
 Status Btt::LoadArenas(const OpenOptions& options) {
   const uint64_t ns_size = ns_.SizeBytes();
   uint64_t offset = BttOffsetFor(profile_);
-  InfoContext ctx{profile_, ns_size, 0, nullptr, &options, have_pool_, poolset_uuid_,
-                  pool_bsize_};
+  InfoContext ctx{profile_, ns_size, 0, nullptr, &options, have_pool_, poolset_uuid_, pool_bsize_};
   uint64_t first_lba = 0;
   // Each arena spans at least 8 KiB, so the chain cannot be longer than this.
   const uint64_t max_arenas = ns_size / (2 * kInfoBlockSize) + 1;
@@ -418,8 +415,7 @@ Status Btt::LoadArenas(const OpenOptions& options) {
       if (backup_status.ok()) backup_status = ValidateInfo(*backup, ctx);
       if (backup_status.ok() && offset + backup->infooff != backup_off) {
         backup_status = Corruption("INV-INFO-GEOMETRY: backup's infooff " +
-                                   std::to_string(backup->infooff) +
-                                   " does not point at itself");
+                                   std::to_string(backup->infooff) + " does not point at itself");
       }
       if (!backup_status.ok()) {
         if (i == 0 && primary_status.message().rfind("INV-INFO-SIG", 0) == 0 &&
@@ -428,8 +424,9 @@ Status Btt::LoadArenas(const OpenOptions& options) {
                           std::to_string(offset));
         }
         return Corruption(tag + "primary info block at " + std::to_string(offset) +
-                          " is invalid (" + primary_status.message() + ") and so is the backup at " +
-                          std::to_string(backup_off) + " (" + backup_status.message() + ")");
+                          " is invalid (" + primary_status.message() +
+                          ") and so is the backup at " + std::to_string(backup_off) + " (" +
+                          backup_status.message() + ")");
       }
       info = *backup;
       ++open_report_.primaries_from_backup;
@@ -585,12 +582,13 @@ Result<PostmapAba> Btt::Resolve(const Arena& arena, PremapAba premap, uint32_t r
   const uint32_t block = (raw & kMapFlagMask) == 0 ? premap.value() : EntLba(raw);
   if (block >= arena.internal_nlba) {
     return Corruption("INV-MAP-RANGE: " + ArenaTag(arena.index) + "map[" +
-                      std::to_string(premap.value()) + "] = 0x" + [raw] {
+                      std::to_string(premap.value()) + "] = 0x" +
+                      [raw] {
                         char b[9];
                         std::snprintf(b, sizeof(b), "%08x", raw);
                         return std::string(b);
-                      }() + " points past internal_nlba " +
-                      std::to_string(arena.internal_nlba));
+                      }() +
+                      " points past internal_nlba " + std::to_string(arena.internal_nlba));
   }
   return PostmapAba(block);
 }
@@ -718,7 +716,7 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
   }
   const FlogSlot entry = MakeFlogEntry(loc.premap, old_raw, old_block, free_block, fe.seq);
   TP_RETURN_IF_ERROR(PersistFlogHalfA(arena, lane, fe.sub, entry));  // P2
-  Status committed = PersistFlogHalfB(arena, lane, fe.sub, entry);  // P3: commit
+  Status committed = PersistFlogHalfB(arena, lane, fe.sub, entry);   // P3: commit
   if (!committed.ok()) {
     // Whether the commit reached the medium is unknown: stop writing to this arena.
     arena.error.store(true);
@@ -868,8 +866,10 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
   }
   if (missing > 0 && range_reported == 0) {
     report->findings.push_back({"INV-MAP-BIJECTION", static_cast<int64_t>(arena.index),
-                                std::to_string(missing) + " block(s) referenced by neither map "
-                                "nor free list (first " + std::to_string(first_missing) + ")",
+                                std::to_string(missing) +
+                                    " block(s) referenced by neither map "
+                                    "nor free list (first " +
+                                    std::to_string(first_missing) + ")",
                                 false});
   }
   return Status::Ok();
@@ -881,9 +881,9 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
   auto add = [&](const Status& s, const char* fallback, bool repaired) {
     report->findings.push_back({InvariantOf(s, fallback), ai, s.message(), repaired});
   };
-  InfoContext ctx{profile_, ns_.SizeBytes(), arena.base,
-                  index == 0 ? nullptr : &arenas_[0]->info, &options_, have_pool_,
-                  poolset_uuid_, pool_bsize_};
+  InfoContext ctx{
+      profile_,  ns_.SizeBytes(), arena.base,    index == 0 ? nullptr : &arenas_[0]->info,
+      &options_, have_pool_,      poolset_uuid_, pool_bsize_};
 
   // Info blocks: primary valid, backup valid and byte-identical to it.
   TP_ASSIGN_OR_RETURN(InfoBlock primary, ReadInfo(ns_, arena.base));
@@ -903,8 +903,8 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
     add(Status(bs.code(), "backup info block: " + bs.message()), "INV-INFO-CHECKSUM", fix);
   } else if (ps.ok() && std::memcmp(&primary, &*backup, sizeof(InfoBlock)) != 0) {
     if (repair) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs, AsBytes(primary)));
-    report->findings.push_back({"INV-INFO-BACKUP-MATCH", ai,
-                                "backup info block differs from the primary", repair});
+    report->findings.push_back(
+        {"INV-INFO-BACKUP-MATCH", ai, "backup info block differs from the primary", repair});
   }
   if ((arena.info.flags & kInfoFlagError) != 0) {
     report->findings.push_back({"INV-INFO-ERROR-FLAG", ai, "arena ERROR flag is set", false});
@@ -935,18 +935,17 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
       if ((old_block != new_block && cur.lba >= arena.external_nlba) ||
           old_block >= arena.internal_nlba || new_block >= arena.internal_nlba) {
         if (flog_reported++ < kMaxFindingsPerKind) {
-          report->findings.push_back({"INV-FLOG-RANGE", ai,
-                                      ltag + "entry outside the arena's LBA or block range",
-                                      false});
+          report->findings.push_back(
+              {"INV-FLOG-RANGE", ai, ltag + "entry outside the arena's LBA or block range", false});
         }
         continue;
       }
       if (old_block != arena.freelist[lane].block.value()) {
-        report->findings.push_back(
-            {"INV-FREELIST-MATCHES-FLOG", ai,
-             ltag + "flog free block " + std::to_string(old_block) + " != DRAM free block " +
-                 std::to_string(arena.freelist[lane].block.value()),
-             false});
+        report->findings.push_back({"INV-FREELIST-MATCHES-FLOG", ai,
+                                    ltag + "flog free block " + std::to_string(old_block) +
+                                        " != DRAM free block " +
+                                        std::to_string(arena.freelist[lane].block.value()),
+                                    false});
       }
       if (old_block == new_block) continue;
       uint32_t raw = 0;
@@ -957,10 +956,10 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
         if (fix) {
           TP_RETURN_IF_ERROR(PersistMapEntry(arena, PremapAba(cur.lba), new_block | kMapNormal));
         }
-        report->findings.push_back({"INV-FLOG-PENDING", ai,
-                                    ltag + "committed write to premap " +
-                                        std::to_string(cur.lba) + " not in the map",
-                                    fix});
+        report->findings.push_back(
+            {"INV-FLOG-PENDING", ai,
+             ltag + "committed write to premap " + std::to_string(cur.lba) + " not in the map",
+             fix});
       }
     }
   }

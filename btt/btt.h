@@ -41,9 +41,9 @@ struct FormatOptions {
   Profile profile = Profile::kLinux;
   uint32_t external_lbasize = 4096;
   uint32_t nfree = kDefaultNfree;
-  Uuid uuid{};         // BTT instance UUID (the caller supplies it: btt/ has no randomness)
-  Uuid parent_uuid{};  // namespace UUID (linux/uefi; null disables the kernel's check) or,
-                       // for pmemblk, the poolset UUID written into the pool header too
+  Uuid uuid{};               // BTT instance UUID (the caller supplies it: btt/ has no randomness)
+  Uuid parent_uuid{};        // namespace UUID (linux/uefi; null disables the kernel's check) or,
+                             // for pmemblk, the poolset UUID written into the pool header too
   Uuid pool_part_uuid{};     // pmemblk: the pool part's own UUID
   uint64_t pool_crtime = 0;  // pmemblk: creation time in seconds (pmempool wants <= mtime)
   bool medium_is_zeroed = false;  // skip zeroing the map (PMDK is_zeroed); never set on reuse
@@ -61,8 +61,8 @@ struct OpenOptions {
   ParentUuidPolicy parent_policy = ParentUuidPolicy::kMatchOrNull;
   std::optional<Uuid> expected_parent_uuid;  // compared per policy when set; pmemblk pools
                                              // always require parent == pool poolset UUID
-  bool read_only = false;  // forced on when the namespace is read-only
-  Sync* sync = nullptr;    // nullptr: an owned ThreadSync. Must outlive the Btt.
+  bool read_only = false;                    // forced on when the namespace is read-only
+  Sync* sync = nullptr;                      // nullptr: an owned ThreadSync. Must outlive the Btt.
   bool verify_map = false;  // also run INV-MAP-BIJECTION at open (reads the whole map)
 };
 

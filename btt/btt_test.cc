@@ -92,7 +92,8 @@ TEST(Btt, SmallNfreeAndMinimumNamespaceWork) {
     }
     btt = MustOpen(ns);
     for (uint64_t lba = 0; lba < btt->ExternalNlba(); ++lba) {
-      const auto want = version[lba] ? Pattern(lba, version[lba], 512) : std::vector<std::byte>(512);
+      const auto want =
+          version[lba] ? Pattern(lba, version[lba], 512) : std::vector<std::byte>(512);
       EXPECT_EQ(ReadSector(*btt, lba), want) << lba;
     }
     EXPECT_TRUE(btt->Check(false)->Clean());
@@ -140,8 +141,7 @@ TEST(Btt, RejectsBadArgumentsAndReadOnlyMutations) {
   std::vector<std::byte> small(100);
   EXPECT_EQ(btt->Read(ExternalLba(0), small).code(), StatusCode::kInvalidArgument);
   std::vector<std::byte> buf(512);
-  EXPECT_EQ(btt->Read(ExternalLba(btt->ExternalNlba()), buf).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(btt->Read(ExternalLba(btt->ExternalNlba()), buf).code(), StatusCode::kInvalidArgument);
   OpenOptions ro;
   ro.read_only = true;
   auto rbtt = MustOpen(ns, ro);
@@ -273,8 +273,7 @@ TEST(Btt, InvalidFieldsWithValidChecksumsAreRefusedByName) {
     std::memcpy(ns.data() + 4096, &info, 4096);
     auto r = Btt::Open(ns);
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.status().message().find(c.invariant), std::string::npos)
-        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.invariant), std::string::npos) << r.status().ToString();
   }
 }
 
@@ -292,8 +291,7 @@ TEST(Btt, RandomCorruptionNeverCrashes) {
     }
   }
   Prng prng(7);
-  const uint64_t regions[][2] = {{0, 4096}, {a.mapoff, 64}, {a.flogoff, 4 * 64},
-                                 {a.infooff, 4096}};
+  const uint64_t regions[][2] = {{0, 4096}, {a.mapoff, 64}, {a.flogoff, 4 * 64}, {a.infooff, 4096}};
   int refused = 0;
   for (int iter = 0; iter < 300; ++iter) {
     MemoryNamespace ns(17 * kMiB);
@@ -343,8 +341,8 @@ TEST(Btt, MultiArenaIoOnASparseNamespace) {
   EXPECT_EQ(btt->ExternalNlba(), geo->external_nlba_total);
   const uint64_t a0 = geo->arenas[0].external_nlba;
   const uint64_t a1 = geo->arenas[1].external_nlba;
-  const uint64_t lbas[] = {0, 2 * 1024 * 1024 + 3, a0 - 1, a0, a0 + a1 - 1, a0 + a1,
-                           btt->ExternalNlba() - 1};
+  const uint64_t lbas[] = {0,       2 * 1024 * 1024 + 3,    a0 - 1, a0, a0 + a1 - 1,
+                           a0 + a1, btt->ExternalNlba() - 1};
   for (uint64_t lba : lbas) ASSERT_TRUE(btt->Write(ExternalLba(lba), Pattern(lba, 1, 4096)).ok());
   btt = MustOpen(ns);
   for (uint64_t lba : lbas) EXPECT_EQ(ReadSector(*btt, lba), Pattern(lba, 1, 4096)) << lba;

@@ -65,8 +65,8 @@ TEST(BttCheck, FreshAndBusyBttsAreClean) {
 
 TEST(BttCheck, FindsEachSeededInconsistencyByName) {
   const Seeded cases[] = {
-      {"backup checksum", [](Fixture& f) { f.backup()[200] ^= std::byte{1}; },
-       "INV-INFO-CHECKSUM", true},
+      {"backup checksum", [](Fixture& f) { f.backup()[200] ^= std::byte{1}; }, "INV-INFO-CHECKSUM",
+       true},
       {"backup differs",
        [](Fixture& f) {
          InfoBlock info;
@@ -76,8 +76,8 @@ TEST(BttCheck, FindsEachSeededInconsistencyByName) {
          std::memcpy(f.backup(), &info, 4096);
        },
        "INV-INFO-BACKUP-MATCH", true},
-      {"primary checksum", [](Fixture& f) { f.arena()[300] ^= std::byte{4}; },
-       "INV-INFO-CHECKSUM", true},
+      {"primary checksum", [](Fixture& f) { f.arena()[300] ^= std::byte{4}; }, "INV-INFO-CHECKSUM",
+       true},
       {"primary version",
        [](Fixture& f) {
          InfoBlock info;

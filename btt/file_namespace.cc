@@ -30,8 +30,8 @@ Result<std::unique_ptr<FileNamespace>> FileNamespace::Open(const std::string& pa
       if (errno == ENOENT) return NotFound("no such file " + path);
       return IoError("pmem_map_file " + path + ": " + pmem_errormsg());
     }
-    return std::unique_ptr<FileNamespace>(new FileNamespace(
-        static_cast<std::byte*>(addr), mapped_len, false, is_pmem != 0, true));
+    return std::unique_ptr<FileNamespace>(
+        new FileNamespace(static_cast<std::byte*>(addr), mapped_len, false, is_pmem != 0, true));
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -68,8 +68,8 @@ Result<std::unique_ptr<FileNamespace>> FileNamespace::Create(const std::string& 
   void* addr =
       pmem_map_file(path.c_str(), size_bytes, PMEM_FILE_CREATE, 0644, &mapped_len, &is_pmem);
   if (addr == nullptr) return IoError("pmem_map_file create " + path + ": " + pmem_errormsg());
-  return std::unique_ptr<FileNamespace>(new FileNamespace(static_cast<std::byte*>(addr),
-                                                          mapped_len, false, is_pmem != 0, true));
+  return std::unique_ptr<FileNamespace>(
+      new FileNamespace(static_cast<std::byte*>(addr), mapped_len, false, is_pmem != 0, true));
 }
 
 FileNamespace::~FileNamespace() {

@@ -43,7 +43,10 @@ class FileNamespace final : public Namespace {
 
  private:
   FileNamespace(std::byte* base, uint64_t size, bool read_only, bool is_pmem, bool pmem_mapped)
-      : base_(base), size_(size), read_only_(read_only), is_pmem_(is_pmem),
+      : base_(base),
+        size_(size),
+        read_only_(read_only),
+        is_pmem_(is_pmem),
         pmem_mapped_(pmem_mapped) {}
 
   std::byte* base_;

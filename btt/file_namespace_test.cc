@@ -34,8 +34,7 @@ TEST(BttFileNamespace, HonoursTheNamespaceContract) {
   ASSERT_TRUE((*ro)->Read(8191, back).ok());
   EXPECT_EQ(back, std::vector<std::byte>(10000, std::byte{7}));
   EXPECT_EQ((*ro)->Write(0, back).code(), StatusCode::kReadOnly);
-  EXPECT_EQ(FileNamespace::Open(path + ".missing", false).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(FileNamespace::Open(path + ".missing", false).status().code(), StatusCode::kNotFound);
   ::unlink(path.c_str());
 }
 

@@ -14,9 +14,7 @@ namespace {
 constexpr uint64_t RoundUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 constexpr uint64_t RoundDown(uint64_t v, uint64_t a) { return v / a * a; }
 
-std::span<const std::byte> BytesOf(const auto& s) {
-  return std::as_bytes(std::span(&s, 1));
-}
+std::span<const std::byte> BytesOf(const auto& s) { return std::as_bytes(std::span(&s, 1)); }
 
 }  // namespace
 
@@ -64,12 +62,15 @@ Result<uint32_t> InternalLbaSizeFor(Profile profile, uint32_t external_lbasize) 
       std::end(kKernelSizes)) {
     return InvalidArgument("external_lbasize " + std::to_string(external_lbasize) +
                            " is not one of the kernel sizes 512, 520, 528, 4096, 4104, 4160, "
-                           "4224 (" + ProfileName(profile) + " profile)");
+                           "4224 (" +
+                           ProfileName(profile) + " profile)");
   }
   return static_cast<uint32_t>(RoundUp(external_lbasize, 64));
 }
 
-uint64_t FlogSizeFor(uint32_t nfree) { return RoundUp(uint64_t{nfree} * kFlogGroupSize, kAlignment); }
+uint64_t FlogSizeFor(uint32_t nfree) {
+  return RoundUp(uint64_t{nfree} * kFlogGroupSize, kAlignment);
+}
 
 Result<ArenaGeometry> ComputeArenaGeometry(uint64_t arena_size, uint32_t internal_lbasize,
                                            uint32_t nfree) {
@@ -221,15 +222,16 @@ PoolHeader MakePoolHeader(const Uuid& poolset_uuid, const Uuid& part_uuid, uint6
   h.incompat = kPoolIncompatCksum2K;  // no SDS: a plain file has no unsafe-shutdown counter
   h.ro_compat = 0;
   std::memcpy(h.poolset_uuid, poolset_uuid.data(), 16);
-  for (uint8_t* u : {h.uuid, h.prev_part_uuid, h.next_part_uuid, h.prev_repl_uuid,
-                     h.next_repl_uuid}) {
+  for (uint8_t* u :
+       {h.uuid, h.prev_part_uuid, h.next_part_uuid, h.prev_repl_uuid, h.next_repl_uuid}) {
     std::memcpy(u, part_uuid.data(), 16);  // a single-part, single-replica pool links to itself
   }
   h.crtime = crtime;
   // PMDK util_get_arch_flags: 4-bit (alignof - 1) fields, in this order.
-  const uint64_t aligns[] = {alignof(char),   alignof(short),  alignof(int),    alignof(long),
-                             alignof(long long), alignof(size_t), alignof(off_t), alignof(float),
-                             alignof(double), alignof(long double), alignof(void*)};
+  const uint64_t aligns[] = {alignof(char),        alignof(short),     alignof(int),
+                             alignof(long),        alignof(long long), alignof(size_t),
+                             alignof(off_t),       alignof(float),     alignof(double),
+                             alignof(long double), alignof(void*)};
   uint64_t desc = 0;
   for (size_t i = 0; i < std::size(aligns); ++i) desc |= (aligns[i] - 1) << (4 * i);
   h.alignment_desc = desc;
@@ -295,14 +297,14 @@ Result<std::array<uint32_t, 2>> DetectFlogIndices(std::span<const FlogGroup> gro
   if (idx0 < 0) return std::array<uint32_t, 2>{0, 1};  // never written: the current format
   if (idx0 == 0 && idx1 == 1) return std::array<uint32_t, 2>{0, 1};
   if (idx0 == 0 && idx1 == 2) return std::array<uint32_t, 2>{0, 2};
-  return Corruption("INV-FLOG-LAYOUT: unknown padding scheme, live slots " +
-                    std::to_string(idx0) + "," + std::to_string(idx1));
+  return Corruption("INV-FLOG-LAYOUT: unknown padding scheme, live slots " + std::to_string(idx0) +
+                    "," + std::to_string(idx1));
 }
 
 Result<int> NewerSlot(uint32_t seq_a, uint32_t seq_b) {
   if (seq_a > 3 || seq_b > 3) {
-    return Corruption("INV-FLOG-SEQ: seq " + std::to_string(seq_a) + "/" +
-                      std::to_string(seq_b) + " outside 0..3");
+    return Corruption("INV-FLOG-SEQ: seq " + std::to_string(seq_a) + "/" + std::to_string(seq_b) +
+                      " outside 0..3");
   }
   if (seq_a == seq_b) {
     return Corruption("INV-FLOG-SEQ: both slots carry seq " + std::to_string(seq_a));

@@ -48,7 +48,7 @@ Result<uint32_t> InternalLbaSizeFor(Profile profile, uint32_t external_lbasize);
 // ---------------------------------------------------------------------------------------------
 // On-media structs.
 
-inline constexpr char kInfoSignature[16] = {'B', 'T', 'T', '_', 'A', 'R', 'E', 'N',
+inline constexpr char kInfoSignature[16] = {'B', 'T', 'T', '_', 'A', 'R', 'E',  'N',
                                             'A', '_', 'I', 'N', 'F', 'O', '\0', '\0'};
 
 // BTT Info Block (UEFI EFI_BTT_INFO_BLOCK, kernel struct btt_sb, PMDK struct btt_info).
@@ -114,26 +114,26 @@ static_assert(sizeof(FlogGroup) == kFlogGroupSize);
 
 // PMDK pool header (src/common/pool_hdr.h), 4096 bytes at file offset 0 (btt-format.md §4.1).
 struct PoolHeader {
-  char signature[8];          // "PMEMBLK\0"
-  uint32_t major;             // 1
-  uint32_t compat;            // features.compat
-  uint32_t incompat;          // features.incompat (0x2 = CKSUM_2K)
-  uint32_t ro_compat;         // features.ro_compat
-  uint8_t poolset_uuid[16];   // = BTT parent_uuid
-  uint8_t uuid[16];           // this part
+  char signature[8];         // "PMEMBLK\0"
+  uint32_t major;            // 1
+  uint32_t compat;           // features.compat
+  uint32_t incompat;         // features.incompat (0x2 = CKSUM_2K)
+  uint32_t ro_compat;        // features.ro_compat
+  uint8_t poolset_uuid[16];  // = BTT parent_uuid
+  uint8_t uuid[16];          // this part
   uint8_t prev_part_uuid[16];
   uint8_t next_part_uuid[16];
   uint8_t prev_repl_uuid[16];
   uint8_t next_repl_uuid[16];
-  uint64_t crtime;            // creation time, seconds
-  uint64_t alignment_desc;    // arch_flags
-  uint8_t machine_class;      // 2 = 64-bit
-  uint8_t data;               // 1 = little-endian
+  uint64_t crtime;          // creation time, seconds
+  uint64_t alignment_desc;  // arch_flags
+  uint8_t machine_class;    // 2 = 64-bit
+  uint8_t data;             // 1 = little-endian
   uint8_t arch_reserved[4];
-  uint16_t machine;           // ELF e_machine
-  uint8_t unused[1904];       // zero, checksummed
-  uint8_t unused2[1976];      // zero, outside the checksum with CKSUM_2K
-  uint8_t sds[64];            // shutdown state
+  uint16_t machine;       // ELF e_machine
+  uint8_t unused[1904];   // zero, checksummed
+  uint8_t unused2[1976];  // zero, outside the checksum with CKSUM_2K
+  uint8_t sds[64];        // shutdown state
   uint64_t checksum;
 };
 static_assert(sizeof(PoolHeader) == 4096);

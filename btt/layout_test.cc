@@ -136,7 +136,7 @@ TEST(BttLayout, PoolHeaderChecksumHonoursCksum2K) {
   PoolHeader h = MakePoolHeader(a, b, 1234);
   EXPECT_TRUE(CheckPoolHeader(h).ok());
   EXPECT_EQ(h.alignment_desc, 0x000007f737777310ULL);  // x86-64 golden (btt-format.md §4.1)
-  h.unused2[10] = 5;  // outside the checksum with CKSUM_2K
+  h.unused2[10] = 5;                                   // outside the checksum with CKSUM_2K
   EXPECT_TRUE(CheckPoolHeader(h).ok());
   h.unused[10] = 5;
   EXPECT_FALSE(CheckPoolHeader(h).ok());
@@ -161,8 +161,7 @@ TEST(BttLayout, FlogIndicesDetectBothLayouts) {
   std::vector<FlogGroup> mixed = {Group({{0, init}, {2, used}}), Group({{0, init}, {1, used}})};
   EXPECT_FALSE(DetectFlogIndices(mixed).ok());
   std::vector<FlogGroup> odd = {Group({{1, init}, {3, used}})};
-  EXPECT_NE(DetectFlogIndices(odd).status().message().find("INV-FLOG-LAYOUT"),
-            std::string::npos);
+  EXPECT_NE(DetectFlogIndices(odd).status().message().find("INV-FLOG-LAYOUT"), std::string::npos);
 }
 
 TEST(BttLayout, FlogSeqWrapsFromThreeToOne) {

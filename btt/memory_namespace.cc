@@ -40,11 +40,11 @@ bool AtomicStoreIfWord(std::byte* p, std::span<const std::byte> data) {
 
 MemoryNamespace::MemoryNamespace(uint64_t size_bytes, bool read_only)
     : size_(size_bytes), read_only_(read_only) {
-  data_ = static_cast<std::byte*>(::operator new(size_ == 0 ? 64 : size_, std::align_val_t{64}));
+  data_ = static_cast<std::byte*>(::operator new (size_ == 0 ? 64 : size_, std::align_val_t{64}));
   std::memset(data_, 0, size_);
 }
 
-MemoryNamespace::~MemoryNamespace() { ::operator delete(data_, std::align_val_t{64}); }
+MemoryNamespace::~MemoryNamespace() { ::operator delete (data_, std::align_val_t{64}); }
 
 Status MemoryNamespace::Read(uint64_t offset, std::span<std::byte> out) {
   TP_RETURN_IF_ERROR(CheckRange(offset, out.size()));

@@ -80,11 +80,10 @@ HandBuilt BuildState(MemoryNamespace& ns, Profile profile, uint64_t lba, bool pr
   }
   // Lane 0: free block ext+0, next slot 1, seq 2.
   hb.free_block = a.external_nlba + 0;
-  std::memcpy(data + uint64_t{hb.free_block} * hb.geo.internal_lbasize,
-              Pattern(lba, 2, 512).data(), 512);  // P1
+  std::memcpy(data + uint64_t{hb.free_block} * hb.geo.internal_lbasize, Pattern(lba, 2, 512).data(),
+              512);  // P1
   const uint32_t old_logged =
-      pmdk ? (prewrite ? (hb.old_block | kMapNormal) : (hb.old_block | kMapNormal))
-           : hb.old_block;
+      pmdk ? (prewrite ? (hb.old_block | kMapNormal) : (hb.old_block | kMapNormal)) : hb.old_block;
   if (point >= CrashAfter::kP2) {
     StoreLe<uint32_t>(flog + 16, static_cast<uint32_t>(lba));
     StoreLe<uint32_t>(flog + 20, old_logged);
@@ -100,17 +99,17 @@ HandBuilt BuildState(MemoryNamespace& ns, Profile profile, uint64_t lba, bool pr
 TEST(BttRecovery, EveryCrashPointOfAWriteRecoversAtomically) {
   for (Profile profile : {Profile::kLinux, Profile::kUefi, Profile::kPmemblk}) {
     for (bool prewrite : {false, true}) {
-      for (CrashAfter point : {CrashAfter::kP1, CrashAfter::kP2, CrashAfter::kP3,
-                               CrashAfter::kP4}) {
-        SCOPED_TRACE(std::string(ProfileName(profile)) + (prewrite ? " rewrite" : " first") +
-                     " P" + std::to_string(static_cast<int>(point) + 1));
+      for (CrashAfter point :
+           {CrashAfter::kP1, CrashAfter::kP2, CrashAfter::kP3, CrashAfter::kP4}) {
+        SCOPED_TRACE(std::string(ProfileName(profile)) + (prewrite ? " rewrite" : " first") + " P" +
+                     std::to_string(static_cast<int>(point) + 1));
         const uint64_t lba = 9;
         MemoryNamespace ns(17 * kMiB);
         const HandBuilt hb = BuildState(ns, profile, lba, prewrite, point);
         const bool committed = point >= CrashAfter::kP3;
-        const auto expected = committed ? Pattern(lba, 2, 512)
-                                        : (prewrite ? Pattern(lba, 1, 512)
-                                                    : std::vector<std::byte>(512));
+        const auto expected = committed
+                                  ? Pattern(lba, 2, 512)
+                                  : (prewrite ? Pattern(lba, 1, 512) : std::vector<std::byte>(512));
         // Read-only first: zero stores, same view.
         std::vector<std::byte> ro_view;
         {
@@ -121,8 +120,7 @@ TEST(BttRecovery, EveryCrashPointOfAWriteRecoversAtomically) {
           ASSERT_TRUE(btt.ok()) << btt.status().ToString();
           ro_view = ReadSector(**btt, lba);
           EXPECT_EQ(ro_view, expected);
-          EXPECT_EQ((*btt)->open_report().lanes_rolled_forward,
-                    point == CrashAfter::kP3 ? 1u : 0u);
+          EXPECT_EQ((*btt)->open_report().lanes_rolled_forward, point == CrashAfter::kP3 ? 1u : 0u);
           auto report = (*btt)->Check(false);
           ASSERT_TRUE(report.ok());
           EXPECT_TRUE(report->Clean()) << report->ToString();
@@ -208,8 +206,8 @@ TEST(BttRecovery, CrashAfterAnyStoreOfAWriteSequenceKeepsEverySectorWhole) {
         ASSERT_TRUE(btt.ok());
         for (const Op& op : ops) {
           const uint64_t before = crashing.stores();
-          const auto value = op.version ? Pattern(op.lba, op.version, 512)
-                                        : std::vector<std::byte>(512);
+          const auto value =
+              op.version ? Pattern(op.lba, op.version, 512) : std::vector<std::byte>(512);
           Status s = op.version ? (*btt)->Write(ExternalLba(op.lba), value)
                                 : (*btt)->Zero(ExternalLba(op.lba));
           ASSERT_TRUE(s.ok());
@@ -290,7 +288,8 @@ TEST(BttRecovery, KernelStyleAndPmdkStyleFlogValuesAreBothMasked) {
   auto btt = Btt::Open(ns);
   ASSERT_TRUE(btt.ok());
   EXPECT_EQ((*btt)->FreeBlockForTest(0, Lane(0)).value(), geo->arenas[0].external_nlba);
-  for (uint64_t i = 0; i < 8; ++i) ASSERT_TRUE((*btt)->Write(ExternalLba(i), Pattern(i, 1, 512)).ok());
+  for (uint64_t i = 0; i < 8; ++i)
+    ASSERT_TRUE((*btt)->Write(ExternalLba(i), Pattern(i, 1, 512)).ok());
   EXPECT_TRUE((*btt)->Check(false)->Clean());
 }
 

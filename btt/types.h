@@ -46,11 +46,11 @@ using Lane = StrongId<LaneTag, uint32_t>;
 using Uuid = std::array<uint8_t, 16>;
 
 inline constexpr uint64_t kInfoBlockSize = 4096;
-inline constexpr uint64_t kAlignment = 4096;        // BTT_PG_SIZE: every region is 4 KiB aligned
+inline constexpr uint64_t kAlignment = 4096;           // BTT_PG_SIZE: every region is 4 KiB aligned
 inline constexpr uint64_t kMaxArenaSize = 1ULL << 39;  // 512 GiB (ARENA_MAX_SIZE)
 inline constexpr uint64_t kMinArenaSize = 1ULL << 24;  // 16 MiB (ARENA_MIN_SIZE): the tail rule
 inline constexpr uint32_t kDefaultNfree = 256;
-inline constexpr uint32_t kMaxNfree = 4096;  // our own sanity bound on untrusted info blocks
+inline constexpr uint32_t kMaxNfree = 4096;     // our own sanity bound on untrusted info blocks
 inline constexpr uint64_t kFlogGroupSize = 64;  // one lane: four 16-byte slots
 inline constexpr uint64_t kFlogSlotSize = 16;
 inline constexpr uint64_t kMapEntrySize = 4;
