@@ -120,6 +120,10 @@ TEST(BttConcurrency, ReadersNeverSeeTornDataWithFewLanes) {
            kBigSector);
 }
 
+TEST(BttConcurrency, OneLaneSerialisesMoreThreadsThanLanes) {
+  RunMixed(/*nfree=*/1, /*writers=*/3, /*readers=*/2, /*lbas=*/6, /*ops_per_writer=*/2000);
+}
+
 TEST(BttConcurrency, ManyThreadsManyLanes) {
   RunMixed(/*nfree=*/256, /*writers=*/4, /*readers=*/4, /*lbas=*/64, /*ops_per_writer=*/3000);
 }

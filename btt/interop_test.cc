@@ -107,6 +107,26 @@ TEST(BttInterop, LibpmemblkPoolReadsIdenticallyInTearproofAndBack) {
   }
 }
 
+TEST(BttInterop, FreshLibpmemblkPoolWithoutLayoutIsNotFoundAndNotFormatted) {
+  // libpmemblk lays the BTT out on the first write; until then there is nothing to open, and
+  // tearproof must not lay one out behind the user's back.
+  const std::string path = TempPath("lazy.pool");
+  ::unlink(path.c_str());
+  PMEMblkpool* pbp = pmemblk_create(path.c_str(), 512, 32 * kMiB, 0644);
+  ASSERT_NE(pbp, nullptr) << pmemblk_errormsg();
+  pmemblk_close(pbp);
+  {
+    auto ns = FileNamespace::Open(path, /*read_only=*/false);
+    ASSERT_TRUE(ns.ok());
+    auto btt = Btt::Open(**ns);
+    ASSERT_FALSE(btt.ok());
+    EXPECT_EQ(btt.status().code(), StatusCode::kNotFound) << btt.status().ToString();
+  }
+  std::string out;
+  EXPECT_EQ(RunShell("pmempool check " + path, &out), 0) << out;
+  ::unlink(path.c_str());
+}
+
 FormatOptions PoolOpts(uint32_t bsize) {
   FormatOptions f;
   f.profile = Profile::kPmemblk;
