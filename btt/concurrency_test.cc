@@ -82,7 +82,9 @@ void RunMixed(uint32_t nfree, int writers, int readers, uint64_t lbas, int ops_p
     threads.emplace_back([&, r] {
       Prng prng(200 + r);
       std::vector<std::byte> buf(sector);
-      while (!stop.load()) {
+      // Keep reading until the writers are done and this reader has done some reads itself
+      // (with fewer lanes than threads a reader may not get a lane while writers run).
+      for (int mine = 0; !stop.load() || mine < 100; ++mine) {
         const uint64_t lba = prng.Chance(1, 4) ? 0 : prng.Below(lbas);
         uint64_t v = 0;
         if (!btt.Read(ExternalLba(lba), buf).ok() || !WholeSector(buf, lba, &v)) {
