@@ -61,6 +61,7 @@ SelfCheckSummary RunSelfCheck(const SelfCheckOptions& options) {
   };
 
   for (uint32_t index = 0; index < options.programs; ++index) {
+    if (options.stop_at_first_mismatch && summary.mismatches > 0) break;
     Prng prng = root.Fork(index);
     const std::vector<Event> program = RandomProgram(prng, program_options);
     std::vector<uint64_t> word_order(kRegionBytes / kWordBytes);

@@ -19,6 +19,7 @@ struct SelfCheckOptions {
   uint32_t programs = 300;
   uint32_t max_stores = 8;
   uint32_t lanes = 3;
+  bool stop_at_first_mismatch = false;  // for mutant tests: a failing campaign ends at once
 };
 
 struct SelfCheckSummary {
