@@ -884,30 +884,33 @@ Counterexample Encoder::Decode(const z3::model& model) const {
       if (op.points[it.point].kind == StepKind::kData0) s.step = "data.word0";
       if (op.points[it.point].kind == StepKind::kData1) s.step = "data.word1";
     }
-    if (!Btt() || true) {
-      const int order = op.index * static_cast<int>(program_.size()) + static_cast<int>(it.point);
-      for (const Store& st : stores_) {
-        if (st.op != op.id || st.order != order) continue;
-        s.is_store = true;
-        s.persisted = ev.Bool(st.persisted);
-        switch (st.cat) {
-          case Cat::kData:
-            s.location = fmt::format("data[{}].word{}", ev.Int(st.addr), st.sub);
-            s.value = tag_name(ev.Int(st.vals[0]));
-            break;
-          case Cat::kFlog:
-            s.location = fmt::format("flog[lane {}].slot{}.{}", op.lane,
-                                     ev.Bool(st.addr) ? 1 : 0, st.sub == 0 ? "A" : "B");
-            s.value = st.sub == 0 ? fmt::format("{{lba {}, old_map {}}}", ev.Int(st.vals[0]),
-                                                ev.Int(st.vals[1]))
-                                  : fmt::format("{{new_map {}, seq {}}}", ev.Int(st.vals[0]),
-                                                ev.Int(st.vals[1]));
-            break;
-          case Cat::kMap:
-            s.location = fmt::format("map[{}]", ev.Int(st.addr));
-            s.value = EntryString(ev.Int(st.vals[0]), ev.Int(st.vals[1]));
-            break;
-        }
+    const int order = op.index * static_cast<int>(program_.size()) + static_cast<int>(it.point);
+    for (const Store& st : stores_) {
+      if (st.op != op.id || st.order != order) continue;
+      s.is_store = true;
+      s.persisted = ev.Bool(st.persisted);
+      switch (st.cat) {
+        case Cat::kData:
+          s.address = static_cast<int>(ev.Int(st.addr));
+          s.part = st.sub;
+          s.location = fmt::format("data[{}].word{}", ev.Int(st.addr), st.sub);
+          s.value = tag_name(ev.Int(st.vals[0]));
+          break;
+        case Cat::kFlog:
+          s.address = ev.Bool(st.addr) ? 1 : 0;
+          s.part = st.sub;
+          s.location = fmt::format("flog[lane {}].slot{}.{}", op.lane,
+                                   ev.Bool(st.addr) ? 1 : 0, st.sub == 0 ? "A" : "B");
+          s.value = st.sub == 0 ? fmt::format("{{lba {}, old_map {}}}", ev.Int(st.vals[0]),
+                                              ev.Int(st.vals[1]))
+                                : fmt::format("{{new_map {}, seq {}}}", ev.Int(st.vals[0]),
+                                              ev.Int(st.vals[1]));
+          break;
+        case Cat::kMap:
+          s.address = static_cast<int>(ev.Int(st.addr));
+          s.location = fmt::format("map[{}]", ev.Int(st.addr));
+          s.value = EntryString(ev.Int(st.vals[0]), ev.Int(st.vals[1]));
+          break;
       }
     }
     cex.schedule.push_back(s);
@@ -1009,6 +1012,8 @@ nlohmann::json ToJson(const Counterexample& c) {
                            {"lba", s.lba}, {"step", s.step}};
     if (s.is_store) {
       step["location"] = s.location;
+      step["address"] = s.address;
+      step["part"] = s.part;
       step["value"] = s.value;
       step["persisted"] = s.persisted;
     }

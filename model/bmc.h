@@ -126,6 +126,8 @@ struct CexStep {
   std::string step;      // "P1.data.word0", ..., "P2.flog-half-A", "P3.persist", "P4.map", ...
   bool is_store = false;
   std::string location;  // stores only: "data[4].word1", "flog[lane 0].slot1.B", "map[2]"
+  int address = -1;      // stores only: data block, flog slot, or map LBA
+  int part = -1;         // stores only: data word index, or flog half (0 = A, 1 = B)
   std::string value;     // stores only
   bool persisted = false;  // stores only: part of the crash state
 };
