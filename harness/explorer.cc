@@ -49,7 +49,9 @@ std::string DescribeSector(const Sector& s) {
     std::string src = w < words ? word_source(w * 8) : std::string();
     if (w == words || src != run_source) {
       if (!out.empty()) out += ", ";
-      out += "words " + std::to_string(run_start) + "-" + std::to_string(w - 1) + " " + run_source;
+      out += run_start == w - 1 ? "word " + std::to_string(run_start)
+                                : "words " + std::to_string(run_start) + "-" + std::to_string(w - 1);
+      out += " " + run_source;
       run_start = w;
       run_source = src;
     }
@@ -57,8 +59,12 @@ std::string DescribeSector(const Sector& s) {
   return out;
 }
 
-btt::OpenOptions SyncOptions(btt::Sync* sync) {
+// The profile is named rather than detected: detection probes other offsets (a BTT at 4 KiB lies
+// inside a uefi BTT's data area), and reading in-flight data there would make the explorer branch
+// on words that cannot change the verdict.
+btt::OpenOptions OpenOptionsFor(btt::Profile profile, btt::Sync* sync) {
   btt::OpenOptions options;
+  options.profile = profile;
   options.sync = sync;
   return options;
 }
@@ -119,9 +125,8 @@ void Explorer::JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer) 
   {
     SimNamespace ro_ns(crashed, /*read_only=*/true);
     SequentialSync sync;
-    btt::OpenOptions options;
+    btt::OpenOptions options = OpenOptionsFor(config_.profile, &sync);
     options.read_only = true;
-    options.sync = &sync;
     auto ro = btt::Btt::Open(ro_ns, options);
     if (!ro.ok()) {
       AddViolation("ORACLE-RECOVER", "read-only open: " + ro.status().ToString(), &odometer);
@@ -149,7 +154,7 @@ void Explorer::JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer) 
         sim::Medium again = crashed.LazyCrash(inner);
         SimNamespace ns2(again);
         SequentialSync sync2;
-        auto b2 = btt::Btt::Open(ns2, SyncOptions(&sync2));
+        auto b2 = btt::Btt::Open(ns2, OpenOptionsFor(config_.profile, &sync2));
         ++result_.stats.recovery_crash_states;
         if (!b2.ok()) {
           nested_errors.push_back("re-open after a crash in recovery: " + b2.status().ToString());
@@ -165,7 +170,7 @@ void Explorer::JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer) 
     });
   }
   SequentialSync rw_sync;
-  auto rw = btt::Btt::Open(rw_ns, SyncOptions(&rw_sync));
+  auto rw = btt::Btt::Open(rw_ns, OpenOptionsFor(config_.profile, &rw_sync));
   rw_ns.set_fence_hook(nullptr);
   if (!rw.ok()) {
     AddViolation("ORACLE-RECOVER", "read-write open: " + rw.status().ToString(), &odometer);
@@ -261,7 +266,7 @@ Result<ExploreResult> Explorer::Run() {
   // The workload runs through its own adapter so its flush kind can differ from format's.
   SimNamespace wns(medium, /*read_only=*/false, config_.workload_flush);
   SequentialSync sync;
-  TP_ASSIGN_OR_RETURN(auto b, btt::Btt::Open(wns, SyncOptions(&sync)));
+  TP_ASSIGN_OR_RETURN(auto b, btt::Btt::Open(wns, OpenOptionsFor(config_.profile, &sync)));
 
   for (const WorkloadOp& op : config_.ops) {
     if (op.lba >= b->ExternalNlba()) {
