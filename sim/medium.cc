@@ -175,9 +175,8 @@ Status Medium::CheckRange(uint64_t addr, uint64_t size_bytes, const char* op) co
   return Status::Ok();
 }
 
-void Medium::Record(EventKind kind, LaneId lane, uint64_t addr, std::span<const std::byte> data) {
-  const uint64_t seq = next_event_seq_++;
-  if (!event_log_) [[likely]] return;
+void Medium::AppendEvent(uint64_t seq, EventKind kind, LaneId lane, uint64_t addr,
+                         std::span<const std::byte> data) {
   Event e;
   e.seq = seq;
   e.kind = kind;
@@ -288,6 +287,9 @@ Status Medium::StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> 
                            (nt && mutant_ == Mutant::kNtDurable) ||
                            (data.size() > kWordBytes && mutant_ == Mutant::kWideStoreAtomic);
   const uint64_t end = addr + data.size();
+  // Piece::Make packs seq into 48 bits and the lane into 8 (CheckLane bounds it by kMaxLanes).
+  static_assert(kMaxLanes <= 256);
+  TP_ASSERT(next_piece_seq_ + data.size() < (uint64_t{1} << 48), "INV-SIM-PIECE-PACK");
   uint64_t page_index = UINT64_MAX;
   std::byte* page = nullptr;
   for (uint64_t line = addr / kLineBytes; line <= (end - 1) / kLineBytes; ++line) {
@@ -315,10 +317,12 @@ Status Medium::StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> 
     if (state == nullptr) continue;  // durable at once and nothing pending here
     // Split into whole-word pieces in ascending address order: a sub-word store yields the new
     // whole-word value, so every piece is one untearable aligned 8-byte value.
+    const size_t old_size = state->pending.size();
+    state->pending.resize(old_size + (last_word - first_word + 1));
+    Piece* out = state->pending.data() + old_size;
     for (uint64_t w = first_word; w <= last_word; ++w) {
-      state->pending.push_back(Piece::Make(first_seq + (w - first_word),
-                                           LoadLe64(line_bytes + w * kWordBytes), LaneIndex(lane),
-                                           static_cast<uint32_t>(w), nt));
+      *out++ = Piece::Make(first_seq + (w - first_word), LoadLe64(line_bytes + w * kWordBytes),
+                           LaneIndex(lane), static_cast<uint32_t>(w), nt);
     }
     if (durable_now) {
       Fold(line, *state, [first_seq](const Piece& p) { return p.seq() >= first_seq; });
@@ -370,7 +374,7 @@ Medium::LineState* Medium::CreateLine(uint64_t line) {
   ++page.count;
   ++pending_line_count_;
   LineState& state = line_pool_[index];
-  state.base = {};
+  // base is set by the caller (the line's current contents).
   state.base_seq = {};
   state.pending.clear();  // keeps its capacity: no allocation in the steady state
   return &state;

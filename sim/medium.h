@@ -149,9 +149,8 @@ class Medium {
     uint64_t value = 0;
     uint64_t meta = 0;  // seq << 16 | lane << 8 | nt << 3 | word
 
+    // REQUIRES (checked once per store, INV-SIM-PIECE-PACK): seq < 2^48, lane < 256, word < 8.
     static Piece Make(uint64_t seq, uint64_t value, uint32_t lane, uint32_t word, bool nt) {
-      TP_ASSERT(seq < (uint64_t{1} << 48) && lane < 256 && word < kWordsPerLine,
-                "INV-SIM-PIECE-PACK");
       return Piece{value, seq << 16 | uint64_t{lane} << 8 | uint64_t{nt} << 3 | word};
     }
     uint64_t seq() const { return meta >> 16; }
@@ -195,7 +194,13 @@ class Medium {
 
   Status CheckLane(LaneId lane) const;
   Status CheckRange(uint64_t addr, uint64_t size_bytes, const char* op) const;
-  void Record(EventKind kind, LaneId lane, uint64_t addr, std::span<const std::byte> data);
+  // Numbers every operation; appends it to the log when the log is on.
+  void Record(EventKind kind, LaneId lane, uint64_t addr, std::span<const std::byte> data) {
+    const uint64_t seq = next_event_seq_++;
+    if (event_log_) AppendEvent(seq, kind, lane, addr, data);
+  }
+  void AppendEvent(uint64_t seq, EventKind kind, LaneId lane, uint64_t addr,
+                   std::span<const std::byte> data);
   Status StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> data, bool nt);
   Status FlushImpl(LaneId lane, uint64_t addr, EventKind kind);
   void FlushLine(LaneId lane, uint64_t addr, EventKind kind);  // REQUIRES: checked lane, addr
