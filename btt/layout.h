@@ -138,6 +138,11 @@ struct PoolHeader {
 };
 static_assert(sizeof(PoolHeader) == 4096);
 static_assert(offsetof(PoolHeader, major) == 8);
+static_assert(offsetof(PoolHeader, compat) == 12);
+static_assert(offsetof(PoolHeader, ro_compat) == 20);
+static_assert(offsetof(PoolHeader, next_part_uuid) == 72);
+static_assert(offsetof(PoolHeader, prev_repl_uuid) == 88);
+static_assert(offsetof(PoolHeader, arch_reserved) == 138);
 static_assert(offsetof(PoolHeader, incompat) == 16);
 static_assert(offsetof(PoolHeader, poolset_uuid) == 24);
 static_assert(offsetof(PoolHeader, uuid) == 40);
