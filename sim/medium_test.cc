@@ -161,6 +161,37 @@ TEST(Medium, StoreClwbSfenceIsInEveryCrashState) {
   }
 }
 
+TEST(Medium, RangeFlushHelpersCoverEveryTouchedLine) {
+  for (EventKind kind : {EventKind::kClwb, EventKind::kClflushopt, EventKind::kClflush}) {
+    Medium m = Make();
+    ASSERT_TRUE(m.Store(kL0, 56, Filled(16, 9)).ok());  // lines 0 and 1
+    Status s = kind == EventKind::kClwb         ? m.ClwbRange(kL1, 60, 8)
+               : kind == EventKind::kClflushopt ? m.ClflushoptRange(kL1, 60, 8)
+                                                : m.ClflushRange(kL1, 60, 8);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(m.events().size(), 3u);  // the store and one flush per line
+    EXPECT_EQ(m.events()[1].addr, 60u);
+    EXPECT_EQ(m.events()[2].addr, 64u);
+    // clflush needs no fence; the others need lane 1's.
+    EXPECT_EQ(States(m).size(), kind == EventKind::kClflush ? 1u : 4u) << EventKindName(kind);
+    ASSERT_TRUE(m.Sfence(kL1).ok());
+    EXPECT_EQ(States(m).size(), 1u);
+  }
+}
+
+TEST(Medium, Px86CountIsAnUpperBoundWhenALineMixesManyNtStores) {
+  Medium m = Make();
+  ASSERT_TRUE(m.Store64(kL0, 0, 100).ok());  // one cached piece: two prefixes
+  for (int round = 1; round <= 3; ++round) {
+    for (int w = 0; w < 8; ++w) ASSERT_TRUE(m.StoreNt(kL1, 8 * w, Filled(8, round * 16 + w)).ok());
+  }
+  const CrashSpaceSize space = m.CrashSpace();
+  EXPECT_FALSE(space.exact);
+  // Exactly: word 0 has 5 candidates (0, 100, three NT values), the others 4 each.
+  EXPECT_GE(space.count, 5u * 16384u);
+  EXPECT_EQ(space.count, 2u * 65536u);  // Σ over the two prefixes of 4^8
+}
+
 TEST(Medium, ClwbWithoutFenceGuaranteesNothing) {
   Medium m = Make();
   ASSERT_TRUE(m.Store64(kL0, 0, 1).ok());
