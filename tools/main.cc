@@ -3,6 +3,7 @@
 //   tearproof prove    the proof-of-atomicity campaign (the main job; `make prove`)
 //   tearproof explore  crash exploration of the BTT core on the simulated medium
 //   tearproof bmc      Z3 bounded model check of the BTT protocol
+//   tearproof format | info | check | read | write | zero IMAGE ...   the BTT core on a file
 //
 // Exit status: 0 the evidence holds, 1 a violation was found, 2 usage or environment error.
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include "harness/explorer.h"
 #include "harness/matrix.h"
 #include "model/bmc.h"
+#include "tools/image_commands.h"
 #include "tools/prove.h"
 
 namespace tearproof::tools {
@@ -218,6 +220,8 @@ int Main(int argc, char** argv) {
   bmc_cmd->add_option("--budget", bmc.budget, "seconds for --deepen")
       ->check(CLI::Range(1.0, 86400.0));
 
+  const auto run_image_command = AddImageCommands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -227,7 +231,8 @@ int Main(int argc, char** argv) {
   if (*prove_cmd) return RunProve(prove);
   if (*explore_cmd) return RunExplore(explore);
   if (*bmc_cmd) return RunBmcCommand(bmc);
-  return kExitUsage;
+  const int code = run_image_command();
+  return code >= 0 ? code : kExitUsage;
 }
 
 }  // namespace
