@@ -700,26 +700,26 @@ Medium Medium::LazyCrash(std::shared_ptr<CrashChooser> chooser) const {
   for (const auto& [line, ls_ptr] : PendingLines()) {
     const LineState& ls = *ls_ptr;
     LazyLine lazy;
-    lazy.state = std::make_shared<const LineState>(ls);
-    lazy.chooser = chooser;
-    lazy.prefix_rule = UsesPrefixRule();
+    lazy.shared = std::make_shared<LazyShared>();
+    lazy.shared->state = ls;
+    lazy.shared->chooser = chooser;
+    lazy.shared->prefix_rule = UsesPrefixRule();
     m.lazy_lines_.emplace(line, std::move(lazy));
   }
   return m;
 }
 
-void Medium::ResolveLazyWord(uint64_t line, LazyLine& lazy, uint32_t word) {
-  const std::vector<uint64_t> cands =
-      crash_internal::Candidates(*lazy.state, lazy.prefix_rule, word, lazy.resolved, lazy.value);
+void Medium::ResolveShared(uint64_t line, LazyShared& shared, uint32_t word) {
+  const std::vector<uint64_t> cands = crash_internal::Candidates(
+      shared.state, shared.prefix_rule, word, shared.resolved, shared.value);
   uint32_t index = 0;
   if (cands.size() > 1) {
-    index = lazy.chooser->Choose(line * kLineBytes + word * kWordBytes,
-                                 static_cast<uint32_t>(cands.size()));
+    index = shared.chooser->Choose(line * kLineBytes + word * kWordBytes,
+                                   static_cast<uint32_t>(cands.size()));
   }
   TP_ASSERT(index < cands.size(), "INV-SIM-CHOOSER-INDEX");
-  lazy.resolved[word] = true;
-  lazy.value[word] = cands[index];
-  WriteWord(line * kLineBytes + word * kWordBytes, cands[index]);
+  shared.resolved[word] = true;
+  shared.value[word] = cands[index];
 }
 
 void Medium::ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines) {
@@ -737,9 +737,14 @@ void Medium::ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lin
     }
     // Ascending word order: the order of choices is part of the odometer's determinism.
     for (uint64_t w = w_lo; w <= w_hi; ++w) {
-      if (!lazy.resolved[w]) ResolveLazyWord(line, lazy, static_cast<uint32_t>(w));
+      if (!lazy.shared->resolved[w]) ResolveShared(line, *lazy.shared, static_cast<uint32_t>(w));
+      if (!lazy.applied[w]) {
+        WriteWord(line * kLineBytes + w * kWordBytes, lazy.shared->value[w]);
+        lazy.applied[w] = true;
+      }
     }
-    const bool all = std::all_of(lazy.resolved.begin(), lazy.resolved.end(), [](bool b) { return b; });
+    const bool all =
+        std::all_of(lazy.applied.begin(), lazy.applied.end(), [](bool b) { return b; });
     it = all ? lazy_lines_.erase(it) : std::next(it);
   }
 }
@@ -752,8 +757,9 @@ std::vector<uint64_t> Medium::WordCandidates(uint64_t word_addr) const {
     return crash_internal::Candidates(*state, false, w, none, Words{});
   }
   if (auto it = lazy_lines_.find(line); it != lazy_lines_.end()) {
-    if (it->second.resolved[w]) return {it->second.value[w]};
-    return crash_internal::Candidates(*it->second.state, false, w, none, Words{});
+    const LazyShared& shared = *it->second.shared;
+    if (shared.resolved[w]) return {shared.value[w]};
+    return crash_internal::Candidates(shared.state, false, w, none, Words{});
   }
   return {ReadWord(word_addr - word_addr % kWordBytes)};
 }

@@ -182,12 +182,19 @@ class Medium {
     std::vector<std::pair<uint64_t, uint64_t>> snapshots;  // (line index, last piece seq)
     std::vector<uint64_t> nt_lines;                         // lines with this lane's NT pieces
   };
-  struct LazyLine {
-    std::shared_ptr<const LineState> state;
+  // An unresolved line of one crash. The resolution is shared by every medium descending from
+  // that crash (nested crashes fork it), because a word has one post-crash value per crash: a word
+  // first read in a nested crash is resolved once, for the crash it belongs to.
+  struct LazyShared {
+    LineState state;
     std::shared_ptr<CrashChooser> chooser;
     bool prefix_rule = true;
     std::array<bool, kWordsPerLine> resolved{};
     std::array<uint64_t, kWordsPerLine> value{};
+  };
+  struct LazyLine {
+    std::shared_ptr<LazyShared> shared;
+    std::array<bool, kWordsPerLine> applied{};  // resolved value written into this medium's page
   };
 
   Medium(uint64_t size_bytes, PersistencyModel model, bool event_log);
@@ -229,7 +236,7 @@ class Medium {
 
   bool UsesPrefixRule() const;
   void ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines);
-  void ResolveLazyWord(uint64_t line, LazyLine& lazy, uint32_t word);
+  static void ResolveShared(uint64_t line, LazyShared& shared, uint32_t word);
   Medium ForkImage() const;
 
   uint64_t size_bytes_;

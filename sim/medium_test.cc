@@ -464,6 +464,30 @@ TEST(Medium, LazyLineIsResolvedByAStoreAndCrashesAgain) {
   EXPECT_EQ(*again.Load64(kL0, 64), 5u);
 }
 
+TEST(Medium, NestedCrashesShareTheResolutionOfTheirParentCrash) {
+  Medium m = Make();
+  ASSERT_TRUE(m.Store64(kL0, 0, 1).ok());  // unguaranteed: 0 or 1 after a crash
+  auto outer = std::make_shared<OdometerChooser>();
+  std::set<uint64_t> seen;
+  do {
+    Medium crashed = m.LazyCrash(outer);
+    ASSERT_TRUE(crashed.Store64(kL0, 64, 7).ok());  // "recovery" writes elsewhere
+    // Nested crashes read the word first: it is resolved once, for the first crash.
+    uint64_t first = 0;
+    for (int i = 0; i < 3; ++i) {
+      Medium again = crashed.LazyCrash(std::make_shared<FixedChooser>(UINT32_MAX));
+      const uint64_t v = *again.Load64(kL0, 0);
+      if (i == 0) first = v;
+      EXPECT_EQ(v, first);
+    }
+    EXPECT_EQ(*crashed.Load64(kL0, 0), first);  // the parent sees the same value
+    EXPECT_EQ(outer->choices().size(), 1u);
+    seen.insert(first);
+  } while (outer->Advance());
+  EXPECT_EQ(seen, (std::set<uint64_t>{0, 1}));
+  EXPECT_EQ(outer->runs(), 2u);
+}
+
 TEST(Medium, MaterializedCrashKeepsEarlierLazyWordsLazy) {
   Medium m = Make();
   ASSERT_TRUE(m.Store64(kL0, 64, 5).ok());
