@@ -51,6 +51,22 @@ constexpr uint8_t kRawModeMask = 0xC0;  // header byte with both top bits set: r
   std::abort();
 }
 
+// TEARPROOF_FUZZ_VERBOSE=1 in the environment prints each phase's statuses (for replaying one
+// input by hand); it does not change what runs.
+bool Verbose() {
+  static const bool verbose = std::getenv("TEARPROOF_FUZZ_VERBOSE") != nullptr;
+  return verbose;
+}
+
+void Log(const char* phase, const Status& status) {
+  if (Verbose()) std::fprintf(stderr, "[fuzz] %s: %s\n", phase, status.ToString().c_str());
+}
+
+template <typename T>
+void Log(const char* phase, const Result<T>& result) {
+  Log(phase, result.ok() ? Status::Ok() : result.status());
+}
+
 // Reads the input front to back; past the end every read yields zero.
 class InputReader {
  public:
@@ -166,8 +182,10 @@ void Prewrite(MemoryNamespace& ns, uint8_t control) {
 
 // Applies patches until the input or kMaxPatches runs out. Each patch is
 //   byte  op:     bits 0-2 anchor (0 absolute*64, 1 info, 2 map, 3 flog, 4 data, 5 backup info,
-//                 6 offset 0, 7 end of namespace minus offset), bits 3-4 kind
+//                 6 offset 0, 7 end of namespace minus offset), bits 3-4 kind, bit 5 page copy
 //   u16   offset (little-endian), relative to the anchor
+//   page copy (bit 5 set, kind ignored): u16 page; the 4 KiB page holding anchor+offset is copied
+//                 over page (page * 4 KiB mod size), e.g. an info block into a second arena
 //   kind 0: byte len (1..64 = (b & 63) + 1), then len bytes copied in
 //   kind 1: byte len, byte value: fill
 //   kind 2: byte mask: XOR one byte
@@ -189,6 +207,13 @@ void ApplyPatches(MemoryNamespace& ns, const Anchors& anchors, InputReader& in) 
       default: offset = rel < size ? size - 1 - rel : 0; break;
     }
     offset %= size;
+    if ((op & 0x20) != 0) {
+      const uint64_t src = offset / btt::kAlignment * btt::kAlignment;
+      const uint64_t dst = (uint64_t{in.U16()} * btt::kAlignment) % size;
+      const uint64_t len = std::min({btt::kAlignment, size - src, size - dst});
+      std::memmove(ns.data() + dst, ns.data() + src, len);
+      continue;
+    }
     switch ((op >> 3) & 3) {
       case 0: {
         const size_t len = (in.U8() & 63) + 1;
@@ -338,9 +363,10 @@ void ReadOnlyPhase(MemoryNamespace& ns, btt::OpenOptions options) {
   options.read_only = true;
   {
     auto opened = Btt::Open(ns, options);
+    Log("ro open", opened);
     if (opened.ok()) {
       Btt& b = **opened;
-      (void)b.Check(false);
+      Log("ro check", b.Check(false));
       ReadSome(b);
       std::vector<std::byte> sector(b.ExternalLbaSize());
       (void)b.Write(ExternalLba(0), sector);  // must be refused, and must store nothing
@@ -358,10 +384,17 @@ void ReadWritePhase(MemoryNamespace& ns, btt::OpenOptions options) {
   bool clean = false;
   {
     auto opened = Btt::Open(ns, options);
+    Log("rw open", opened);
     if (!opened.ok()) return;
     Btt& b = **opened;
     auto report = b.Check(false);
     clean = report.ok() && report->Clean();
+    if (Verbose() && report.ok()) {
+      std::fprintf(stderr, "[fuzz] rw geometry: %zu arena(s), %llu LBAs of %u bytes\n",
+                   b.ArenaCount(), static_cast<unsigned long long>(b.ExternalNlba()),
+                   b.ExternalLbaSize());
+      std::fprintf(stderr, "[fuzz] rw check: %s\n", report->ToString().c_str());
+    }
     (void)b.Check(true);
     ReadSome(b);
 
@@ -382,7 +415,9 @@ void ReadWritePhase(MemoryNamespace& ns, btt::OpenOptions options) {
         (void)b.Read(ExternalLba(lba), ignored);
       } else {
         FillSector(lba, static_cast<uint32_t>(100 + i), sector);
-        if (b.Write(ExternalLba(lba), sector).ok()) Expect(expected, lba, sector);
+        const Status written = b.Write(ExternalLba(lba), sector);
+        Log("write", written);
+        if (written.ok()) Expect(expected, lba, sector);
       }
     }
     (void)b.Write(ExternalLba(nlba), sector);  // out of range: refused

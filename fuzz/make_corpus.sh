@@ -42,6 +42,32 @@ for p in 0 1 2; do
   done
 done
 
+# Two arenas in one namespace (uefi and linux, 512-byte sectors, nfree 2, 104 KiB of BTT): shrink
+# arena 0 to 20 KiB by editing its info block (nlba 5, nextoff, map/flog/backup offsets), fix its
+# flog's free blocks, then copy info, backup and flog pages to build arena 1 at +20 KiB.
+PAGE_COPY=32
+for variant in "uefi 1 0" "linux 0 1"; do
+  read -r name h b <<<"$variant"
+  { byte $((h | FIX)); byte 0xE0; byte 0
+    patch $((INFO | WORD)) 60; u32 5
+    patch $((INFO | WORD)) 68; u32 7
+    patch $((INFO | WORD)) 80; u32 20480
+    patch $((INFO | WORD)) 96; u32 8192
+    patch $((INFO | WORD)) 104; u32 12288
+    patch $((INFO | WORD)) 112; u32 16384
+    flog=$(((b + 3) * 4096))  # arena 0's new flog page (the FLOG anchor is the template's)
+    patch $((START | WORD)) $((flog + 0)); u32 0; patch $((START | WORD)) $((flog + 4)); u32 5
+    patch $((START | WORD)) $((flog + 8)); u32 5; patch $((START | WORD)) $((flog + 12)); u32 1
+    patch $((START | WORD)) $((flog + 64)); u32 1; patch $((START | WORD)) $((flog + 68)); u32 6
+    patch $((START | WORD)) $((flog + 72)); u32 6; patch $((START | WORD)) $((flog + 76)); u32 1
+    patch $((INFO | PAGE_COPY)) 0; u16 $((b + 4))     # arena 0 backup
+    patch $((INFO | PAGE_COPY)) 0; u16 $((b + 5))     # arena 1 primary
+    patch $((START | WORD)) $(((b + 5) * 4096 + 80)); u32 0   # arena 1: last arena
+    patch $((START | PAGE_COPY)) $(((b + 5) * 4096)); u16 $((b + 9))  # arena 1 backup
+    patch $((START | PAGE_COPY)) $flog; u16 $((b + 8))  # arena 1 flog
+  } >"$out/$name-512-two-arenas"
+done
+
 # Raw images: the input after the 0xC0 header is the whole namespace.
 { byte 0xC0; printf 'BTT_ARENA_INFO'; } >"$out/raw-signature-only"
 { byte 0xC0; printf 'PMEMBLK'; byte 0; } >"$out/raw-pool-signature-only"
