@@ -34,7 +34,8 @@ asan-test: deps
 	  $(CTEST_FLAGS)
 
 bench: build
-	$(BUILD)/bench/tearproof_bench
+	$(BUILD)/bench/tearproof_medium_bench
+	$(BUILD)/bench/tearproof_btt_bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

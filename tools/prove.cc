@@ -163,25 +163,42 @@ Phase BmcPhase(const ProveOptions& options) {
   phase.ok = true;
   nlohmann::json proofs = nlohmann::json::array();
   nlohmann::json kills = nlohmann::json::array();
-  for (model::PersistencyModel m : {model::PersistencyModel::kPx86,
-                                    model::PersistencyModel::kWord8,
-                                    model::PersistencyModel::kEadr}) {
+  // Proofs: every model at 2 lanes x 2 ops x 2 LBAs, and word8 (the weakest model, so the
+  // strongest claim) at 2 lanes x 3 ops x 3 LBAs.
+  struct ProofBound {
+    model::PersistencyModel model;
+    model::Bound bound;
+  };
+  const ProofBound proof_bounds[] = {
+      {model::PersistencyModel::kPx86, {2, 2, 2}},
+      {model::PersistencyModel::kEadr, {2, 2, 2}},
+      {model::PersistencyModel::kWord8, {2, 2, 2}},
+      {model::PersistencyModel::kWord8, {2, 3, 3}},
+  };
+  for (const ProofBound& pb : proof_bounds) {
     model::BmcOptions bmc;
-    bmc.lanes = 2;
-    bmc.lbas = 2;
-    bmc.ops_per_lane = 1;
-    bmc.model = m;
-    bmc.timeout_seconds = 120 * options.budget;
+    bmc.lanes = pb.bound.lanes;
+    bmc.lbas = pb.bound.lbas;
+    bmc.ops_per_lane = pb.bound.ops_per_lane;
+    bmc.model = pb.model;
+    bmc.timeout_seconds = 300 * options.budget;
+    if (!options.quiet && !options.json) {
+      std::fprintf(stderr, "[bmc] %s, %d lanes x %d ops x %d LBAs...\n",
+                   model::PersistencyModelName(pb.model), bmc.lanes, bmc.ops_per_lane, bmc.lbas);
+    }
     auto r = model::RunBmc(bmc);
     const bool proved = r.ok() && r->verdict == model::Verdict::kUnsat;
     phase.ok = phase.ok && proved;
     std::string verdict = r.ok() ? model::VerdictName(r->verdict) : r.status().ToString();
     phase.lines.push_back(fmt::format(
-        "protocol, {}: {} for 2 lanes x 1 op x 2 LBAs x nfree 2 ({:.1f}s){}",
-        model::PersistencyModelName(m), verdict, r.ok() ? r->solve_seconds : 0.0,
-        proved ? " = proved to this bound" : ""));
-    proofs.push_back({{"model", model::PersistencyModelName(m)}, {"verdict", verdict},
-                      {"lanes", 2}, {"lbas", 2}, {"ops_per_lane", 1},
+        "protocol, {}: {} for {} lanes x {} ops x {} LBAs x nfree {} ({:.1f}s, {} formula "
+        "nodes){}",
+        model::PersistencyModelName(pb.model), verdict, bmc.lanes, bmc.ops_per_lane, bmc.lbas,
+        bmc.lanes, r.ok() ? r->solve_seconds : 0.0, r.ok() ? r->formula_nodes : 0,
+        proved ? ": proved to this bound" : ""));
+    proofs.push_back({{"model", model::PersistencyModelName(pb.model)}, {"verdict", verdict},
+                      {"lanes", bmc.lanes}, {"lbas", bmc.lbas},
+                      {"ops_per_lane", bmc.ops_per_lane},
                       {"solve_seconds", r.ok() ? r->solve_seconds : 0.0}});
   }
   uint32_t killed = 0;
