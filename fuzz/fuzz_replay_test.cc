@@ -7,12 +7,14 @@
 // name of the input being replayed is printed to stderr first, and the replay command for it is
 //   build-fuzz/fuzz/btt_open_fuzzer <file>   (clang, fuzz/run.sh builds it)
 // Deterministic: files are replayed in sorted path order. Hidden files and README files are
-// skipped.
+// skipped. TEARPROOF_FUZZ_REPLAY_DIR=<dir> in the environment also replays <dir> (e.g. a
+// libFuzzer work corpus, build-fuzz/corpus-work, for a gcov coverage measurement).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -63,6 +65,12 @@ TEST(BttOpenFuzzReplay, EverySeedInTheCorpusRunsClean) {
 
 TEST(BttOpenFuzzReplay, EveryRecordedCrashNoLongerCrashes) {
   ReplayDirectory(kFuzzDir / "regressions");
+}
+
+TEST(BttOpenFuzzReplay, TheDirectoryNamedInTheEnvironmentRunsClean) {
+  const char* dir = std::getenv("TEARPROOF_FUZZ_REPLAY_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "TEARPROOF_FUZZ_REPLAY_DIR is not set";
+  EXPECT_GT(ReplayDirectory(dir), 0u) << dir << " holds no inputs";
 }
 
 TEST(BttOpenFuzzReplay, EmptyAndTinyInputsRunClean) {
