@@ -10,6 +10,7 @@
 //   ORACLE-DURABLE        on a medium whose read-write open's Check(false) is clean, every sector
 //                         whose Write/Zero returned OK reads back exactly, before and after reopen;
 //   ORACLE-REOPEN         such a medium reopens and checks clean after those writes.
+// A medium with live patches (changed under the open BTT) is exempt from the last two.
 // The input layout (template or raw image, patches) is documented in fuzz/README.md and in
 // BuildImage below. The same function is linked into the gcc regression test, which replays
 // fuzz/corpus/ and fuzz/regressions/.
@@ -110,6 +111,10 @@ struct Anchors {
 struct Image {
   std::unique_ptr<MemoryNamespace> ns;
   btt::OpenOptions options;
+  // Template mode: where the patches start, to apply the live ones under the read-write open.
+  std::optional<InputReader> patches;
+  Anchors anchors;
+  bool fix_checksums = false;
 };
 
 btt::Uuid FixedUuid(uint8_t tag) {
@@ -180,20 +185,27 @@ void Prewrite(MemoryNamespace& ns, uint8_t control) {
   }
 }
 
-// Applies patches until the input or kMaxPatches runs out. Each patch is
+// Parses patches until the input or kMaxPatches runs out and applies those whose live bit (op
+// bit 6) equals `live`; the others are parsed identically and skipped. Returns how many live
+// patches the input holds. Each patch is
 //   byte  op:     bits 0-2 anchor (0 absolute*64, 1 info, 2 map, 3 flog, 4 data, 5 backup info,
 //                 6 offset 0, 7 end of namespace minus offset), bits 3-4 kind, bit 5 page copy
 //   u16   offset (little-endian), relative to the anchor
 //   page copy (bit 5 set, kind ignored): u16 page; the 4 KiB page holding anchor+offset is copied
 //                 over page (page * 4 KiB mod size), e.g. an info block into a second arena
+//   live (bit 6 set): not applied to the image but to the medium under a live read-write open
+//                 (corruption appearing at run time; see ReadWritePhase)
 //   kind 0: byte len (1..64 = (b & 63) + 1), then len bytes copied in
 //   kind 1: byte len, byte value: fill
 //   kind 2: byte mask: XOR one byte
 //   kind 3: u32 value: store a 32-bit little-endian word (map and flog entries)
-void ApplyPatches(MemoryNamespace& ns, const Anchors& anchors, InputReader& in) {
+size_t ApplyPatches(MemoryNamespace& ns, const Anchors& anchors, InputReader in, bool live) {
   const uint64_t size = ns.SizeBytes();
+  size_t live_count = 0;
   for (size_t n = 0; n < kMaxPatches && !in.Empty(); ++n) {
     const uint8_t op = in.U8();
+    const bool apply = ((op & 0x40) != 0) == live;
+    if ((op & 0x40) != 0) ++live_count;
     const uint64_t rel = in.U16();
     uint64_t offset = 0;
     switch (op & 7) {
@@ -211,13 +223,14 @@ void ApplyPatches(MemoryNamespace& ns, const Anchors& anchors, InputReader& in) 
       const uint64_t src = offset / btt::kAlignment * btt::kAlignment;
       const uint64_t dst = (uint64_t{in.U16()} * btt::kAlignment) % size;
       const uint64_t len = std::min({btt::kAlignment, size - src, size - dst});
-      std::memmove(ns.data() + dst, ns.data() + src, len);
+      if (apply) std::memmove(ns.data() + dst, ns.data() + src, len);
       continue;
     }
     switch ((op >> 3) & 3) {
       case 0: {
         const size_t len = (in.U8() & 63) + 1;
-        PatchBytes(ns, offset, in.Take(len));
+        const std::span<const uint8_t> bytes = in.Take(len);
+        if (apply) PatchBytes(ns, offset, bytes);
         break;
       }
       case 1: {
@@ -225,24 +238,25 @@ void ApplyPatches(MemoryNamespace& ns, const Anchors& anchors, InputReader& in) 
         const uint8_t value = in.U8();
         std::array<uint8_t, 64> fill;
         fill.fill(value);
-        PatchBytes(ns, offset, std::span<const uint8_t>(fill.data(), len));
+        if (apply) PatchBytes(ns, offset, std::span<const uint8_t>(fill.data(), len));
         break;
       }
       case 2: {
         const uint8_t mask = in.U8();
         const uint8_t patched = static_cast<uint8_t>(static_cast<uint8_t>(ns.data()[offset]) ^ mask);
-        PatchBytes(ns, offset, std::span<const uint8_t>(&patched, 1));
+        if (apply) PatchBytes(ns, offset, std::span<const uint8_t>(&patched, 1));
         break;
       }
       default: {
         const uint32_t value = in.U32();
         std::array<uint8_t, 4> word;
         std::memcpy(word.data(), &value, sizeof(value));
-        PatchBytes(ns, offset, word);
+        if (apply) PatchBytes(ns, offset, word);
         break;
       }
     }
   }
+  return live_count;
 }
 
 // Template mode. Header byte h: bits 0-1 profile (0 linux, 1 uefi, 2 pmemblk, 3 linux), bit 2
@@ -293,7 +307,9 @@ std::optional<Image> BuildTemplateImage(uint8_t header, InputReader& in) {
                   .flog = base + arena.flogoff,
                   .data = base + arena.dataoff,
                   .backup = base + arena.infooff};
-  ApplyPatches(*image.ns, anchors, in);
+  if (ApplyPatches(*image.ns, anchors, in, /*live=*/false) > 0) image.patches = in;
+  image.anchors = anchors;
+  image.fix_checksums = choice.fix_checksums;
   if (choice.fix_checksums) FixChecksums(*image.ns);
 
   switch (option_bits & 3) {
@@ -378,7 +394,9 @@ void ReadOnlyPhase(MemoryNamespace& ns, btt::OpenOptions options) {
   }
 }
 
-void ReadWritePhase(MemoryNamespace& ns, btt::OpenOptions options) {
+void ReadWritePhase(const Image& image) {
+  MemoryNamespace& ns = *image.ns;
+  btt::OpenOptions options = image.options;
   options.read_only = false;
   std::vector<Expected> expected;
   bool clean = false;
@@ -387,8 +405,15 @@ void ReadWritePhase(MemoryNamespace& ns, btt::OpenOptions options) {
     Log("rw open", opened);
     if (!opened.ok()) return;
     Btt& b = **opened;
+    // Live patches: the medium changes under the open BTT (run-time corruption). Reads, writes and
+    // Check must answer with a Status; the durability oracle no longer applies.
+    const bool live = image.patches.has_value();
+    if (live) {
+      ApplyPatches(ns, image.anchors, *image.patches, /*live=*/true);
+      if (image.fix_checksums) FixChecksums(ns);
+    }
     auto report = b.Check(false);
-    clean = report.ok() && report->Clean();
+    clean = !live && report.ok() && report->Clean();
     if (Verbose() && report.ok()) {
       std::fprintf(stderr, "[fuzz] rw geometry: %zu arena(s), %llu LBAs of %u bytes\n",
                    b.ArenaCount(), static_cast<unsigned long long>(b.ExternalNlba()),
@@ -451,7 +476,7 @@ int RunOneInput(std::span<const uint8_t> input) {
   }
   if (!image) return 0;
   ReadOnlyPhase(*image->ns, image->options);
-  ReadWritePhase(*image->ns, image->options);
+  ReadWritePhase(*image);
   return 0;
 }
 

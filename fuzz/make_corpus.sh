@@ -68,6 +68,21 @@ for variant in "uefi 1 0" "linux 0 1"; do
   } >"$out/$name-512-two-arenas"
 done
 
+# Live patches (op bit 6): applied to the medium under the read-write open, so Check, reads and
+# writes meet corruption that appeared after a successful open.
+LIVE=64
+for h in 0 5 $((2 | 8)); do
+  { byte $h; byte 0; byte 3
+    patch $((LIVE | MAP | WORD)) 0; u32 $((0xC0000000 | 0x3FFFFFF0))
+    patch $((LIVE | MAP | WORD)) 4; u32 0x40000001
+    patch $((LIVE | FLOG | WORD)) 12; u32 0
+    patch $((LIVE | FLOG | WORD)) 28; u32 0; } >"$out/live-h$h-map-flog"
+  { byte $((h | FIX)); byte 0; byte 0
+    patch $((LIVE | INFO | WORD)) 72; u32 1
+    patch $((LIVE | BACKUP | XOR)) 100; byte 0x10
+    patch $((LIVE | FLOG | WORD)) 68; u32 0x7FFFFFFF; } >"$out/live-h$h-info-flog"
+done
+
 # Raw images: the input after the 0xC0 header is the whole namespace.
 { byte 0xC0; printf 'BTT_ARENA_INFO'; } >"$out/raw-signature-only"
 { byte 0xC0; printf 'PMEMBLK'; byte 0; } >"$out/raw-pool-signature-only"

@@ -53,6 +53,10 @@ for f in "$artifacts"/*; do
     "replay: $build/fuzz/btt_open_fuzzer $here/regressions/$(basename "$f")" >&2
   found=1
 done
+if [ "$status" -eq 72 ] && [ "$found" -eq 0 ]; then
+  echo "fuzz/run.sh: interrupted, no crash found" >&2  # libFuzzer's exit code after SIGINT
+  exit 72
+fi
 if [ "$status" -ne 0 ] || [ "$found" -ne 0 ]; then
   echo "fuzz/run.sh: libFuzzer found a problem (exit $status)" >&2
   exit $(( status != 0 ? status : 1 ))
