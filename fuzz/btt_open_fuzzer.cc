@@ -1,18 +1,19 @@
-// btt_open_fuzzer — libFuzzer entry point over Btt::Open, Check, Read, Write, Zero and SetError of
-// an arbitrary namespace image (issue "production BTT core", §6 bad input).
+// btt_open_fuzzer — libFuzzer entry point over Btt::Open, Check, Read, Write, Zero and SetError
+// of an arbitrary namespace image (issue "production BTT core", §6 bad input).
 //
 // Contract: LLVMFuzzerTestOneInput accepts any byte string and returns 0. It is deterministic (no
 // clock, no randomness, no global state kept between calls) and bounded: the namespace is at most
 // kMaxNamespaceBytes, at most kMaxReads sectors are read per open and at most kMaxPatches patches
 // are applied. Any Status from the BTT is acceptable; a crash, hang, sanitizer report or assertion
-// is a bug. On top of "no crash" it checks three oracles and aborts (fuzz/README.md) when one fails:
+// is a bug. On top of "no crash" it checks three oracles and aborts (fuzz/README.md) when one
+// fails:
 //   ORACLE-RO-NO-STORES   a read-only open, its reads and Check(false) leave the image unchanged;
 //   ORACLE-DURABLE        on a medium whose read-write open's Check(false) is clean, every sector
 //                         whose Write/Zero returned OK reads back exactly, before and after reopen;
 //   ORACLE-REOPEN         such a medium reopens and checks clean after those writes.
 // A medium with live patches (changed under the open BTT) is exempt from the last two.
 // The input layout (template or raw image, patches) is documented in fuzz/README.md and in
-// BuildImage below. The same function is linked into the gcc regression test, which replays
+// BuildTemplateImage / BuildRawImage below. The same function is linked into the gcc regression test, which replays
 // fuzz/corpus/ and fuzz/regressions/.
 #include <algorithm>
 #include <array>
@@ -209,14 +210,30 @@ size_t ApplyPatches(MemoryNamespace& ns, const Anchors& anchors, InputReader in,
     const uint64_t rel = in.U16();
     uint64_t offset = 0;
     switch (op & 7) {
-      case 0: offset = rel * 64; break;
-      case 1: offset = anchors.info + rel; break;
-      case 2: offset = anchors.map + rel; break;
-      case 3: offset = anchors.flog + rel; break;
-      case 4: offset = anchors.data + rel; break;
-      case 5: offset = anchors.backup + rel; break;
-      case 6: offset = rel; break;
-      default: offset = rel < size ? size - 1 - rel : 0; break;
+      case 0:
+        offset = rel * 64;
+        break;
+      case 1:
+        offset = anchors.info + rel;
+        break;
+      case 2:
+        offset = anchors.map + rel;
+        break;
+      case 3:
+        offset = anchors.flog + rel;
+        break;
+      case 4:
+        offset = anchors.data + rel;
+        break;
+      case 5:
+        offset = anchors.backup + rel;
+        break;
+      case 6:
+        offset = rel;
+        break;
+      default:
+        offset = rel < size ? size - 1 - rel : 0;
+        break;
     }
     offset %= size;
     if ((op & 0x20) != 0) {
@@ -243,7 +260,8 @@ size_t ApplyPatches(MemoryNamespace& ns, const Anchors& anchors, InputReader in,
       }
       case 2: {
         const uint8_t mask = in.U8();
-        const uint8_t patched = static_cast<uint8_t>(static_cast<uint8_t>(ns.data()[offset]) ^ mask);
+        const uint8_t patched =
+            static_cast<uint8_t>(static_cast<uint8_t>(ns.data()[offset]) ^ mask);
         if (apply) PatchBytes(ns, offset, std::span<const uint8_t>(&patched, 1));
         break;
       }
@@ -267,9 +285,15 @@ size_t ApplyPatches(MemoryNamespace& ns, const Anchors& anchors, InputReader in,
 std::optional<Image> BuildTemplateImage(uint8_t header, InputReader& in) {
   TemplateChoice choice;
   switch (header & 3) {
-    case 1: choice.profile = Profile::kUefi; break;
-    case 2: choice.profile = Profile::kPmemblk; break;
-    default: choice.profile = Profile::kLinux; break;
+    case 1:
+      choice.profile = Profile::kUefi;
+      break;
+    case 2:
+      choice.profile = Profile::kPmemblk;
+      break;
+    default:
+      choice.profile = Profile::kLinux;
+      break;
   }
   choice.external_lbasize = (header & 4) != 0 ? 4096 : 512;
   choice.nfree = 2 + ((header >> 3) & 3) % 3;
@@ -281,8 +305,7 @@ std::optional<Image> BuildTemplateImage(uint8_t header, InputReader& in) {
       btt::MinimumNamespaceSize(choice.profile, choice.external_lbasize, choice.nfree) +
       choice.extra_bytes;
   if (size == 0 || size > kMaxNamespaceBytes) return std::nullopt;
-  auto geometry =
-      btt::ComputeGeometry(choice.profile, size, choice.external_lbasize, choice.nfree);
+  auto geometry = btt::ComputeGeometry(choice.profile, size, choice.external_lbasize, choice.nfree);
   if (!geometry.ok() || geometry->arenas.empty()) return std::nullopt;
 
   Image image;
@@ -313,9 +336,15 @@ std::optional<Image> BuildTemplateImage(uint8_t header, InputReader& in) {
   if (choice.fix_checksums) FixChecksums(*image.ns);
 
   switch (option_bits & 3) {
-    case 0: image.options.parent_policy = btt::ParentUuidPolicy::kMatchOrNull; break;
-    case 1: image.options.parent_policy = btt::ParentUuidPolicy::kExact; break;
-    default: image.options.parent_policy = btt::ParentUuidPolicy::kIgnore; break;
+    case 0:
+      image.options.parent_policy = btt::ParentUuidPolicy::kMatchOrNull;
+      break;
+    case 1:
+      image.options.parent_policy = btt::ParentUuidPolicy::kExact;
+      break;
+    default:
+      image.options.parent_policy = btt::ParentUuidPolicy::kIgnore;
+      break;
   }
   image.options.expected_parent_uuid = FixedUuid(2);
   if ((option_bits & 4) != 0) image.options.profile = choice.profile;
