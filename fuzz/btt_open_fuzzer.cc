@@ -13,8 +13,8 @@
 //   ORACLE-REOPEN         such a medium reopens and checks clean after those writes.
 // A medium with live patches (changed under the open BTT) is exempt from the last two.
 // The input layout (template or raw image, patches) is documented in fuzz/README.md and in
-// BuildTemplateImage / BuildRawImage below. The same function is linked into the gcc regression test, which replays
-// fuzz/corpus/ and fuzz/regressions/.
+// BuildTemplateImage / BuildRawImage below. The same function is linked into the gcc regression
+// test, which replays fuzz/corpus/ and fuzz/regressions/.
 #include <algorithm>
 #include <array>
 #include <cstddef>
