@@ -22,7 +22,8 @@ function(tearproof_library name)
 endfunction()
 
 # tearproof_test(NAME SOURCES... DEPS... LABELS... [TIMEOUT s])
-# A GoogleTest binary; each TEST becomes a ctest test carrying LABELS (unit, prop, slow, ...).
+# A GoogleTest binary; each TEST becomes a ctest test carrying every one of LABELS (unit, prop,
+# bmc, interop, slow, ...).
 function(tearproof_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
@@ -32,5 +33,14 @@ function(tearproof_test name)
   target_link_libraries(${name} PRIVATE tearproof_flags ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  # Labels are set by a CTest include file that runs after the discovered tests exist:
+  # gtest_discover_tests() flattens a LABELS list into its PROPERTIES list, so a second label
+  # would turn into a property key.
+  set(labels_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake)
+  file(WRITE ${labels_file}
+    "foreach(t IN LISTS ${name}_TESTS)\n"
+    "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${ARG_LABELS}\")\n"
+    "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${labels_file})
 endfunction()
