@@ -5,8 +5,12 @@
 #include "btt/btt.h"
 
 #include <algorithm>
+#include <thread>
+
+#include <algorithm>
 #include <cstring>
 
+#include "btt/mutant.h"
 #include "util/endian.h"
 
 namespace tearproof::btt {
@@ -292,6 +296,10 @@ Status Btt::Format(Namespace& ns, const FormatOptions& options) {
   for (size_t i = geo.arenas.size(); i-- > 0;) {
     const ArenaGeometry& a = geo.arenas[i];
     const InfoBlock info = MakeInfoBlock(geo, i, options.uuid, options.parent_uuid);
+    // MUTANT info-primary-first (btt-format.md §1.9, §3d-10): primary before backup.
+    if (TP_MUTANT(kInfoPrimaryFirst)) {
+      TP_RETURN_IF_ERROR(ns.WritePersist(geo.btt_offset + a.offset, AsBytes(info)));
+    }
     TP_RETURN_IF_ERROR(ns.WritePersist(geo.btt_offset + a.offset + a.infooff, AsBytes(info)));
     TP_RETURN_IF_ERROR(ns.WritePersist(geo.btt_offset + a.offset, AsBytes(info)));
   }
@@ -386,8 +394,14 @@ Result<std::unique_ptr<Btt>> Btt::Open(Namespace& ns, const OpenOptions& options
     btt->owned_sync_ = std::make_unique<ThreadSync>();
     btt->sync_ = btt->owned_sync_.get();
   }
-  TP_RETURN_IF_ERROR(
-      btt->sync_->Init(btt->nfree_, static_cast<uint32_t>(btt->nfree_ * btt->arenas_.size())));
+  // Lanes in use (PMDK: min(nfree, 2 x CPUs)). Every lane's flog group and free block stay on
+  // media and are recovered; only lanes < lane_count_ are handed out, so writers scan only
+  // lane_count_ RTT slots instead of nfree.
+  uint32_t lanes = options.lanes;
+  if (lanes == 0) lanes = std::max(2u, 2 * std::thread::hardware_concurrency());
+  btt->lane_count_ = std::min(lanes, btt->nfree_);
+  TP_RETURN_IF_ERROR(btt->sync_->Init(
+      btt->lane_count_, static_cast<uint32_t>(btt->nfree_ * btt->arenas_.size())));
   return btt;
 }
 
@@ -472,6 +486,8 @@ Status Btt::RecoverArena(Arena& arena) {
   auto indices = DetectFlogIndices(groups);
   if (!indices.ok()) return indices.status().Annotate(tag);
   arena.log_index = *indices;
+  // MUTANT flog-layout-zero-two (kernel K1, v4.15 log layout): detection ignored, (0,2) assumed.
+  if (TP_MUTANT(kFlogLayoutZeroTwo)) arena.log_index = {0, 2};
   arena.freelist = std::make_unique<FreeEntry[]>(nfree_);
   arena.rtt = std::make_unique<std::atomic<uint32_t>[]>(nfree_);
   for (uint32_t i = 0; i < nfree_; ++i) arena.rtt[i].store(0);
@@ -483,7 +499,10 @@ Status Btt::RecoverArena(Arena& arena) {
     const FlogSlot& b = groups[lane].slot[arena.log_index[1]];
     auto newer = NewerSlot(a.seq, b.seq);
     if (!newer.ok()) return newer.status().Annotate(ltag);
-    const FlogSlot& cur = *newer == 0 ? a : b;
+    int newest = *newer;
+    // MUTANT recover-older-slot (§3d-5, wrong newer-slot choice): trust the older slot.
+    if (TP_MUTANT(kRecoverOlderSlot)) newest = 1 - newest;
+    const FlogSlot& cur = newest == 0 ? a : b;
     const uint32_t old_block = EntLba(cur.old_map);
     const uint32_t new_block = EntLba(cur.new_map);
     // The per-arena lba range check the kernel lacks (and PMDK does against the total count).
@@ -499,7 +518,7 @@ Status Btt::RecoverArena(Arena& arena) {
     }
     FreeEntry& fe = arena.freelist[lane];
     fe.block = PostmapAba(old_block);
-    fe.sub = 1 - static_cast<uint32_t>(*newer);
+    fe.sub = 1 - static_cast<uint32_t>(newest);
     fe.seq = NextSeq(cur.seq);
     fe.has_err = (cur.old_map & kMapFlagMask) == kMapErrorFlag;
     free_blocks.push_back(old_block);
@@ -511,9 +530,16 @@ Status Btt::RecoverArena(Arena& arena) {
     if (!mapped.ok()) return mapped.status().Annotate(ltag);
     // Roll forward: the flog commit (P3) happened but the map store (P4) did not. If the map
     // holds neither old nor new, a later write through another lane has moved the LBA on.
-    if (mapped->value() != new_block && mapped->value() == old_block) {
+    uint32_t seen = mapped->value();
+    // MUTANT recover-unmasked (kernel K2, 9dedc73a4658): the raw entry, flags included.
+    if (TP_MUTANT(kRecoverUnmasked)) seen = raw;
+    // MUTANT recover-skip-old-map-check (PMDK P10 98094fd13): roll forward unless map == new.
+    if (seen != new_block && (seen == old_block || TP_MUTANT(kRecoverSkipOldMapCheck))) {
+      // MUTANT recover-roll-back (§3d-6): leave the map on old_map, which is still freed.
+      if (TP_MUTANT(kRecoverRollBack)) continue;
       const uint32_t fixed = new_block | kMapNormal;
-      if (read_only_) {
+      // MUTANT read-only-writes-recovery (§2.7): a read-only open stores its roll-forward.
+      if (read_only_ && !TP_MUTANT(kReadOnlyWritesRecovery)) {
         arena.overlay.emplace_back(premap.value(), fixed);
       } else {
         TP_RETURN_IF_ERROR(PersistMapEntry(arena, premap, fixed).Annotate(ltag));
@@ -604,7 +630,8 @@ Status Btt::WaitForReaders(Arena& arena, PostmapAba block) {
   // the reader's map re-load sees the map store that freed this block (it retries elsewhere).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   const uint32_t busy = kRttValid | block.value();
-  for (uint32_t i = 0; i < nfree_; ++i) {
+  // Only lanes < lane_count_ are ever handed out, so only their RTT slots can be published.
+  for (uint32_t i = 0; i < lane_count_; ++i) {
     uint64_t spins = 0;
     while (arena.rtt[i].load(std::memory_order_seq_cst) == busy) {
       if (++spins > kMaxSpins) {
@@ -643,6 +670,8 @@ Status Btt::PersistData(Arena& arena, PostmapAba block, std::span<const std::byt
   // P1. The data must be durable in the free block before the flog commit (P3) makes the block
   // reachable; otherwise a crash after P3 maps the LBA to torn or stale bytes.
   const uint64_t off = arena.data_abs + uint64_t{block.value()} * internal_lbasize_;
+  // MUTANT data-not-persisted (§3d-1): P1 stored, never flushed or fenced.
+  if (TP_MUTANT(kDataNotPersisted)) return ns_.Write(off, data);
   return ns_.WritePersist(off, data);
 }
 
@@ -656,6 +685,8 @@ Status Btt::PersistFlogHalfA(Arena& arena, Lane lane, uint32_t sub, const FlogSl
   std::byte half[8];
   StoreLe<uint32_t>(half, entry.lba);
   StoreLe<uint32_t>(half + 4, entry.old_map);
+  // MUTANT flog-half-a-unfenced (§3d-2): half A not made durable before half B.
+  if (TP_MUTANT(kFlogHalfAUnfenced)) return ns_.Write(slot, half);
   return ns_.WritePersist(slot, half);
 }
 
@@ -715,8 +746,16 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
                       std::to_string(loc.premap.value()));
   }
   const FlogSlot entry = MakeFlogEntry(loc.premap, old_raw, old_block, free_block, fe.seq);
-  TP_RETURN_IF_ERROR(PersistFlogHalfA(arena, lane, fe.sub, entry));  // P2
-  Status committed = PersistFlogHalfB(arena, lane, fe.sub, entry);   // P3: commit
+  // MUTANT write-active-slot (§3d-4): the newer (active) slot is overwritten.
+  const uint32_t sub = TP_MUTANT(kWriteActiveSlot) ? fe.sub ^ 1 : fe.sub;
+  // MUTANT map-before-flog (§3d-3): P4 made durable before the flog commit.
+  if (TP_MUTANT(kMapBeforeFlog)) {
+    TP_RETURN_IF_ERROR(PersistMapEntry(arena, loc.premap, free_block.value() | kMapNormal));
+  }
+  // MUTANT flog-half-b-first (§3d-2): half B (new_map, seq: the commit) before half A.
+  if (TP_MUTANT(kFlogHalfBFirst)) TP_RETURN_IF_ERROR(PersistFlogHalfB(arena, lane, sub, entry));
+  TP_RETURN_IF_ERROR(PersistFlogHalfA(arena, lane, sub, entry));  // P2
+  Status committed = PersistFlogHalfB(arena, lane, sub, entry);   // P3: commit
   if (!committed.ok()) {
     // Whether the commit reached the medium is unknown: stop writing to this arena.
     arena.error.store(true);
@@ -724,10 +763,21 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
   }
   // Committed: the lane's next free block is the one this write unmaps.
   fe.block = old_block;
-  fe.sub ^= 1;
+  // MUTANT free-not-replaced (kernel K9 family): the lane keeps the block it just mapped.
+  if (TP_MUTANT(kFreeNotReplaced)) fe.block = free_block;
+  // MUTANT write-active-slot, continued: the slot choice never moves on, so every later write
+  // of the session overwrites the slot the previous one committed.
+  if (!TP_MUTANT(kWriteActiveSlot)) fe.sub ^= 1;
   fe.seq = NextSeq(fe.seq);
+  // MUTANT seq-not-advanced (§1.7, §3d-5): the next write reuses this write's seq.
+  if (TP_MUTANT(kSeqNotAdvanced)) fe.seq = entry.seq;
+  // MUTANT seq-skips (§3d-5, 1-vs-3 wrap): seq advances twice (1 -> 3, 2 -> 1).
+  if (TP_MUTANT(kSeqSkips)) fe.seq = NextSeq(fe.seq);
   fe.has_err = (old_raw & kMapFlagMask) == kMapErrorFlag;
-  Status mapped = PersistMapEntry(arena, loc.premap, free_block.value() | kMapNormal);  // P4
+  uint32_t map_flags = kMapNormal;
+  // MUTANT map-without-flags (PMDK P4/P5, EZ handling): bare block, i.e. flags 00 = identity.
+  if (TP_MUTANT(kMapWithoutFlags)) map_flags = 0;
+  Status mapped = PersistMapEntry(arena, loc.premap, free_block.value() | map_flags);  // P4
   if (!mapped.ok()) {
     // The flog says the write happened and recovery will roll it forward, but the in-DRAM free
     // block (old_block) is still mapped: never write this arena again in this session.
@@ -775,6 +825,8 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
       return s;
     }
     if (again == raw) break;
+    // MUTANT read-recheck-block-only (kernel K6, 4.4-era btt_read_pg): flags not compared.
+    if (TP_MUTANT(kReadRecheckBlockOnly) && EntLba(again) == EntLba(raw)) break;
     rtt.store(0, std::memory_order_release);
     raw = again;
     sync_->Pause();
@@ -799,6 +851,12 @@ Status Btt::UpdateMapFlags(ExternalLba lba, uint32_t flag) {
   // Exactly one flag: the block stays owned by this LBA (a 00 entry keeps its identity block).
   const uint32_t updated = block.value() | flag;
   if (updated == raw) return Status::Ok();
+  // MUTANT zero-not-persisted (PMDK P3/P4 zero path): the Z entry stored, never flushed.
+  if (TP_MUTANT(kZeroNotPersisted) && flag == kMapZeroFlag) {
+    std::byte word[4];
+    StoreLe<uint32_t>(word, updated);
+    return ns_.Write(arena.map_abs + uint64_t{loc.premap.value()} * kMapEntrySize, word);
+  }
   return PersistMapEntry(arena, loc.premap, updated);
 }
 

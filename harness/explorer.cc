@@ -220,6 +220,7 @@ void Explorer::JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer) 
 }
 
 Status Explorer::ExplorePoint(const sim::Medium& medium) {
+  if (config_.stop_at_first_violation && !result_.violations.empty()) return Status::Ok();
   ++result_.stats.crash_points;
   const sim::CrashSpaceSize space = medium.CrashSpace();
   result_.stats.eager_states_log2_sum += space.log2;
@@ -232,6 +233,7 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
     sim::Medium crashed = medium.LazyCrash(odometer);
     JudgeState(crashed, *odometer);
     ++result_.stats.states_checked;
+    if (config_.stop_at_first_violation && !result_.violations.empty()) break;
     if (!odometer->Advance()) break;
     if (odometer->runs() > config_.max_states_per_point) {
       ++result_.stats.incomplete_points;

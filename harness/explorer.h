@@ -59,6 +59,9 @@ struct ExploreConfig {
   // How the workload's flushes reach the medium. kNone injects a platform fault (every flush
   // lost) to show that the oracle fails when durability points are missing.
   FlushKind workload_flush = FlushKind::kClwb;
+  // Stop judging crash states after the first violation (the workload still runs to its end).
+  // For mutant hunting: one violation is a kill. A stopped run reports no incomplete points.
+  bool stop_at_first_violation = false;
 };
 
 struct Violation {

@@ -10,8 +10,14 @@
 
 #include <string>
 
+#include "btt/mutant.h"
+
 namespace tearproof::harness {
 namespace {
+
+// harness_test links the production core: the mutant hooks (btt/mutant.h) must be compiled out.
+static_assert(!btt::kMutantsCompiledIn,
+              "the production harness must not see TEARPROOF_BTT_MUTANTS");
 
 using Kind = WorkloadOp::Kind;
 

@@ -1,0 +1,60 @@
+// harness::HuntMutant — run the crash explorer on the mutant build of the BTT core
+// (btt/mutant.h) over a small sub-matrix and report the first violation that kills the mutant.
+//
+// The sub-matrix (KillMatrix): linux profile, 512-byte sectors, persistency models px86 and
+// word8, nfree 1 and 2, every workload of 1..3 operations from {write, zero} × {LBA 0, LBA 1}
+// (84), searched workload-major (shortest first), then model, then nfree. The full oracle runs on
+// every crash state (docs/explorer.md). Deterministic.
+//
+// Only in tearproof_harness_mutants (TEARPROOF_BTT_MUTANTS). Not thread-safe: it sets the
+// process-wide mutant selection and restores kNone before returning.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "btt/mutant.h"
+#include "harness/explorer.h"
+
+namespace tearproof::harness {
+
+struct KillMatrix {
+  btt::Profile profile = btt::Profile::kLinux;
+  uint32_t sector_size = 512;
+  std::vector<sim::PersistencyModel> models = {sim::PersistencyModel::kPx86,
+                                               sim::PersistencyModel::kWord8};
+  std::vector<uint32_t> nfrees = {1, 2};
+  uint32_t lbas = 2;
+  uint32_t max_ops = 3;
+  bool stop_at_first_kill = true;  // false: run the whole sub-matrix (used for kNone)
+  // Per crash point. A kill found under a bound is a real violation; a run that hits the bound
+  // without a kill counts as incomplete (reported, and a failure for kNone).
+  uint64_t max_states_per_point = 1 << 14;
+};
+
+struct KillResult {
+  bool killed = false;
+  std::string check;     // ORACLE-* of the first violation; empty when not killed
+  std::string workload;  // "w0 w0"
+  sim::PersistencyModel model = sim::PersistencyModel::kPx86;
+  uint32_t nfree = 0;
+  uint64_t crash_point = 0;   // 1-based crash point of the exploration
+  int64_t op_in_flight = -1;  // index into the workload, -1: none (the end point)
+  std::string detail;
+  uint64_t explorations = 0;     // explorations run
+  uint64_t workload_errors = 0;  // explorations whose workload itself failed (not a kill)
+  std::string first_workload_error;
+  uint64_t violations = 0;  // total over the explorations run
+  uint64_t incomplete_points = 0;
+};
+
+Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix = {});
+
+// "data-not-persisted ORACLE-ATOMIC" lines: the expected kill table
+// (harness/mutant_kills.expected). Values: an ORACLE-* check (killed, first check fired) or
+// SURVIVES.
+Result<std::map<std::string, std::string>> ParseKillTable(const std::string& text);
+
+}  // namespace tearproof::harness
