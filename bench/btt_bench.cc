@@ -207,6 +207,7 @@ TP_BTT_BENCH(BM_TearproofRead);
 // Prints the usual console output, then the side-by-side ratios.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  RatioReporter() : ConsoleReporter(OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {

@@ -40,6 +40,7 @@ class FileNamespace final : public Namespace {
   Status Write(uint64_t offset, std::span<const std::byte> data) override;
   Status Flush(uint64_t offset, uint64_t size_bytes) override;
   void Drain() override;
+  Status WritePersist(uint64_t offset, std::span<const std::byte> data) override;
 
  private:
   FileNamespace(std::byte* base, uint64_t size, bool read_only, bool is_pmem, bool pmem_mapped)
