@@ -5,10 +5,8 @@
 #include "btt/btt.h"
 
 #include <algorithm>
-#include <thread>
-
-#include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "btt/mutant.h"
 #include "util/endian.h"

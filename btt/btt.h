@@ -63,6 +63,9 @@ struct OpenOptions {
                                              // always require parent == pool poolset UUID
   bool read_only = false;                    // forced on when the namespace is read-only
   Sync* sync = nullptr;                      // nullptr: an owned ThreadSync. Must outlive the Btt.
+  // Lanes handed out to I/O (each a free block, a flog group and an RTT slot). 0: PMDK's
+  // min(nfree, 2 x hardware threads), at least 2. Always capped at nfree.
+  uint32_t lanes = 0;
   bool verify_map = false;  // also run INV-MAP-BIJECTION at open (reads the whole map)
 };
 
@@ -169,6 +172,7 @@ class Btt {
   uint32_t external_lbasize_ = 0;
   uint32_t internal_lbasize_ = 0;
   uint32_t nfree_ = 0;
+  uint32_t lane_count_ = 0;  // lanes handed out by sync_ (<= nfree_)
   uint64_t external_nlba_ = 0;
   bool have_pool_ = false;
   Uuid poolset_uuid_{};
