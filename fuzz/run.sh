@@ -24,14 +24,15 @@ if [ -z "$cxx" ]; then
   exit 2
 fi
 
+mkdir -p "$build"
 # The whole build (util, btt, the fuzzer) gets coverage instrumentation; ASan+UBSan come from
 # TEARPROOF_SANITIZE (fatal UBSan); the fuzzer target itself links -fsanitize=fuzzer.
 cmake -S "$here/standalone" -B "$build" \
   -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" \
-  -DTEARPROOF_SANITIZE=ON -DTEARPROOF_WERROR=ON -DTEARPROOF_FUZZ=ON >"$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log" >&2; exit 2; }
+  -DTEARPROOF_SANITIZE=ON -DTEARPROOF_WERROR=ON -DTEARPROOF_FUZZ=ON >"$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log" >&2; exit 2; }
 cmake --build "$build" -j "$jobs" --target btt_open_fuzzer
 
 work="$build/corpus-work"
