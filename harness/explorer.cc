@@ -265,6 +265,33 @@ Result<ExploreResult> Explorer::Run() {
   if (medium.pending_line_count() != 0) {
     return InternalError("format left unpersisted lines on the medium");
   }
+  // Aging: complete operations, no crash points; write numbers 0x8000 + i keep their tags apart
+  // from the explored workload's.
+  if (!config_.setup_ops.empty()) {
+    SequentialSync setup_sync;
+    TP_ASSIGN_OR_RETURN(auto setup,
+                        btt::Btt::Open(ns, OpenOptionsFor(config_.profile, &setup_sync)));
+    for (size_t i = 0; i < config_.setup_ops.size(); ++i) {
+      const WorkloadOp& op = config_.setup_ops[i];
+      if (op.lba >= setup->ExternalNlba()) {
+        return InvalidArgument("setup lba " + std::to_string(op.lba) + " >= " +
+                               std::to_string(setup->ExternalNlba()));
+      }
+      if (!expect_.count(op.lba)) lbas_.push_back(op.lba);
+      Sector& value = expect_[op.lba].completed;
+      if (op.kind == WorkloadOp::Kind::kWrite) {
+        value = MakeSector(op.lba, 0x8000 + i, setup->ExternalLbaSize());
+        TP_RETURN_IF_ERROR(setup->Write(btt::ExternalLba(op.lba), value).Annotate("setup: "));
+      } else {
+        value = Sector(setup->ExternalLbaSize());
+        TP_RETURN_IF_ERROR(setup->Zero(btt::ExternalLba(op.lba)).Annotate("setup: "));
+      }
+    }
+    if (medium.pending_line_count() != 0) {
+      return InternalError("setup left unpersisted lines on the medium");
+    }
+  }
+  if (config_.after_setup) config_.after_setup();
   // The workload runs through its own adapter so its flush kind can differ from format's.
   SimNamespace wns(medium, /*read_only=*/false, config_.workload_flush);
   SequentialSync sync;

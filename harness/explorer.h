@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,13 @@ struct ExploreConfig {
   // Stop judging crash states after the first violation (the workload still runs to its end).
   // For mutant hunting: one violation is a kill. A stopped run reports no incomplete points.
   bool stop_at_first_violation = false;
+  // An aged medium: these operations run after format, to completion and without crash points,
+  // through their own open of the BTT; their values are the starting expectation. Then
+  // `after_setup` (if set) runs, and the BTT is opened afresh for `ops`. Used to start from flog
+  // slots that have already wrapped, and by the mutant tests to age the medium with the
+  // unmutated core before a mutant opens it.
+  std::vector<WorkloadOp> setup_ops;
+  std::function<void()> after_setup;
 };
 
 struct Violation {

@@ -66,6 +66,23 @@ TEST_P(ExplorerModels, RealCoreIsAtomicWith4KiBSectorsInEveryProfile) {
   }
 }
 
+TEST_P(ExplorerModels, RealCoreIsAtomicOnAnAgedMedium) {
+  // Setup writes wrap every lane's flog slots before the explored workload starts.
+  for (uint32_t nfree : {1u, 2u}) {
+    ExploreConfig config;
+    config.model = GetParam();
+    config.nfree = nfree;
+    config.setup_ops = {{Kind::kWrite, 0}, {Kind::kWrite, 1}, {Kind::kWrite, 0}, {Kind::kZero, 1}};
+    config.ops = {{Kind::kWrite, 1}, {Kind::kWrite, 0}};
+    bool after_setup_ran = false;
+    config.after_setup = [&] { after_setup_ran = true; };
+    auto result = Explore(config);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_TRUE(result->ok()) << Describe(*result);
+    EXPECT_TRUE(after_setup_ran);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllModels, ExplorerModels,
                          ::testing::Values(sim::PersistencyModel::kPx86,
                                            sim::PersistencyModel::kWord8,

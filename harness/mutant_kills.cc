@@ -21,41 +21,54 @@ class ScopedMutant {
 Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
   ScopedMutant scoped(mutant);
   KillResult result;
-  for (const auto& ops : AllWorkloads(matrix.lbas, matrix.max_ops)) {
-    for (sim::PersistencyModel model : matrix.models) {
-      for (uint32_t nfree : matrix.nfrees) {
-        ExploreConfig config;
-        config.profile = matrix.profile;
-        config.external_lbasize = matrix.sector_size;
-        config.model = model;
-        config.nfree = nfree;
-        config.ops = ops;
-        config.max_states_per_point = matrix.max_states_per_point;
-        config.stop_at_first_violation = matrix.stop_at_first_kill;
-        ++result.explorations;
-        auto r = Explore(config);
-        if (!r.ok()) {
-          // The core refused or failed an operation of the workload (e.g. its own
-          // INV-MAP-BIJECTION guard): visible, but not an oracle verdict, so not a kill.
-          if (result.workload_errors++ == 0) {
-            result.first_workload_error = WorkloadToString(ops) + ": " + r.status().ToString();
+  for (const bool aged : {false, true}) {
+    if (aged && (matrix.aged_setup.empty() || (result.killed && matrix.stop_at_first_kill))) {
+      break;
+    }
+    // Aged: the correct core formats and runs the setup; the mutant takes over for the workload.
+    btt::SetMutant(aged ? btt::Mutant::kNone : mutant);
+    for (const auto& ops : AllWorkloads(matrix.lbas, matrix.max_ops)) {
+      for (sim::PersistencyModel model : matrix.models) {
+        for (uint32_t nfree : matrix.nfrees) {
+          ExploreConfig config;
+          config.profile = matrix.profile;
+          config.external_lbasize = matrix.sector_size;
+          config.model = model;
+          config.nfree = nfree;
+          config.ops = ops;
+          config.max_states_per_point = matrix.max_states_per_point;
+          config.stop_at_first_violation = matrix.stop_at_first_kill;
+          if (aged) {
+            btt::SetMutant(btt::Mutant::kNone);
+            config.setup_ops = matrix.aged_setup;
+            config.after_setup = [mutant] { btt::SetMutant(mutant); };
           }
-          continue;
+          ++result.explorations;
+          auto r = Explore(config);
+          if (!r.ok()) {
+            // The core refused or failed an operation of the workload (e.g. its own
+            // INV-MAP-BIJECTION guard): visible, but not an oracle verdict, so not a kill.
+            if (result.workload_errors++ == 0) {
+              result.first_workload_error = WorkloadToString(ops) + ": " + r.status().ToString();
+            }
+            continue;
+          }
+          result.violations += r->violations.size();
+          result.incomplete_points += r->stats.incomplete_points;
+          if (!r->violations.empty() && !result.killed) {
+            const Violation& v = r->violations.front();
+            result.killed = true;
+            result.check = v.check;
+            result.workload = WorkloadToString(ops);
+            result.aged = aged;
+            result.model = model;
+            result.nfree = nfree;
+            result.crash_point = v.crash_point;
+            result.op_in_flight = v.op_in_flight;
+            result.detail = v.detail;
+          }
+          if (result.killed && matrix.stop_at_first_kill) return result;
         }
-        result.violations += r->violations.size();
-        result.incomplete_points += r->stats.incomplete_points;
-        if (!r->violations.empty() && !result.killed) {
-          const Violation& v = r->violations.front();
-          result.killed = true;
-          result.check = v.check;
-          result.workload = WorkloadToString(ops);
-          result.model = model;
-          result.nfree = nfree;
-          result.crash_point = v.crash_point;
-          result.op_in_flight = v.op_in_flight;
-          result.detail = v.detail;
-        }
-        if (result.killed && matrix.stop_at_first_kill) return result;
       }
     }
   }

@@ -3,8 +3,9 @@
 //
 // The sub-matrix (KillMatrix): linux profile, 512-byte sectors, persistency models px86 and
 // word8, nfree 1 and 2, every workload of 1..3 operations from {write, zero} × {LBA 0, LBA 1}
-// (84), searched workload-major (shortest first), then model, then nfree. The full oracle runs on
-// every crash state (docs/explorer.md). Deterministic.
+// (84), searched workload-major (shortest first), then model, then nfree; first on a fresh medium
+// (the mutant also formats), then on an aged one (see KillMatrix::aged_setup). The full oracle
+// runs on every crash state (docs/explorer.md). Deterministic.
 //
 // Only in tearproof_harness_mutants (TEARPROOF_BTT_MUTANTS). Not thread-safe: it sets the
 // process-wide mutant selection and restores kNone before returning.
@@ -32,12 +33,19 @@ struct KillMatrix {
   // Per crash point. A kill found under a bound is a real violation; a run that hits the bound
   // without a kill counts as incomplete (reported, and a failure for kNone).
   uint64_t max_states_per_point = 1 << 14;
+  // Second phase, run only when the fresh phase finds no kill (or always, for kNone with
+  // stop_at_first_kill false): the unmutated core formats and completes `aged_setup`, then the
+  // mutant is switched on and the same workloads are explored. This reaches mutants of how a
+  // medium written by a correct implementation is read back (e.g. the flog layout).
+  std::vector<WorkloadOp> aged_setup = {{WorkloadOp::Kind::kWrite, 0},
+                                        {WorkloadOp::Kind::kWrite, 1}};
 };
 
 struct KillResult {
   bool killed = false;
   std::string check;     // ORACLE-* of the first violation; empty when not killed
   std::string workload;  // "w0 w0"
+  bool aged = false;     // found in the aged phase (after KillMatrix::aged_setup)
   sim::PersistencyModel model = sim::PersistencyModel::kPx86;
   uint32_t nfree = 0;
   uint64_t crash_point = 0;   // 1-based crash point of the exploration

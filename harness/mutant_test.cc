@@ -30,9 +30,10 @@ std::map<std::string, std::string> ExpectedTable() {
 std::string Describe(btt::Mutant m, const KillResult& r) {
   std::string s = std::string(btt::MutantName(m)) + ": ";
   if (r.killed) {
-    s += "killed by " + r.check + " on '" + r.workload + "' " + sim::PersistencyModelName(r.model) +
-         " nfree " + std::to_string(r.nfree) + " at crash point " + std::to_string(r.crash_point) +
-         " (op in flight " + std::to_string(r.op_in_flight) + "): " + r.detail;
+    s += "killed by " + r.check + " on " + (r.aged ? "aged '" : "'") + r.workload + "' " +
+         sim::PersistencyModelName(r.model) + " nfree " + std::to_string(r.nfree) +
+         " at crash point " + std::to_string(r.crash_point) + " (op in flight " +
+         std::to_string(r.op_in_flight) + "): " + r.detail;
   } else {
     s += "SURVIVES";
   }
@@ -61,7 +62,7 @@ TEST(Mutants, UnmutatedCorePassesTheKillMatrix) {
   EXPECT_EQ(r->violations, 0u);
   EXPECT_EQ(r->workload_errors, 0u) << r->first_workload_error;
   EXPECT_EQ(r->incomplete_points, 0u);
-  EXPECT_EQ(r->explorations, 84u * 2 * 2);
+  EXPECT_EQ(r->explorations, 2u * 84 * 2 * 2);  // fresh and aged phases
   EXPECT_EQ(btt::ActiveMutant(), btt::Mutant::kNone);
 }
 
