@@ -27,6 +27,14 @@ std::map<std::string, std::string> ExpectedTable() {
   return table.ok() ? *table : std::map<std::string, std::string>{};
 }
 
+std::string TestName(btt::Mutant m) {
+  std::string name(btt::MutantName(m));
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
 std::string Describe(btt::Mutant m, const KillResult& r) {
   std::string s = std::string(btt::MutantName(m)) + ": ";
   if (r.killed) {
@@ -37,8 +45,9 @@ std::string Describe(btt::Mutant m, const KillResult& r) {
   } else {
     s += "SURVIVES";
   }
-  s += " [" + std::to_string(r.explorations) + " explorations, " +
-       std::to_string(r.workload_errors) + " workload errors" +
+  s += " [rerun: harness_mutant_test --gtest_filter='AllMutants/*/" + TestName(m) + "'; " +
+       std::to_string(r.explorations) + " explorations, " + std::to_string(r.workload_errors) +
+       " workload errors" +
        (r.workload_errors ? " (first: " + r.first_workload_error + ")" : std::string()) + "]";
   return s;
 }
@@ -102,13 +111,7 @@ TEST_P(MutantKill, MatchesTheExpectedKillTable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllMutants, MutantKill, ::testing::ValuesIn(btt::AllMutants()),
-                         [](const auto& param_info) {
-                           std::string name(btt::MutantName(param_info.param));
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
-                         });
+                         [](const auto& param_info) { return TestName(param_info.param); });
 
 }  // namespace
 }  // namespace tearproof::harness
