@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all deps build prove test asan-test bench clean
+.PHONY: all deps build prove test asan-test bench fuzz clean
 
 all: build
 
@@ -36,6 +36,10 @@ asan-test: deps
 bench: build
 	$(BUILD)/bench/tearproof_medium_bench
 	$(BUILD)/bench/tearproof_btt_bench
+
+# libFuzzer over BTT open + check + read/write (clang, ASan+UBSan); FUZZ_SECONDS bounds it.
+fuzz: deps
+	fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
