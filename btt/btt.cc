@@ -289,8 +289,10 @@ Status Btt::Format(Namespace& ns, const FormatOptions& options) {
   }
 
   // Step 3: info blocks last, from the highest arena down, backup before primary, each durable
-  // (UEFI "Validating BTT Arenas at start-up"): until arena 0's primary is durable, Open finds no
-  // BTT at all, so an interrupted format is never mistaken for a valid one.
+  // (UEFI "Validating BTT Arenas at start-up"): until an arena's backup is durable, Open finds no
+  // BTT there, so an interrupted format is never mistaken for a valid one. A format interrupted
+  // between backup and primary opens from the backup, which is harmless: map and flog were made
+  // durable first.
   for (size_t i = geo.arenas.size(); i-- > 0;) {
     const ArenaGeometry& a = geo.arenas[i];
     const InfoBlock info = MakeInfoBlock(geo, i, options.uuid, options.parent_uuid);

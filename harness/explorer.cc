@@ -62,10 +62,13 @@ std::string DescribeSector(const Sector& s) {
 // The profile is named rather than detected: detection probes other offsets (a BTT at 4 KiB lies
 // inside a uefi BTT's data area), and reading in-flight data there would make the explorer branch
 // on words that cannot change the verdict.
+// Lanes are named too (= nfree): the core's default depends on the host's CPU count, and a
+// simulation must not.
 btt::OpenOptions OpenOptionsFor(btt::Profile profile, btt::Sync* sync) {
   btt::OpenOptions options;
   options.profile = profile;
   options.sync = sync;
+  options.lanes = btt::kMaxNfree;  // capped at the BTT's nfree: every lane is in use
   return options;
 }
 
