@@ -14,16 +14,12 @@
 
 #include "btt/btt.h"
 #include "btt/file_namespace.h"
+#include "tools/cli_common.h"
 
 namespace tearproof::tools {
 namespace {
 
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-
-const std::map<std::string, btt::Profile> kProfiles = {
-    {"linux", btt::Profile::kLinux}, {"uefi", btt::Profile::kUefi},
-    {"pmemblk", btt::Profile::kPmemblk}};
+constexpr int kExitFailure = kExitViolation;
 
 struct ImageArgs {
   std::string image;
@@ -83,14 +79,14 @@ Result<Opened> OpenImage(const ImageArgs& args, bool read_only) {
   TP_ASSIGN_OR_RETURN(o.ns, btt::FileNamespace::Open(args.image, read_only));
   btt::OpenOptions options;
   options.read_only = read_only;
-  if (!args.profile.empty()) options.profile = kProfiles.at(args.profile);
+  if (!args.profile.empty()) options.profile = ProfilesByName().at(args.profile);
   TP_ASSIGN_OR_RETURN(o.btt, btt::Btt::Open(*o.ns, options));
   return o;
 }
 
 int RunFormat(const ImageArgs& args) {
   btt::FormatOptions options;
-  options.profile = kProfiles.at(args.profile.empty() ? "linux" : args.profile);
+  options.profile = ProfilesByName().at(args.profile.empty() ? "linux" : args.profile);
   options.external_lbasize = args.lbasize;
   options.nfree = args.nfree;
   if (!args.uuid.empty()) {

@@ -16,18 +16,13 @@
 #include "harness/explorer.h"
 #include "harness/matrix.h"
 #include "model/bmc.h"
+#include "tools/cli_common.h"
 #include "tools/image_commands.h"
 #include "tools/prove.h"
 
 namespace tearproof::tools {
 namespace {
 
-constexpr int kExitViolation = 1;
-constexpr int kExitUsage = 2;
-
-const std::map<std::string, btt::Profile> kProfiles = {
-    {"linux", btt::Profile::kLinux}, {"uefi", btt::Profile::kUefi},
-    {"pmemblk", btt::Profile::kPmemblk}};
 const std::map<std::string, sim::PersistencyModel> kSimModels = {
     {"px86", sim::PersistencyModel::kPx86}, {"word8", sim::PersistencyModel::kWord8},
     {"eadr", sim::PersistencyModel::kEadr}};
@@ -51,7 +46,7 @@ int RunExplore(const ExploreArgs& args) {
     return kExitUsage;
   }
   harness::ExploreConfig config;
-  config.profile = kProfiles.at(args.profile);
+  config.profile = ProfilesByName().at(args.profile);
   config.external_lbasize = args.lbasize;
   config.nfree = args.nfree;
   config.model = kSimModels.at(args.model);
