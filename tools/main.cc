@@ -37,9 +37,54 @@ struct ExploreArgs {
   std::string ops = "w0 w1 w0";
   uint64_t max_states = 1 << 14;
   std::string fault = "none";
+  bool matrix = false;
+  std::string shard = "0/1";
 };
 
+// The standard matrix (docs/explorer.md), optionally one deterministic shard of it.
+int RunExploreMatrix(const ExploreArgs& args) {
+  harness::MatrixOptions options;
+  unsigned shard = 0, shards = 1;
+  char tail = 0;
+  if (std::sscanf(args.shard.c_str(), "%u/%u%c", &shard, &shards, &tail) != 2 || shards == 0 ||
+      shard >= shards) {
+    std::fprintf(stderr, "tearproof explore: --shard must be i/N with i < N, got '%s'\n",
+                 args.shard.c_str());
+    return kExitUsage;
+  }
+  options.shard = shard;
+  options.shards = shards;
+  auto result = harness::RunStandardMatrix(options);
+  if (!result.ok()) {
+    std::fprintf(stderr, "tearproof explore: %s\n", result.status().ToString().c_str());
+    return kExitUsage;
+  }
+  for (const harness::MatrixCell& cell : result->cells) {
+    std::printf("%-8s %4u B  %-5s nfree %u: %llu workloads, %llu crash points, %llu states, "
+                "%zu violations\n",
+                btt::ProfileName(cell.profile), cell.sector_size,
+                sim::PersistencyModelName(cell.model), cell.nfree,
+                static_cast<unsigned long long>(cell.workloads),
+                static_cast<unsigned long long>(cell.stats.crash_points),
+                static_cast<unsigned long long>(cell.stats.states_checked),
+                cell.violations.size());
+    for (size_t i = 0; i < cell.violations.size(); ++i) {
+      std::printf("  VIOLATION %s workload '%s' crash point %llu: %s\n",
+                  cell.violations[i].check.c_str(), cell.violation_workloads[i].c_str(),
+                  static_cast<unsigned long long>(cell.violations[i].crash_point),
+                  cell.violations[i].detail.c_str());
+    }
+  }
+  std::printf("shard %u/%u: %llu explorations, %llu violations, %llu incomplete points\n", shard,
+              shards, static_cast<unsigned long long>(result->workloads),
+              static_cast<unsigned long long>(result->violations),
+              static_cast<unsigned long long>(result->total.incomplete_points));
+  std::printf("verdict: %s\n", result->ok() ? "no violation" : "VIOLATION");
+  return result->ok() ? 0 : kExitViolation;
+}
+
 int RunExplore(const ExploreArgs& args) {
+  if (args.matrix) return RunExploreMatrix(args);
   auto ops = harness::ParseWorkload(args.ops);
   if (!ops.ok()) {
     std::fprintf(stderr, "tearproof explore: --ops: %s\n", ops.status().message().c_str());
@@ -200,6 +245,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 30));
   explore_cmd->add_option("--fault", explore.fault, "inject a platform fault")
       ->check(CLI::IsMember({"none", "lost-flushes"}));
+  explore_cmd->add_flag("--matrix", explore.matrix, "run the standard matrix (docs/explorer.md)");
+  explore_cmd->add_option("--shard", explore.shard, "with --matrix: run shard i of N (i/N)");
 
   BmcArgs bmc;
   auto* bmc_cmd = app.add_subcommand("bmc", "Z3 bounded model check of the BTT protocol");
