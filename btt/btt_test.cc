@@ -17,6 +17,7 @@ namespace tearproof::btt {
 namespace {
 
 using testing::Pattern;
+using testing::ReadSector;
 using testing::TestUuid;
 
 constexpr uint64_t kMiB = 1ULL << 20;
@@ -37,13 +38,6 @@ std::unique_ptr<Btt> MustOpen(Namespace& ns, OpenOptions o = {}) {
   auto btt = Btt::Open(ns, o);
   EXPECT_TRUE(btt.ok()) << btt.status().ToString();
   return btt.ok() ? std::move(btt).value() : nullptr;
-}
-
-std::vector<std::byte> ReadSector(Btt& btt, uint64_t lba) {
-  std::vector<std::byte> out(btt.ExternalLbaSize());
-  Status s = btt.Read(ExternalLba(lba), out);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return out;
 }
 
 TEST(Btt, FormatOpenRoundTripsEveryProfileAndSectorSize) {

@@ -25,6 +25,7 @@ namespace tearproof::btt {
 namespace {
 
 using testing::Pattern;
+using testing::ReadSector;
 using testing::TestUuid;
 
 constexpr uint64_t kMiB = 1ULL << 20;
@@ -42,13 +43,6 @@ int RunShell(const std::string& cmd, std::string* output = nullptr) {
   const int rc = ::pclose(p);
   if (output != nullptr) *output = out;
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-std::vector<std::byte> ReadSector(Btt& btt, uint64_t lba) {
-  std::vector<std::byte> out(btt.ExternalLbaSize());
-  Status s = btt.Read(ExternalLba(lba), out);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return out;
 }
 
 TEST(BttInterop, LibpmemblkPoolReadsIdenticallyInTearproofAndBack) {

@@ -1,5 +1,9 @@
 #include "btt/test_util.h"
 
+#include <gtest/gtest.h>
+
+#include "btt/btt.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -65,6 +69,13 @@ Status SparseNamespace::Write(uint64_t offset, std::span<const std::byte> data) 
     done += n;
   }
   return Status::Ok();
+}
+
+std::vector<std::byte> ReadSector(Btt& btt, uint64_t lba) {
+  std::vector<std::byte> out(btt.ExternalLbaSize());
+  Status s = btt.Read(ExternalLba(lba), out);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
 }
 
 }  // namespace tearproof::btt::testing

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "btt/btt.h"
+#include "btt/btt.h"
 #include "btt/namespace.h"
 
 namespace tearproof::btt::testing {
@@ -21,6 +22,9 @@ Uuid TestUuid(uint64_t seed);
 // A sector of `size` bytes whose content names (lba, version), so misdirected or torn data is
 // recognisable.
 std::vector<std::byte> Pattern(uint64_t lba, uint64_t version, size_t size);
+
+// One sector of `lba`; a failed read is a test failure (EXPECT) and returns the buffer as is.
+std::vector<std::byte> ReadSector(Btt& btt, uint64_t lba);
 
 // Forwards everything to `inner` and counts mutating calls.
 class CountingNamespace final : public Namespace {
