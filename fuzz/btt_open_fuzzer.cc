@@ -133,7 +133,8 @@ void FillSector(uint64_t lba, uint32_t generation, std::span<std::byte> out) {
 // Writes bytes at `offset`, clipped to the namespace.
 void PatchBytes(MemoryNamespace& ns, uint64_t offset, std::span<const uint8_t> bytes) {
   const uint64_t size = ns.SizeBytes();
-  if (offset >= size) return;
+  // An empty span may carry a null pointer, which memcpy must never see (UBSan: nonnull).
+  if (offset >= size || bytes.empty()) return;
   const uint64_t n = std::min<uint64_t>(bytes.size(), size - offset);
   std::memcpy(ns.data() + offset, bytes.data(), n);
 }
