@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "fmt/format.h"
+#include "model/protocol.h"
+#include "util/assert.h"
 
 namespace tearproof::model {
 
@@ -40,64 +42,6 @@ int BitsFor(int max_value) {  // smallest w >= 1 with 2^w > max_value
   int w = 1;
   while ((1 << w) <= max_value) ++w;
   return w;
-}
-
-enum class StepKind : uint8_t {
-  kData0,         // P1: store data word 0 into the free block
-  kData1,         // P1: store data word 1
-  kDataPersist,   // P1: flush the block's lines + fence
-  kLockLoad,      // take the map lock, load the old map entry
-  kFlogA,         // P2: store flog half A {lba, old_map}
-  kFlogAPersist,  // P2: flush the flog line + fence
-  kFlogB,         // P3: store flog half B {new_map, seq}: the commit point
-  kFlogBPersist,  // P3: flush + fence
-  kMapStore,      // P4: store the map entry (a zero stores the Z flag here)
-  kMapPersist,    // P4: flush + fence
-  kUnlock,        // release the map lock
-  // P4 flush + fence, then unlock, as one step. No other lane can observe a step in between
-  // (the lock is still held), and a crash in between leaves the same persisted state as a crash
-  // right after the fused step, where the op counts as completed instead of in flight: a
-  // stricter oracle. So fusing loses no violation and saves one time variable per op.
-  kMapPersistUnlock,
-};
-
-const char* StepName(StepKind k) {
-  switch (k) {
-    case StepKind::kData0: return "P1.data.word0";
-    case StepKind::kData1: return "P1.data.word1";
-    case StepKind::kDataPersist: return "P1.persist";
-    case StepKind::kLockLoad: return "lock+load-map";
-    case StepKind::kFlogA: return "P2.flog-half-A";
-    case StepKind::kFlogAPersist: return "P2.persist";
-    case StepKind::kFlogB: return "P3.flog-half-B";
-    case StepKind::kFlogBPersist: return "P3.persist";
-    case StepKind::kMapStore: return "P4.map";
-    case StepKind::kMapPersist: return "P4.persist";
-    case StepKind::kUnlock: return "unlock";
-    case StepKind::kMapPersistUnlock: return "P4.persist+unlock";
-  }
-  return "?";
-}
-
-// The program of one operation. Both kinds share it; a zero only activates the map steps.
-std::vector<StepKind> OpProgram(Mutant m) {
-  using S = StepKind;
-  switch (m) {
-    case Mutant::kNoBtt:
-      return {S::kData0, S::kData1, S::kDataPersist};
-    case Mutant::kNoDataPersist:
-      return {S::kData0, S::kData1, S::kLockLoad, S::kFlogA, S::kFlogAPersist,
-              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
-    case Mutant::kMapBeforeFlog:
-      return {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kMapStore, S::kMapPersist,
-              S::kFlogA, S::kFlogAPersist, S::kFlogB, S::kFlogBPersist, S::kUnlock};
-    case Mutant::kFlogHalvesUnfenced:
-      return {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kFlogA,
-              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
-    default:
-      return {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kFlogA, S::kFlogAPersist,
-              S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
-  }
 }
 
 enum class Cat : uint8_t { kData, kFlog, kMap };
@@ -201,13 +145,21 @@ class Encoder {
   expr EntLba(const MapVal& m, const expr& lba) const {
     return z3::ite(m.flags == Bv(0, 2), lba, m.blk);
   }
-  expr NextSeq(const expr& s) const {
-    return z3::ite(s == Bv(1, 2), Bv(2, 2), z3::ite(s == Bv(2, 2), Bv(3, 2),
-                                                    z3::ite(s == Bv(3, 2), Bv(1, 2), Bv(0, 2))));
+  // A 2-bit seq mapped through a concrete table: f(0) as the default, then f(3), f(2), f(1).
+  expr SeqMap(const expr& s, int (*f)(int)) const {
+    expr r = Bv(f(0), 2);
+    for (int q = 3; q >= 1; --q) r = z3::ite(s == Bv(q, 2), Bv(f(q), 2), r);
+    return r;
   }
-  expr PrevSeq(const expr& s) const {
-    return z3::ite(s == Bv(1, 2), Bv(3, 2), z3::ite(s == Bv(2, 2), Bv(1, 2),
-                                                    z3::ite(s == Bv(3, 2), Bv(2, 2), Bv(0, 2))));
+  expr Next(const expr& s) const { return SeqMap(s, &model::NextSeq); }
+  // The seq-reversed mutant's step: the inverse of NextSeq on 1..3 (1 -> 3 -> 2 -> 1).
+  expr Prev(const expr& s) const {
+    return SeqMap(s, [](int q) {
+      for (int p = 1; p <= 3; ++p) {
+        if (q != 0 && model::NextSeq(p) == q) return p;
+      }
+      return 0;
+    });
   }
   // True iff store a's step happens before point time tau_b of lane lane_b, program order order_b.
   expr Before(int lane_a, int order_a, const expr& tau_a, int lane_b, int order_b,
@@ -225,6 +177,7 @@ class Encoder {
 
   void BuildOps();
   void BuildEvents();
+  std::vector<expr> StoreValue(const Op& op, ValueRule rule) const;
   void BuildMapLoadsAndLocks(z3::solver& solver);
   void BuildCrash(z3::solver& solver);
   void BuildRecoveryAndProperties(z3::solver& solver);
@@ -242,7 +195,7 @@ class Encoder {
   int lb_ = 0;  // lane bits
   int tw_ = 1;  // time width
   uint64_t variables_ = 0;
-  std::vector<StepKind> program_;
+  std::vector<ProtocolStep> program_;
   std::vector<Op> ops_;
   std::vector<Store> stores_;
   std::vector<Fence> fences_;
@@ -326,22 +279,18 @@ void Encoder::BuildOps() {
       } else {
         op.slot = !cur_slot1;
       }
-      op.seq = o_.mutant == Mutant::kSeqReversed ? PrevSeq(cur_seq) : NextSeq(cur_seq);
+      op.seq = o_.mutant == Mutant::kSeqReversed ? Prev(cur_seq) : Next(cur_seq);
       for (size_t p = 0; p < program_.size(); ++p, ++order) {
         expr u = FreshBv(fmt::format("u_{}_{}_{}", l, j, p), ub_);
         expr tau = lb_ > 0 ? z3::concat(u, Bv(l, lb_)) : u;
-        const StepKind kind = program_[p];
-        expr active = True();
-        if (Btt() && (kind == StepKind::kData0 || kind == StepKind::kData1 ||
-                      kind == StepKind::kDataPersist || kind == StepKind::kFlogA ||
-                      kind == StepKind::kFlogAPersist || kind == StepKind::kFlogB ||
-                      kind == StepKind::kFlogBPersist)) {
-          active = op.is_write;
+        const ProtocolStep& step = program_[p];
+        // A zero skips the data and flog steps (without a BTT it runs them all, in place).
+        expr active = step.in_zero ? True() : op.is_write;
+        for (const Effect& e : step.effects) {
+          if (e.action == Action::kLock) op.lock_point = static_cast<int>(p);
+          if (e.action == Action::kUnlock) op.unlock_point = static_cast<int>(p);
         }
-        if (kind == StepKind::kLockLoad) op.lock_point = static_cast<int>(p);
-        if (kind == StepKind::kUnlock || kind == StepKind::kMapPersistUnlock) {
-          op.unlock_point = static_cast<int>(p);
-        }
+        const StepKind kind = step.kind;
         op.points.push_back(Point{kind, u, tau, active, active && z3::ult(tau, *crash_)});
       }
       // The lane's DRAM state after this op (btt-format.md §1.7, §2.2 step 7).
@@ -355,68 +304,62 @@ void Encoder::BuildOps() {
   }
 }
 
+// The value a store writes under `rule` (protocol.h ValueRule), as the store's value terms:
+// data {tag}; flog A {lba, old}; flog B {new, seq}; map {flags, blk}.
+std::vector<expr> Encoder::StoreValue(const Op& op, ValueRule rule) const {
+  switch (rule) {
+    case ValueRule::kOpData: return {V(op.tag)};
+    case ValueRule::kZeroData: return {V(0)};
+    case ValueRule::kLbaOldBlock:  // kernel style: a bare block number
+      return {op.lba, EntLba(op.old_entry, op.lba)};
+    case ValueRule::kNewBlockSeq: return {op.new_block, op.seq};
+    case ValueRule::kNormalNewBlock: return {Bv(3, 2), op.new_block};
+    // PMDK set_zero: the block stays, Z is set, in one atomic 4-byte store under the map lock.
+    case ValueRule::kZeroSameBlock: return {Bv(2, 2), EntLba(op.old_entry, op.lba)};
+    case ValueRule::kNone: break;
+  }
+  return {};
+}
+
 void Encoder::BuildEvents() {
   for (const Op& op : ops_) {
     const int base = op.index * static_cast<int>(program_.size());
     for (size_t p = 0; p < op.points.size(); ++p) {
       const Point& pt = op.points[p];
       const int order = base + static_cast<int>(p);
-      Store st{.op = op.id, .lane = op.lane, .order = order, .sub = 0, .cat = Cat::kData,
-               .kind = pt.kind, .active = pt.active, .addr = op.new_block, .vals = {},
-               .tau = pt.tau, .executed = pt.executed, .persisted = pt.executed};
-      bool is_store = true;
-      switch (pt.kind) {
-        case StepKind::kData0:
-        case StepKind::kData1:
-          st.sub = pt.kind == StepKind::kData0 ? 0 : 1;
-          if (Btt()) {
-            st.vals = {V(op.tag)};
-          } else {  // in place: the sector's own block; a zero writes zero tags
-            st.addr = op.lba;
-            st.vals = {z3::ite(op.is_write, V(op.tag), V(0))};
-          }
-          break;
-        case StepKind::kFlogA:
-          st.cat = Cat::kFlog;
-          st.addr = op.slot;
-          st.vals = {op.lba, EntLba(op.old_entry, op.lba)};  // kernel style: bare block number
-          break;
-        case StepKind::kFlogB:
-          st.cat = Cat::kFlog;
-          st.sub = 1;
-          st.addr = op.slot;
-          st.vals = {op.new_block, op.seq};
-          break;
-        case StepKind::kMapStore:
-          st.cat = Cat::kMap;
-          st.addr = op.lba;
-          // A write maps the new block (normal, 11); a zero keeps the block and sets Z only
-          // (PMDK set_zero: one atomic 4-byte store under the map lock).
-          st.vals = {z3::ite(op.is_write, Bv(3, 2), Bv(2, 2)),
-                     z3::ite(op.is_write, op.new_block, EntLba(op.old_entry, op.lba))};
-          break;
-        default:
-          is_store = false;
-      }
-      if (is_store) {
-        stores_.push_back(std::move(st));
-        continue;
-      }
-      switch (pt.kind) {
-        case StepKind::kDataPersist:
-          fences_.push_back(Fence{op.lane, order, Cat::kData,
-                                  Btt() ? op.new_block : op.lba, pt.executed});
-          break;
-        case StepKind::kFlogAPersist:
-        case StepKind::kFlogBPersist:
-          fences_.push_back(Fence{op.lane, order, Cat::kFlog, op.slot, pt.executed});
-          break;
-        case StepKind::kMapPersist:
-        case StepKind::kMapPersistUnlock:
-          fences_.push_back(Fence{op.lane, order, Cat::kMap, op.lba, pt.executed});
-          break;
-        default:
-          break;
+      for (const Effect& e : program_[p].effects) {
+        if (e.action != Action::kStore && e.action != Action::kPersist) continue;
+        Cat cat = Cat::kData;
+        // Data: the lane's free block (no-btt: the sector's own block); flog: the slot; map: LBA.
+        expr addr = Btt() ? op.new_block : op.lba;
+        int sub = e.word;
+        switch (e.region) {
+          case Region::kFlogHalfA:
+          case Region::kFlogHalfB:
+            cat = Cat::kFlog;
+            addr = op.slot;
+            sub = e.region == Region::kFlogHalfA ? 0 : 1;
+            break;
+          case Region::kMapEntry:
+            cat = Cat::kMap;
+            addr = op.lba;
+            break;
+          default:
+            break;
+        }
+        if (e.action == Action::kPersist) {
+          fences_.push_back(Fence{op.lane, order, cat, addr, pt.executed});
+          continue;
+        }
+        std::vector<expr> vals = StoreValue(op, e.write_value);
+        if (e.zero_value != ValueRule::kNone) {
+          const std::vector<expr> zero_vals = StoreValue(op, e.zero_value);
+          for (size_t k = 0; k < vals.size(); ++k) vals[k] = z3::ite(op.is_write, vals[k], zero_vals[k]);
+        }
+        stores_.push_back(Store{.op = op.id, .lane = op.lane, .order = order, .sub = sub,
+                                .cat = cat, .kind = pt.kind, .active = pt.active, .addr = addr,
+                                .vals = std::move(vals), .tau = pt.tau, .executed = pt.executed,
+                                .persisted = pt.executed});
       }
     }
   }
@@ -573,7 +516,7 @@ std::vector<MapVal> Encoder::Recover(const std::vector<MapVal>& map_in, const ex
     const FlogSlot& s1 = crash_flog_[l][1];
     // Newer slot, PMDK btt_flog_get_valid: seq 0 = never written; otherwise the successor wins.
     expr newer1 = z3::ite(s0.seq == Bv(0, 2), True(),
-                          z3::ite(s1.seq == Bv(0, 2), False(), NextSeq(s0.seq) == s1.seq));
+                          z3::ite(s1.seq == Bv(0, 2), False(), Next(s0.seq) == s1.seq));
     expr pick1 = o_.mutant == Mutant::kRecoveryPicksOlder ? !newer1 : newer1;
     RecoveryLane r{pick1, z3::ite(pick1, s1.lba, s0.lba), z3::ite(pick1, s1.old_map, s0.old_map),
                    z3::ite(pick1, s1.new_map, s0.new_map), z3::ite(pick1, s1.seq, s0.seq),
@@ -660,7 +603,12 @@ void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
     recovered_map_ = Recover(crash_map_, nullptr, &recovery_lanes_);
     if (o_.crash_during_recovery) {
       // Recovery stores one map entry per lane, each durable before the next (single thread,
-      // flush+fence per store): a crash inside it leaves the first r lanes' stores.
+      // flush+fence per store: RollForwardSequence, which the conformance test checks against
+      // the code): a crash inside it leaves the first r lanes' stores.
+      const std::vector<Effect> roll = RollForwardSequence();
+      TP_ASSERT(roll.size() == 2 && roll[0].action == Action::kStore &&
+                    roll[1].action == Action::kPersist && roll[1].region == roll[0].region,
+                "INV-MODEL-ROLL-FORWARD-PERSISTED");
       const int rw = BitsFor(lanes);
       recovery_limit_ = std::make_unique<expr>(ctx_.bv_const("recovery_crash", rw));
       ++variables_;
