@@ -242,10 +242,11 @@ void Encoder::BuildOps() {
   const int lanes = o_.lanes;
   const int n = o_.lbas;
   const int k = o_.ops_per_lane;
+  const int nfree = o_.nfree;  // >= lanes: the flog groups L..F-1 belong to lanes never used
   program_ = OpProgram(o_.mutant);
   const int points_per_lane = k * static_cast<int>(program_.size());
   const int total_points = lanes * points_per_lane;
-  vw_ = BitsFor(std::max(n + lanes + lanes * k + 1, 4));
+  vw_ = BitsFor(std::max(n + nfree + lanes * k + 1, 4));
   ub_ = BitsFor(total_points + 1);
   lb_ = lanes > 1 ? BitsFor(lanes - 1) : 0;
   tw_ = ub_ + lb_;
@@ -273,7 +274,7 @@ void Encoder::BuildOps() {
             .points = {},
             .lock_point = -1,
             .unlock_point = -1};
-      op.tag = n + lanes + 1 + op.id;  // tags 1..N+F are the formatted blocks' contents
+      op.tag = n + nfree + 1 + op.id;  // tags 1..N+F are the formatted blocks' contents
       if (o_.mutant == Mutant::kFlogActiveSlot) {
         op.slot = cur_slot1;
       } else {
@@ -511,7 +512,7 @@ std::vector<MapVal> Encoder::Recover(const std::vector<MapVal>& map_in, const ex
                                      std::vector<RecoveryLane>* lanes_out) const {
   std::vector<MapVal> map = map_in;
   const int n = o_.lbas;
-  for (int l = 0; l < o_.lanes; ++l) {
+  for (int l = 0; l < o_.nfree; ++l) {  // every flog group, used by a lane or not
     const FlogSlot& s0 = crash_flog_[l][0];
     const FlogSlot& s1 = crash_flog_[l][1];
     // Newer slot, PMDK btt_flog_get_valid: seq 0 = never written; otherwise the successor wins.
@@ -566,7 +567,8 @@ expr Encoder::DataWord(const expr& block, int word) const {
 
 void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
   const int n = o_.lbas;
-  const int lanes = o_.lanes;
+  // Recovery reads every flog group: the L lanes in use and the F - L never used (formatted).
+  const int nfree = o_.nfree;
   // Persisted state at the crash.
   std::vector<const Store*> map_stores;
   for (const Store& s : stores_) {
@@ -578,7 +580,7 @@ void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
         {Bv(0, 2), V(0)});
     crash_map_.push_back(MapVal{v[0], v[1]});
   }
-  for (int l = 0; l < lanes; ++l) {
+  for (int l = 0; l < nfree; ++l) {
     std::vector<FlogSlot> slots;
     for (int slot = 0; slot < 2; ++slot) {
       // Formatted flog: slot 0 = {l, N+l, N+l, 1}, slot 1 = zeros.
@@ -609,10 +611,10 @@ void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
       TP_ASSERT(roll.size() == 2 && roll[0].action == Action::kStore &&
                     roll[1].action == Action::kPersist && roll[1].region == roll[0].region,
                 "INV-MODEL-ROLL-FORWARD-PERSISTED");
-      const int rw = BitsFor(lanes);
+      const int rw = BitsFor(nfree);
       recovery_limit_ = std::make_unique<expr>(ctx_.bv_const("recovery_crash", rw));
       ++variables_;
-      solver.add(z3::ule(*recovery_limit_, Bv(lanes, rw)));
+      solver.add(z3::ule(*recovery_limit_, Bv(nfree, rw)));
       partial_map_ = Recover(crash_map_, recovery_limit_.get(), nullptr);
       rerecovered_map_ = Recover(partial_map_, nullptr, nullptr);
     } else {
@@ -673,11 +675,12 @@ void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
     const MapVal& r2 = rerecovered_map_[x];
     idem_ok_.push_back((r2.flags == Bv(2, 2)) == zero && EntLba(r2, V(x)) == block);
   }
-  // INV-MAP-BIJECTION: N mapped blocks + L free blocks, all distinct (N + F = internal blocks).
+  // INV-MAP-BIJECTION: N mapped blocks + F free blocks (one per flog group), all distinct: a
+  // permutation of the N + F internal blocks.
   if (Btt()) {
     std::vector<std::pair<std::string, expr>> owners;
     for (int x = 0; x < n; ++x) owners.emplace_back(fmt::format("map[{}]", x), sector_block_[x]);
-    for (int l = 0; l < lanes; ++l) {
+    for (int l = 0; l < nfree; ++l) {
       owners.emplace_back(fmt::format("free[lane {}]", l), recovery_lanes_[l].old_map);
     }
     for (size_t i = 0; i < owners.size(); ++i) {
@@ -687,7 +690,7 @@ void Encoder::BuildRecoveryAndProperties(z3::solver& solver) {
       }
     }
     // INV-FLOG-SEQ.
-    for (int l = 0; l < lanes; ++l) {
+    for (int l = 0; l < nfree; ++l) {
       flog_ok_.push_back(crash_flog_[l][0].seq != crash_flog_[l][1].seq);
     }
   }
@@ -720,7 +723,7 @@ expr Encoder::WitnessGoal(const std::vector<expr>& done) const {
       for (const RecoveryLane& r : recovery_lanes_) any.push_back(r.roll);
       break;
     case Witness::kTornFreeBlock:
-      for (int b = 0; b < o_.lbas + o_.lanes; ++b) {
+      for (int b = 0; b < o_.lbas + o_.nfree; ++b) {
         any.push_back(DataWord(V(b), 0) != DataWord(V(b), 1));
       }
       break;
@@ -775,11 +778,10 @@ std::string EntryString(int64_t flags, int64_t blk) {
 Counterexample Encoder::Decode(const z3::model& model) const {
   Eval ev{model};
   const int n = o_.lbas;
-  const int lanes = o_.lanes;
   auto tag_name = [&](int64_t t) -> std::string {
     if (t == 0) return "zero";
     if (t >= 1 && t <= n) return fmt::format("initial(lba {})", t - 1);
-    if (t > n && t <= n + lanes) return fmt::format("garbage(block {})", t - 1);
+    if (t > n && t <= n + o_.nfree) return fmt::format("garbage(block {})", t - 1);
     for (const Op& op : ops_) {
       if (op.tag == t) return fmt::format("write(L{}.op{})", op.lane, op.index);
     }
@@ -938,8 +940,8 @@ Status Validate(const BmcOptions& o) {
   if (o.lanes < 1 || o.lanes > 8) return InvalidArgument("lanes must be in 1..8");
   if (o.lbas < 1 || o.lbas > 16) return InvalidArgument("lbas must be in 1..16");
   if (o.ops_per_lane < 1 || o.ops_per_lane > 8) return InvalidArgument("ops must be in 1..8");
-  if (o.nfree != 0 && o.nfree != o.lanes) {
-    return InvalidArgument("nfree must equal lanes (each lane owns one free block)");
+  if (o.nfree != 0 && (o.nfree < o.lanes || o.nfree > 8)) {
+    return InvalidArgument("nfree must be 0 (= lanes) or in lanes..8 (one free block per lane)");
   }
   if (o.timeout_seconds < 0) return InvalidArgument("timeout must be >= 0");
   return Status::Ok();
@@ -1175,6 +1177,7 @@ Result<std::vector<DeepenRow>> RunDeepening(const DeepenOptions& options) {
     BmcOptions o;
     o.lanes = b.lanes;
     o.lbas = b.lbas;
+    o.nfree = b.nfree;
     o.ops_per_lane = b.ops_per_lane;
     o.model = options.model;
     o.mutant = options.mutant;
@@ -1197,7 +1200,8 @@ std::string DeepenTableMarkdown(const DeepenOptions& options, const std::vector<
       options.op_mix == OpMix::kWritesOnly ? "writes" : "writes+zeros", options.budget_seconds);
   for (const DeepenRow& r : rows) {
     out += fmt::format("| {} | {} | {} | {} | {} | {:.2f} | {:.2f} | {} | {} | {} |\n",
-                       r.bound.lanes, r.bound.lbas, r.bound.lanes, r.bound.ops_per_lane,
+                       r.bound.lanes, r.bound.lbas,
+                       r.bound.nfree == 0 ? r.bound.lanes : r.bound.nfree, r.bound.ops_per_lane,
                        VerdictName(r.verdict), r.solve_seconds, r.total_seconds, r.assertions,
                        r.variables, r.formula_nodes);
   }

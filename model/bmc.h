@@ -89,7 +89,10 @@ const char* WitnessName(Witness witness);
 struct BmcOptions {
   int lanes = 2;         // L >= 1
   int lbas = 2;          // N >= 1 external LBAs
-  int nfree = 0;         // F; 0 means "= lanes". Only F == lanes is modelled (one free block each)
+  // F = nfree >= L: one flog group and one free block per lane. The F - L groups beyond the
+  // lanes in use stay formatted (as on a BTT whose nfree exceeds its lanes in use) but recovery
+  // reads them and their free blocks are part of INV-MAP-BIJECTION. 0 means F = L.
+  int nfree = 0;
   int ops_per_lane = 1;  // k >= 1
   PersistencyModel model = PersistencyModel::kWord8;
   Mutant mutant = Mutant::kNone;
@@ -179,7 +182,7 @@ struct BmcResult {
   std::optional<Counterexample> counterexample;  // set iff verdict == kSat
 };
 
-// REQUIRES: 1 <= lanes <= 8, 1 <= lbas <= 16, 1 <= ops_per_lane <= 8, nfree in {0, lanes}.
+// REQUIRES: 1 <= lanes <= 8, 1 <= lbas <= 16, 1 <= ops_per_lane <= 8, nfree 0 or lanes..8.
 Result<BmcResult> RunBmc(const BmcOptions& options);
 
 std::string CounterexampleToJson(const Counterexample& cex);
@@ -191,6 +194,7 @@ struct Bound {
   int lanes = 1;
   int lbas = 1;
   int ops_per_lane = 1;
+  int nfree = 0;  // 0 = lanes
 };
 std::vector<Bound> DefaultBoundLadder();
 

@@ -31,7 +31,7 @@ int Run(int argc, char** argv) {
   double budget = 600;
   app.add_option("--lanes", o.lanes, "lanes L");
   app.add_option("--lbas", o.lbas, "external LBAs N");
-  app.add_option("--nfree", o.nfree, "free blocks F (must equal lanes; 0 = lanes)");
+  app.add_option("--nfree", o.nfree, "free blocks F: 0 (= lanes) or lanes..8");
   app.add_option("--ops", o.ops_per_lane, "operations per lane k");
   app.add_option("--model", model, "persistency model: px86, word8, eadr");
   app.add_option("--mutant", mutant, "protocol mutant (none, no-data-persist, ...)");
@@ -96,7 +96,7 @@ int Run(int argc, char** argv) {
   } else {
     std::printf("%s lanes=%d lbas=%d nfree=%d ops=%d model=%s mutant=%s: z3 %.2fs encode %.2fs "
                 "assertions=%llu variables=%llu nodes=%llu\n",
-                tearproof::model::VerdictName(r->verdict), o.lanes, o.lbas, o.lanes,
+                tearproof::model::VerdictName(r->verdict), o.lanes, o.lbas, r->options.nfree,
                 o.ops_per_lane, model.c_str(), mutant.c_str(), r->solve_seconds,
                 r->encode_seconds, static_cast<unsigned long long>(r->assertions),
                 static_cast<unsigned long long>(r->variables),

@@ -47,6 +47,30 @@ TEST(BmcProtocol, IsUnsatWithoutSymmetryBreaking) {
   EXPECT_EQ(MustRun(o).verdict, Verdict::kUnsat);
 }
 
+// Flog groups beyond the lanes in use stay formatted; recovery reads them and their free blocks
+// join the permutation of INV-MAP-BIJECTION.
+TEST(BmcProtocol, IsUnsatWithMoreFreeBlocksThanLanes) {
+  BmcOptions o = Bound(2, 2, 1);
+  o.nfree = 4;
+  BmcResult r = MustRun(o);
+  EXPECT_EQ(r.verdict, Verdict::kUnsat);
+  EXPECT_EQ(r.options.nfree, 4);
+}
+
+// The extra groups are really checked: trusting the older slot of an unused group (seq 0 padding,
+// {0, 0, 0, 0}) hands out block 0, which LBA 0 maps: caught with no op on that group at all.
+TEST(BmcMutant, RecoveryPicksOlderIsCaughtOnAnUnusedFlogGroup) {
+  BmcOptions o = Bound(1, 1, 1);
+  o.nfree = 2;
+  o.mutant = Mutant::kRecoveryPicksOlder;
+  o.properties = PropertyBit(Property::kBijection);
+  BmcResult r = MustRun(o);
+  ASSERT_EQ(r.verdict, Verdict::kSat);
+  ASSERT_TRUE(r.counterexample);
+  EXPECT_EQ(r.counterexample->recovery.size(), 2u);
+  EXPECT_EQ(r.counterexample->recovery.at(1).free_block, 0) << CounterexampleToJson(*r.counterexample);
+}
+
 TEST(BmcProtocol, IsUnsatForThreeLanes) {
   EXPECT_EQ(MustRun(Bound(3, 2, 1)).verdict, Verdict::kUnsat);
 }
@@ -81,7 +105,9 @@ TEST(BmcCoverage, AZeroOpCanBeVisibleAfterRecovery) {
 
 TEST(BmcApi, RejectsBadOptions) {
   BmcOptions o = Bound(2, 2, 1);
-  o.nfree = 3;
+  o.nfree = 1;  // fewer free blocks than lanes
+  EXPECT_FALSE(RunBmc(o).ok());
+  o.nfree = 9;
   EXPECT_FALSE(RunBmc(o).ok());
   o = Bound(0, 2, 1);
   EXPECT_FALSE(RunBmc(o).ok());

@@ -98,7 +98,8 @@ struct State {
 class Explorer {
  public:
   Explorer(const BmcOptions& o, std::vector<OpSpec> ops)
-      : o_(o), n_(o.lbas), nl_(o.lanes), k_(o.ops_per_lane), ops_(std::move(ops)),
+      : o_(o), n_(o.lbas), nl_(o.lanes), nf_(o.nfree == 0 ? o.lanes : o.nfree),
+        k_(o.ops_per_lane), ops_(std::move(ops)),
         program_(Program(o.mutant)) {}
 
   // Returns true when a violation was found (message in violation_).
@@ -120,7 +121,7 @@ class Explorer {
 
  private:
   bool Btt() const { return o_.mutant != Mutant::kNoBtt; }
-  int Tag(int op_id) const { return n_ + nl_ + 1 + op_id; }
+  int Tag(int op_id) const { return n_ + nf_ + 1 + op_id; }  // after the N + F formatted tags
   // Locations.
   int DataLoc(int block, int word) const { return block * 2 + word; }
   int FlogLoc(int lane, int slot, int half) const {
@@ -305,7 +306,7 @@ class Explorer {
   // an uninterrupted recovery; smaller: recovery crashed after `limit` lanes).
   std::vector<Val> Recover(const std::map<int, Val>& mem, std::vector<Val> map, int limit,
                            std::vector<RecLane>* out) const {
-    for (int l = 0; l < nl_; ++l) {
+    for (int l = 0; l < nf_; ++l) {  // every flog group, lanes in use or not
       auto get = [&](int slot, int half) {
         auto it = mem.find(FlogLoc(l, slot, half));
         return it == mem.end() ? Initial(FlogLoc(l, slot, half)) : it->second;
@@ -354,7 +355,7 @@ class Explorer {
     std::vector<Val> map0(n_);
     for (int x = 0; x < n_; ++x) map0[x] = Btt() ? persisted(MapLoc(x)) : Val{0, 0};
     std::vector<RecLane> rec;
-    std::vector<Val> r1 = Btt() ? Recover(mem, map0, nl_, &rec) : map0;
+    std::vector<Val> r1 = Btt() ? Recover(mem, map0, nf_, &rec) : map0;
     // Op status.
     const int steps = OpsStepCount();
     auto started = [&](int op_id) { return s.lanes[op_id / k_].pc > (op_id % k_) * steps; };
@@ -399,15 +400,15 @@ class Explorer {
     if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
       if (Fail(Property::kBijection, "duplicate block")) return true;
     }
-    for (int l = 0; l < nl_; ++l) {
+    for (int l = 0; l < nf_; ++l) {
       if (persisted(FlogLoc(l, 0, 1)).second == persisted(FlogLoc(l, 1, 1)).second) {
         if (Fail(Property::kFlogSeq, fmt::format("lane {}", l))) return true;
       }
     }
     // INV-RECOVERY-IDEMPOTENT: recovery crashed after r lanes, then re-run (or run twice).
-    for (int r = 0; r <= nl_; ++r) {
+    for (int r = 0; r <= nf_; ++r) {
       std::vector<Val> partial = o_.crash_during_recovery ? Recover(mem, map0, r, nullptr) : r1;
-      std::vector<Val> r2 = Recover(mem, partial, nl_, nullptr);
+      std::vector<Val> r2 = Recover(mem, partial, nf_, nullptr);
       for (int x = 0; x < n_; ++x) {
         if ((r2[x].first == 2) != (r1[x].first == 2) || EntLba(r2[x], x) != EntLba(r1[x], x)) {
           if (Fail(Property::kIdempotence, fmt::format("lba {} after crash in recovery", x))) {
@@ -420,7 +421,7 @@ class Explorer {
   }
 
   const BmcOptions& o_;
-  const int n_, nl_, k_;
+  const int n_, nl_, nf_, k_;  // LBAs, lanes in use, flog groups (nfree), ops per lane
   const std::vector<OpSpec> ops_;
   const std::vector<Step> program_;
   std::set<std::string> visited_;
@@ -435,8 +436,8 @@ Result<ExplicitResult> RunExplicit(const BmcOptions& options) {
       options.lanes * options.ops_per_lane > 4 || options.lbas > 4) {
     return InvalidArgument("explicit check: needs lanes * ops_per_lane <= 4 and lbas <= 4");
   }
-  if (options.nfree != 0 && options.nfree != options.lanes) {
-    return InvalidArgument("nfree must equal lanes");
+  if (options.nfree != 0 && (options.nfree < options.lanes || options.nfree > 8)) {
+    return InvalidArgument("nfree must be 0 (= lanes) or in lanes..8");
   }
   const int total_ops = options.lanes * options.ops_per_lane;
   const int kinds = options.op_mix == OpMix::kWritesOnly ? 1 : 2;

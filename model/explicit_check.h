@@ -26,8 +26,8 @@ struct ExplicitResult {
   uint64_t crash_states = 0;    // crash states checked (recovery + properties each)
 };
 
-// Honours lanes, lbas, ops_per_lane, model, mutant, properties, op_mix, crash_during_recovery.
-// REQUIRES: lanes * ops_per_lane <= 4, lbas <= 4.
+// Honours lanes, lbas, nfree, ops_per_lane, model, mutant, properties, op_mix,
+// crash_during_recovery. REQUIRES: lanes * ops_per_lane <= 4, lbas <= 4.
 Result<ExplicitResult> RunExplicit(const BmcOptions& options);
 
 }  // namespace tearproof::model

@@ -4,7 +4,7 @@
 // word8 and eadr, at tiny bounds, RunBmc() answers SAT exactly when RunExplicit() finds a
 // violation. The two share no encoding code, so agreement is evidence that the symbolic schedule,
 // crash and persistency constraints mean what docs/model.md says. Symmetry breaking is off here
-// (the enumerator does not use it).
+// (the enumerator does not use it). One case has nfree > lanes.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -17,6 +17,7 @@ namespace {
 
 struct Case {
   int lanes, lbas, ops;
+  int nfree = 0;  // 0 = lanes
 };
 
 void ExpectAgreement(Mutant m, const std::vector<Case>& cases) {
@@ -27,6 +28,7 @@ void ExpectAgreement(Mutant m, const std::vector<Case>& cases) {
       o.lanes = c.lanes;
       o.lbas = c.lbas;
       o.ops_per_lane = c.ops;
+      o.nfree = c.nfree;
       o.model = pm;
       o.mutant = m;
       o.symmetry_breaking = false;
@@ -38,13 +40,14 @@ void ExpectAgreement(Mutant m, const std::vector<Case>& cases) {
       ASSERT_NE(z3->verdict, Verdict::kUnknown);
       EXPECT_EQ(z3->verdict == Verdict::kSat, ex->violation_found)
           << MutantName(m) << " " << PersistencyModelName(pm) << " " << c.lanes << "x" << c.lbas
-          << "x" << c.ops << " explicit: " << ex->violation << " ("
+          << "x" << c.ops << " nfree " << c.nfree << " explicit: " << ex->violation << " ("
           << ex->states_visited << " states, " << ex->crash_states << " crash states)";
     }
   }
 }
 
-const std::vector<Case> kCases = {{1, 2, 2}, {2, 2, 1}};
+// Bounds L x N x k; the last one has a flog group (and free block) more than lanes in use.
+const std::vector<Case> kCases = {{1, 2, 2}, {2, 2, 1}, {1, 2, 2, 2}};
 
 TEST(BmcCrossCheck, RealProtocolAgrees) { ExpectAgreement(Mutant::kNone, kCases); }
 
