@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -9,16 +10,19 @@
 #include <string>
 
 #include "btt/btt.h"
+#include "harness/plain_pmem.h"
 #include "harness/sequential_sync.h"
 #include "harness/sim_namespace.h"
 #include "sim/medium.h"
-#include "util/endian.h"
+#include "util/assert.h"
 
 namespace tearproof::harness {
 namespace {
 
 constexpr uint64_t kTagMagic = 0x5450ULL;  // "TP": a tagged word is never zero
 constexpr size_t kMaxViolations = 8;
+// Setup writes are numbered from here, so their tags never collide with the workload's.
+constexpr uint64_t kSetupWriteBase = 0x8000;
 
 using Sector = std::vector<std::byte>;
 
@@ -31,49 +35,197 @@ Sector MakeSector(uint64_t lba, uint64_t write_id, uint32_t size) {
   return s;
 }
 
-// "words 0-31 from write 2 of lba 1, words 32-63 zero": which write produced each word.
-std::string DescribeSector(const Sector& s) {
-  std::string out;
-  auto word_source = [&](uint64_t off) -> std::string {
-    uint64_t v = 0;
-    std::memcpy(&v, s.data() + off, std::min<uint64_t>(8, s.size() - off));
-    if (v == 0) return "zero";
-    if ((v >> 48) != kTagMagic) return "untagged";
-    return "write " + std::to_string((v >> 16) & 0xFFFF) + " of lba " +
-           std::to_string((v >> 32) & 0xFFFF);
-  };
-  uint64_t run_start = 0;
-  std::string run_source = word_source(0);
-  const uint64_t words = (s.size() + 7) / 8;
-  for (uint64_t w = 1; w <= words; ++w) {
-    std::string src = w < words ? word_source(w * 8) : std::string();
-    if (w == words || src != run_source) {
-      if (!out.empty()) out += ", ";
-      out += run_start == w - 1 ? "word " + std::to_string(run_start)
-                                : "words " + std::to_string(run_start) + "-" + std::to_string(w - 1);
-      out += " " + run_source;
-      run_start = w;
-      run_source = src;
-    }
-  }
-  return out;
+// DescribeWord without the word index, so that a whole write's words form one run.
+std::string WordSource(uint64_t v) {
+  if (v == 0) return "zero";
+  if ((v >> 48) != kTagMagic) return "untagged";
+  return "write " + std::to_string((v >> 16) & 0xFFFF) + " of lba " +
+         std::to_string((v >> 32) & 0xFFFF);
 }
+
+// "ok", "torn", "misdirected" or "stale" (CrashTimeline::SectorView::verdict).
+std::string ClassifySector(const Sector& got, uint64_t lba, bool ok) {
+  if (ok) return "ok";
+  std::optional<std::string> source;
+  bool other_lba = false;
+  for (uint64_t off = 0; off + 8 <= got.size(); off += 8) {
+    uint64_t v = 0;
+    std::memcpy(&v, got.data() + off, 8);
+    other_lba |= (v >> 48) == kTagMagic && ((v >> 32) & 0xFFFF) != (lba & 0xFFFF);
+    const std::string s = WordSource(v);
+    if (source && *source != s) return "torn";
+    source = s;
+  }
+  return other_lba ? "misdirected" : "stale";
+}
+
+// --- Devices --------------------------------------------------------------------------------
+
+// One open sector device, as the explorer drives it. The BTT core and the plain-pmem control
+// implement it; everything the oracle does goes through this interface.
+class DeviceHandle {
+ public:
+  virtual ~DeviceHandle() = default;
+  virtual uint64_t Nlba() const = 0;
+  virtual uint32_t LbaSize() const = 0;
+  virtual Status Read(uint64_t lba, std::span<std::byte> out) = 0;
+  virtual Status Write(uint64_t lba, std::span<const std::byte> data) = 0;
+  virtual Status Zero(uint64_t lba) = 0;
+  // ORACLE-CHECK: empty when consistent, else the findings.
+  virtual Result<std::string> Check() = 0;
+};
 
 // The profile is named rather than detected: detection probes other offsets (a BTT at 4 KiB lies
 // inside a uefi BTT's data area), and reading in-flight data there would make the explorer branch
 // on words that cannot change the verdict.
 // Lanes are named too (= nfree): the core's default depends on the host's CPU count, and a
 // simulation must not.
-btt::OpenOptions OpenOptionsFor(btt::Profile profile, btt::Sync* sync) {
-  btt::OpenOptions options;
-  options.profile = profile;
-  options.sync = sync;
-  options.lanes = btt::kMaxNfree;  // capped at the BTT's nfree: every lane is in use
-  return options;
+class BttHandle final : public DeviceHandle {
+ public:
+  static Result<std::unique_ptr<DeviceHandle>> Open(btt::Namespace& ns, btt::Profile profile,
+                                                    bool read_only) {
+    auto handle = std::unique_ptr<BttHandle>(new BttHandle());
+    btt::OpenOptions options;
+    options.profile = profile;
+    options.sync = &handle->sync_;
+    options.lanes = btt::kMaxNfree;  // capped at the BTT's nfree: every lane is in use
+    options.read_only = read_only;
+    TP_ASSIGN_OR_RETURN(handle->btt_, btt::Btt::Open(ns, options));
+    return std::unique_ptr<DeviceHandle>(std::move(handle));
+  }
+  uint64_t Nlba() const override { return btt_->ExternalNlba(); }
+  uint32_t LbaSize() const override { return btt_->ExternalLbaSize(); }
+  Status Read(uint64_t lba, std::span<std::byte> out) override {
+    return btt_->Read(btt::ExternalLba(lba), out);
+  }
+  Status Write(uint64_t lba, std::span<const std::byte> data) override {
+    return btt_->Write(btt::ExternalLba(lba), data);
+  }
+  Status Zero(uint64_t lba) override { return btt_->Zero(btt::ExternalLba(lba)); }
+  Result<std::string> Check() override {
+    TP_ASSIGN_OR_RETURN(btt::CheckReport report, btt_->Check(/*repair=*/false));
+    return report.Clean() ? std::string() : report.ToString();
+  }
+
+ private:
+  BttHandle() = default;
+  SequentialSync sync_;  // declared before btt_: the BTT uses it until it is destroyed
+  std::unique_ptr<btt::Btt> btt_;
+};
+
+// No metadata: open is a no-op (nothing to recover), and there is nothing to check.
+class PlainHandle final : public DeviceHandle {
+ public:
+  PlainHandle(btt::Namespace& ns, uint32_t lbasize) : device_(ns, lbasize) {}
+  uint64_t Nlba() const override { return device_.Nlba(); }
+  uint32_t LbaSize() const override { return device_.LbaSize(); }
+  Status Read(uint64_t lba, std::span<std::byte> out) override { return device_.Read(lba, out); }
+  Status Write(uint64_t lba, std::span<const std::byte> data) override {
+    return device_.Write(lba, data);
+  }
+  Status Zero(uint64_t lba) override { return device_.Zero(lba); }
+  Result<std::string> Check() override { return std::string(); }
+
+ private:
+  PlainPmem device_;
+};
+
+Result<std::unique_ptr<DeviceHandle>> OpenDevice(const ExploreConfig& config, btt::Namespace& ns,
+                                                 bool read_only) {
+  if (config.device == Device::kPlainPmem) {
+    return std::unique_ptr<DeviceHandle>(new PlainHandle(ns, config.external_lbasize));
+  }
+  return BttHandle::Open(ns, config.profile, read_only);
 }
 
+Result<uint64_t> MediumSizeFor(const ExploreConfig& config) {
+  if (config.device == Device::kPlainPmem) {
+    TP_RETURN_IF_ERROR(PlainPmem::ValidateLbaSize(config.external_lbasize));
+    return PlainPmem::SizeBytes(config.external_lbasize);
+  }
+  TP_ASSIGN_OR_RETURN(const uint32_t internal_lbasize,
+                      btt::InternalLbaSizeFor(config.profile, config.external_lbasize));
+  (void)internal_lbasize;
+  if (config.nfree == 0) return InvalidArgument("nfree must be at least 1");
+  return btt::BttOffsetFor(config.profile) + btt::kMinArenaSize;
+}
+
+Status FormatDevice(const ExploreConfig& config, btt::Namespace& ns) {
+  if (config.device == Device::kPlainPmem) return Status::Ok();  // a fresh medium reads as zero
+  btt::FormatOptions format;
+  format.profile = config.profile;
+  format.external_lbasize = config.external_lbasize;
+  format.nfree = config.nfree;
+  format.uuid = {0x74, 0x65, 0x61, 0x72, 0x70, 0x72, 0x6f, 0x6f, 0x66, 1, 2, 3, 4, 5, 6, 7};
+  format.parent_uuid = {0x70, 0x61, 0x72, 0x65, 0x6e, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  format.pool_part_uuid = {0x70, 0x61, 0x72, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  format.medium_is_zeroed = true;  // a fresh simulated medium reads as zero
+  return btt::Btt::Format(ns, format).Annotate("format: ");
+}
+
+// --- Mutant selection -------------------------------------------------------------------------
+
+// Sets the process-wide mutant of the BTT core for one exploration and restores kNone however the
+// exploration returns. A no-op in the production build, where only kNone passes validation.
+class ScopedMutant {
+ public:
+  explicit ScopedMutant(btt::Mutant m) { Set(m); }
+  ~ScopedMutant() { Set(btt::Mutant::kNone); }
+  ScopedMutant(const ScopedMutant&) = delete;
+  ScopedMutant& operator=(const ScopedMutant&) = delete;
+  static void Set([[maybe_unused]] btt::Mutant m) {
+#ifdef TEARPROOF_BTT_MUTANTS
+    btt::SetMutant(m);
+#endif
+  }
+};
+
+// --- Replay -----------------------------------------------------------------------------------
+
+// Resolves a crash from a recorded resolution (CrashTarget::resolution), looked up by word
+// address, and logs the choices it makes in read order, as an OdometerChooser does.
+class ForcedChooser final : public sim::CrashChooser {
+ public:
+  explicit ForcedChooser(const std::vector<Choice>& forced) {
+    for (const Choice& c : forced) forced_[c.word_addr] = c;
+  }
+  uint32_t Choose(uint64_t word_addr, uint32_t candidate_count) override {
+    TP_ASSERT(candidate_count >= 2, "INV-SIM-CHOOSER-COUNT");
+    uint32_t index = 0;
+    const auto it = forced_.find(word_addr);
+    if (it != forced_.end()) {
+      ++used_;
+      diverged_ += it->second.candidate_count != candidate_count;
+      index = std::min(it->second.index, candidate_count - 1);
+    }
+    log_.push_back(Choice{word_addr, candidate_count, index});
+    return index;
+  }
+  const std::vector<Choice>& choices() const { return log_; }
+  uint64_t unused() const { return forced_.size() - used_; }
+  uint64_t diverged() const { return diverged_; }
+
+ private:
+  std::map<uint64_t, Choice> forced_;
+  std::vector<Choice> log_;
+  uint64_t used_ = 0;
+  uint64_t diverged_ = 0;
+};
+
+// The value a store event leaves in the aligned word at word_addr, if it covers all of it.
+std::optional<uint64_t> StoredWord(const sim::Event& e, uint64_t word_addr) {
+  if (!sim::IsStore(e.kind) || word_addr < e.addr || word_addr + 8 > e.addr + e.data.size()) {
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  std::memcpy(&v, e.data.data() + (word_addr - e.addr), 8);
+  return v;
+}
+
+// --- The explorer -----------------------------------------------------------------------------
+
 struct Expectation {
-  Sector completed;               // value of the last completed operation (zeros at first)
+  Sector completed;                // value of the last completed operation (zeros at first)
   std::optional<Sector> inflight;  // value of the operation in flight, if it targets this LBA
 };
 
@@ -84,65 +236,69 @@ class Explorer {
   Result<ExploreResult> Run();
 
  private:
+  Status Validate() const;
+  Status RunSetup(btt::Namespace& ns, sim::Medium& medium);
   Status ExplorePoint(const sim::Medium& medium);
-  // Judges one crash state; appends violations. Returns the RW view for idempotence checks.
-  void JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer);
-  Result<std::vector<Sector>> ReadAll(btt::Btt& b);
-  void AddViolation(std::string check, std::string detail, const sim::OdometerChooser* odometer);
+  // Judges one crash state; appends violations citing `choices` (the resolution so far).
+  void JudgeState(sim::Medium& crashed, const std::vector<Choice>& choices);
+  Result<std::vector<Sector>> ReadAll(DeviceHandle& device);
+  void AddViolation(std::string check, std::string detail, const std::vector<Choice>* choices);
+  void FillTimeline(const sim::Medium& medium, const ForcedChooser& forced);
+  int64_t OpOfEvent(uint64_t seq) const;
+  bool Stopped() const { return config_.stop_at_first_violation && !result_.violations.empty(); }
 
   const ExploreConfig& config_;
-  std::vector<uint64_t> lbas_;               // tracked LBAs, ascending
+  std::vector<uint64_t> lbas_;              // tracked LBAs, ascending
   std::map<uint64_t, Expectation> expect_;  // by LBA
   int64_t op_in_flight_ = -1;
   ExploreResult result_;
+  CrashTimeline* timeline_ = nullptr;  // set when replaying a target
 };
 
 void Explorer::AddViolation(std::string check, std::string detail,
-                            const sim::OdometerChooser* odometer) {
+                            const std::vector<Choice>* choices) {
   if (result_.violations.size() >= kMaxViolations) return;
+  if (!config_.only_check.empty() && check != config_.only_check) return;
   Violation v;
   v.check = std::move(check);
-  v.crash_point = result_.stats.crash_points;
+  v.crash_point = choices != nullptr ? result_.stats.crash_points : 0;
   v.op_in_flight = op_in_flight_;
   v.detail = std::move(detail);
-  if (odometer != nullptr) v.resolution = odometer->choices();
+  if (choices != nullptr) v.resolution = *choices;
   result_.violations.push_back(std::move(v));
 }
 
-Result<std::vector<Sector>> Explorer::ReadAll(btt::Btt& b) {
+Result<std::vector<Sector>> Explorer::ReadAll(DeviceHandle& device) {
   std::vector<Sector> out;
   out.reserve(lbas_.size());
   for (uint64_t lba : lbas_) {
-    Sector s(b.ExternalLbaSize());
-    const Status status = b.Read(btt::ExternalLba(lba), s);
+    Sector s(device.LbaSize());
+    const Status status = device.Read(lba, s);
     if (!status.ok()) return status.Annotate("read lba " + std::to_string(lba) + ": ");
     out.push_back(std::move(s));
   }
   return out;
 }
 
-void Explorer::JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer) {
+void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choices) {
   // 1. Read-only open first: it must not store, and it fixes (resolves) the words it reads, which
   //    the read-write recovery below then sees identically.
   std::vector<Sector> ro_view;
   {
     SimNamespace ro_ns(crashed, /*read_only=*/true);
-    SequentialSync sync;
-    btt::OpenOptions options = OpenOptionsFor(config_.profile, &sync);
-    options.read_only = true;
-    auto ro = btt::Btt::Open(ro_ns, options);
+    auto ro = OpenDevice(config_, ro_ns, /*read_only=*/true);
     if (!ro.ok()) {
-      AddViolation("ORACLE-RECOVER", "read-only open: " + ro.status().ToString(), &odometer);
+      AddViolation("ORACLE-RECOVER", "read-only open: " + ro.status().ToString(), &choices);
       return;
     }
     auto view = ReadAll(**ro);
     if (!view.ok()) {
-      AddViolation("ORACLE-RECOVER", "read-only: " + view.status().ToString(), &odometer);
+      AddViolation("ORACLE-RECOVER", "read-only: " + view.status().ToString(), &choices);
       return;
     }
     ro_view = std::move(*view);
     if (ro_ns.store_calls() != 0) {
-      AddViolation("ORACLE-RO-EQUALS-RW", "read-only open stored to the medium", &odometer);
+      AddViolation("ORACLE-RO-EQUALS-RW", "read-only open stored to the medium", &choices);
     }
   }
 
@@ -156,8 +312,7 @@ void Explorer::JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer) 
       do {
         sim::Medium again = crashed.LazyCrash(inner);
         SimNamespace ns2(again);
-        SequentialSync sync2;
-        auto b2 = btt::Btt::Open(ns2, OpenOptionsFor(config_.profile, &sync2));
+        auto b2 = OpenDevice(config_, ns2, /*read_only=*/false);
         ++result_.stats.recovery_crash_states;
         if (!b2.ok()) {
           nested_errors.push_back("re-open after a crash in recovery: " + b2.status().ToString());
@@ -172,16 +327,15 @@ void Explorer::JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer) 
       } while (inner->Advance() && inner->runs() <= config_.max_states_per_point);
     });
   }
-  SequentialSync rw_sync;
-  auto rw = btt::Btt::Open(rw_ns, OpenOptionsFor(config_.profile, &rw_sync));
+  auto rw = OpenDevice(config_, rw_ns, /*read_only=*/false);
   rw_ns.set_fence_hook(nullptr);
   if (!rw.ok()) {
-    AddViolation("ORACLE-RECOVER", "read-write open: " + rw.status().ToString(), &odometer);
+    AddViolation("ORACLE-RECOVER", "read-write open: " + rw.status().ToString(), &choices);
     return;
   }
   auto rw_view_or = ReadAll(**rw);
   if (!rw_view_or.ok()) {
-    AddViolation("ORACLE-RECOVER", rw_view_or.status().ToString(), &odometer);
+    AddViolation("ORACLE-RECOVER", rw_view_or.status().ToString(), &choices);
     return;
   }
   const std::vector<Sector>& rw_view = *rw_view_or;
@@ -190,40 +344,104 @@ void Explorer::JudgeState(sim::Medium& crashed, sim::OdometerChooser& odometer) 
   for (size_t i = 0; i < lbas_.size(); ++i) {
     const Expectation& e = expect_[lbas_[i]];
     const Sector& got = rw_view[i];
-    if (got == e.completed || (e.inflight && got == *e.inflight)) continue;
-    std::string detail = "lba " + std::to_string(lbas_[i]) + " reads [" + DescribeSector(got) +
-                         "], expected [" + DescribeSector(e.completed) + "]";
-    if (e.inflight) detail += " or [" + DescribeSector(*e.inflight) + "]";
-    AddViolation("ORACLE-ATOMIC", detail, &odometer);
+    const bool ok = got == e.completed || (e.inflight && got == *e.inflight);
+    std::string expected = "[" + DescribeSector(e.completed) + "]";
+    if (e.inflight) expected += " or [" + DescribeSector(*e.inflight) + "]";
+    if (timeline_ != nullptr) {
+      timeline_->sectors.push_back(
+          {lbas_[i], ok, ClassifySector(got, lbas_[i], ok), DescribeSector(got), expected});
+    }
+    if (ok) continue;
+    AddViolation("ORACLE-ATOMIC",
+                 "lba " + std::to_string(lbas_[i]) + " reads [" + DescribeSector(got) +
+                     "], expected " + expected,
+                 &choices);
   }
   if (ro_view != rw_view) {
     AddViolation("ORACLE-RO-EQUALS-RW", "read-only open shows other sectors than recovery",
-                 &odometer);
+                 &choices);
   }
   for (const std::string& error : nested_errors) {
-    AddViolation("ORACLE-IDEMPOTENT", error, &odometer);
+    AddViolation("ORACLE-IDEMPOTENT", error, &choices);
   }
   for (const auto& view : nested_views) {
     if (view != rw_view) {
       AddViolation("ORACLE-IDEMPOTENT",
-                   "recovery interrupted by a crash and re-run shows other sectors", &odometer);
+                   "recovery interrupted by a crash and re-run shows other sectors", &choices);
       break;
     }
   }
 
   // 4. The layout's own invariants.
   if (config_.check_layout) {
-    auto report = (*rw)->Check(/*repair=*/false);
-    if (!report.ok()) {
-      AddViolation("ORACLE-CHECK", report.status().ToString(), &odometer);
-    } else if (!report->Clean()) {
-      AddViolation("ORACLE-CHECK", report->ToString(), &odometer);
+    auto findings = (*rw)->Check();
+    if (!findings.ok()) {
+      AddViolation("ORACLE-CHECK", findings.status().ToString(), &choices);
+    } else if (!findings->empty()) {
+      AddViolation("ORACLE-CHECK", *findings, &choices);
     }
   }
 }
 
+int64_t Explorer::OpOfEvent(uint64_t seq) const {
+  for (size_t i = 0; i < timeline_->ops.size(); ++i) {
+    const CrashTimeline::Op& op = timeline_->ops[i];
+    if (seq >= op.first_event && seq < op.end_event) return static_cast<int64_t>(i);
+  }
+  // The op in flight has no end yet.
+  if (op_in_flight_ >= 0 && static_cast<size_t>(op_in_flight_) < timeline_->ops.size() &&
+      seq >= timeline_->ops[op_in_flight_].first_event) {
+    return op_in_flight_;
+  }
+  return -1;
+}
+
+void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forced) {
+  CrashTimeline& t = *timeline_;
+  t.reached = true;
+  t.crash_point = result_.stats.crash_points;
+  t.op_in_flight = op_in_flight_;
+  t.unused_choices = forced.unused();
+  t.diverged_choices = forced.diverged();
+  // Pending stores: a store some of whose words may still be lost (or may still hold it).
+  for (const sim::Event& e : medium.events()) {
+    if (!sim::IsStore(e.kind)) continue;
+    bool pending = false;
+    const uint64_t first_word = e.addr & ~uint64_t{7};
+    for (uint64_t w = first_word; w < e.addr + e.data.size() && !pending; w += 8) {
+      const std::vector<uint64_t> candidates = medium.WordCandidates(w);
+      if (candidates.size() < 2) continue;
+      const std::optional<uint64_t> v = StoredWord(e, w);
+      pending = !v || std::find(candidates.begin() + 1, candidates.end(), *v) != candidates.end();
+    }
+    if (pending) t.pending.push_back({e, OpOfEvent(e.seq)});
+  }
+  // The resolved words: a second crash view with the same choices, read in the same order, gives
+  // the same values (px86 candidates depend on the words of the line resolved before).
+  auto again = std::make_shared<ForcedChooser>(forced.choices());
+  sim::Medium view = medium.LazyCrash(again);
+  for (const Choice& c : forced.choices()) {
+    CrashTimeline::ResolvedWord word;
+    word.choice = c;
+    auto value = view.Load64(sim::Lane(0), c.word_addr);
+    word.value = value.ok() ? *value : 0;
+    word.guaranteed = medium.WordCandidates(c.word_addr).front();
+    if (word.value != word.guaranteed) {
+      const auto& events = medium.events();
+      for (auto it = events.rbegin(); it != events.rend(); ++it) {
+        if (StoredWord(*it, c.word_addr) == word.value) {
+          word.store_event = static_cast<int64_t>(it->seq);
+          word.store_op = OpOfEvent(it->seq);
+          break;
+        }
+      }
+    }
+    t.words.push_back(word);
+  }
+}
+
 Status Explorer::ExplorePoint(const sim::Medium& medium) {
-  if (config_.stop_at_first_violation && !result_.violations.empty()) return Status::Ok();
+  if (Stopped()) return Status::Ok();
   ++result_.stats.crash_points;
   const sim::CrashSpaceSize space = medium.CrashSpace();
   result_.stats.eager_states_log2_sum += space.log2;
@@ -231,12 +449,21 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
       space.count > UINT64_MAX - result_.stats.eager_states ? UINT64_MAX
                                                             : result_.stats.eager_states +
                                                                   space.count;
+  if (config_.target) {
+    if (result_.stats.crash_points != config_.target->crash_point) return Status::Ok();
+    auto forced = std::make_shared<ForcedChooser>(config_.target->resolution);
+    sim::Medium crashed = medium.LazyCrash(forced);
+    JudgeState(crashed, forced->choices());
+    ++result_.stats.states_checked;
+    FillTimeline(medium, *forced);
+    return Status::Ok();
+  }
   auto odometer = std::make_shared<sim::OdometerChooser>();
   for (;;) {
     sim::Medium crashed = medium.LazyCrash(odometer);
-    JudgeState(crashed, *odometer);
+    JudgeState(crashed, odometer->choices());
     ++result_.stats.states_checked;
-    if (config_.stop_at_first_violation && !result_.violations.empty()) break;
+    if (Stopped()) break;
     if (!odometer->Advance()) break;
     if (odometer->runs() > config_.max_states_per_point) {
       ++result_.stats.incomplete_points;
@@ -246,72 +473,95 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
   return Status::Ok();
 }
 
+Status Explorer::Validate() const {
+  if (!config_.other_lanes.empty() || !config_.schedule.empty()) {
+    return InvalidArgument(
+        "concurrent lanes (other_lanes, schedule) need the fiber scheduler; the explorer runs "
+        "one lane today");
+  }
+  if (config_.mutant != btt::Mutant::kNone) {
+    if (!MutantsCompiledIn()) {
+      return InvalidArgument("mutant '" + NameOfMutant(config_.mutant) +
+                             "': this build contains no mutants (the test-only tearproof-mutants "
+                             "binary does)");
+    }
+    if (config_.device != Device::kBtt) {
+      return InvalidArgument("mutants are mutants of the BTT core: device must be btt");
+    }
+  }
+  if (config_.mutant_after_setup && config_.setup_ops.empty()) {
+    return InvalidArgument("mutant_after_setup needs setup operations");
+  }
+  for (const WorkloadOp& op : config_.setup_ops) {
+    if (op.kind == WorkloadOp::Kind::kRead) {
+      return InvalidArgument("setup operations are writes and zeros");
+    }
+  }
+  return Status::Ok();
+}
+
+// Aging: complete operations, no crash points.
+Status Explorer::RunSetup(btt::Namespace& ns, sim::Medium& medium) {
+  if (config_.setup_ops.empty()) return Status::Ok();
+  TP_ASSIGN_OR_RETURN(auto setup, OpenDevice(config_, ns, /*read_only=*/false));
+  for (size_t i = 0; i < config_.setup_ops.size(); ++i) {
+    const WorkloadOp& op = config_.setup_ops[i];
+    if (op.lba >= setup->Nlba()) {
+      return InvalidArgument("setup lba " + std::to_string(op.lba) + " >= " +
+                             std::to_string(setup->Nlba()));
+    }
+    if (!expect_.count(op.lba)) lbas_.push_back(op.lba);
+    Sector& value = expect_[op.lba].completed;
+    if (op.kind == WorkloadOp::Kind::kWrite) {
+      value = MakeSector(op.lba, kSetupWriteBase + i, setup->LbaSize());
+      TP_RETURN_IF_ERROR(setup->Write(op.lba, value).Annotate("setup: "));
+    } else {
+      value = Sector(setup->LbaSize());
+      TP_RETURN_IF_ERROR(setup->Zero(op.lba).Annotate("setup: "));
+    }
+  }
+  if (medium.pending_line_count() != 0) {
+    return InternalError("setup left unpersisted lines on the medium");
+  }
+  return Status::Ok();
+}
+
 Result<ExploreResult> Explorer::Run() {
-  TP_ASSIGN_OR_RETURN(const uint32_t internal_lbasize,
-                      btt::InternalLbaSizeFor(config_.profile, config_.external_lbasize));
-  (void)internal_lbasize;
-  if (config_.nfree == 0) return InvalidArgument("nfree must be at least 1");
-  const uint64_t size = btt::BttOffsetFor(config_.profile) + btt::kMinArenaSize;
+  TP_RETURN_IF_ERROR(Validate());
+  TP_ASSIGN_OR_RETURN(const uint64_t size, MediumSizeFor(config_));
+  ScopedMutant scoped(config_.mutant_after_setup ? btt::Mutant::kNone : config_.mutant);
   TP_ASSIGN_OR_RETURN(sim::Medium medium,
                       sim::Medium::Create({.size_bytes = size, .model = config_.model,
                                            .event_log = false}));
   SimNamespace ns(medium);
-  btt::FormatOptions format;
-  format.profile = config_.profile;
-  format.external_lbasize = config_.external_lbasize;
-  format.nfree = config_.nfree;
-  format.uuid = {0x74, 0x65, 0x61, 0x72, 0x70, 0x72, 0x6f, 0x6f, 0x66, 1, 2, 3, 4, 5, 6, 7};
-  format.parent_uuid = {0x70, 0x61, 0x72, 0x65, 0x6e, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  format.pool_part_uuid = {0x70, 0x61, 0x72, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-  format.medium_is_zeroed = true;  // a fresh simulated medium reads as zero
-  TP_RETURN_IF_ERROR(btt::Btt::Format(ns, format).Annotate("format: "));
+  TP_RETURN_IF_ERROR(FormatDevice(config_, ns));
   if (medium.pending_line_count() != 0) {
     return InternalError("format left unpersisted lines on the medium");
   }
-  // Aging: complete operations, no crash points; write numbers 0x8000 + i keep their tags apart
-  // from the explored workload's.
-  if (!config_.setup_ops.empty()) {
-    SequentialSync setup_sync;
-    TP_ASSIGN_OR_RETURN(auto setup,
-                        btt::Btt::Open(ns, OpenOptionsFor(config_.profile, &setup_sync)));
-    for (size_t i = 0; i < config_.setup_ops.size(); ++i) {
-      const WorkloadOp& op = config_.setup_ops[i];
-      if (op.lba >= setup->ExternalNlba()) {
-        return InvalidArgument("setup lba " + std::to_string(op.lba) + " >= " +
-                               std::to_string(setup->ExternalNlba()));
-      }
-      if (!expect_.count(op.lba)) lbas_.push_back(op.lba);
-      Sector& value = expect_[op.lba].completed;
-      if (op.kind == WorkloadOp::Kind::kWrite) {
-        value = MakeSector(op.lba, 0x8000 + i, setup->ExternalLbaSize());
-        TP_RETURN_IF_ERROR(setup->Write(btt::ExternalLba(op.lba), value).Annotate("setup: "));
-      } else {
-        value = Sector(setup->ExternalLbaSize());
-        TP_RETURN_IF_ERROR(setup->Zero(btt::ExternalLba(op.lba)).Annotate("setup: "));
-      }
-    }
-    if (medium.pending_line_count() != 0) {
-      return InternalError("setup left unpersisted lines on the medium");
-    }
-  }
+  TP_RETURN_IF_ERROR(RunSetup(ns, medium));
   if (config_.after_setup) config_.after_setup();
+  if (config_.mutant_after_setup) ScopedMutant::Set(config_.mutant);
   // The workload runs through its own adapter so its flush kind can differ from format's.
   SimNamespace wns(medium, /*read_only=*/false, config_.workload_flush);
-  SequentialSync sync;
-  TP_ASSIGN_OR_RETURN(auto b, btt::Btt::Open(wns, OpenOptionsFor(config_.profile, &sync)));
+  TP_ASSIGN_OR_RETURN(auto device, OpenDevice(config_, wns, /*read_only=*/false));
 
   for (const WorkloadOp& op : config_.ops) {
-    if (op.lba >= b->ExternalNlba()) {
+    if (op.lba >= device->Nlba()) {
       return InvalidArgument("workload lba " + std::to_string(op.lba) + " >= " +
-                             std::to_string(b->ExternalNlba()));
+                             std::to_string(device->Nlba()));
     }
     if (!expect_.count(op.lba)) {
-      expect_[op.lba].completed = Sector(b->ExternalLbaSize());
+      expect_[op.lba].completed = Sector(device->LbaSize());
       lbas_.push_back(op.lba);
     }
   }
   std::sort(lbas_.begin(), lbas_.end());
 
+  if (config_.target) {
+    result_.timeline.emplace();
+    timeline_ = &*result_.timeline;
+    medium.set_event_log_enabled(true);  // the timeline names the workload's stores
+  }
   const uint64_t events_before = medium.event_count();
   Status hook_status;
   wns.set_fence_hook([&] {
@@ -319,29 +569,69 @@ Result<ExploreResult> Explorer::Run() {
   });
   for (size_t i = 0; i < config_.ops.size(); ++i) {
     const WorkloadOp& op = config_.ops[i];
+    const uint64_t write_id = i + 1;
+    if (timeline_ != nullptr) {
+      timeline_->ops.push_back({0, op, op.kind == WorkloadOp::Kind::kWrite ? write_id : 0,
+                                medium.event_count(), 0, result_.stats.crash_points + 1, 0});
+    }
     Expectation& e = expect_[op.lba];
-    const Sector value = op.kind == WorkloadOp::Kind::kWrite
-                             ? MakeSector(op.lba, i + 1, b->ExternalLbaSize())
-                             : Sector(b->ExternalLbaSize());
-    e.inflight = value;
     op_in_flight_ = static_cast<int64_t>(i);
-    const Status status = op.kind == WorkloadOp::Kind::kWrite
-                              ? b->Write(btt::ExternalLba(op.lba), value)
-                              : b->Zero(btt::ExternalLba(op.lba));
-    TP_RETURN_IF_ERROR(hook_status);
-    if (!status.ok()) return status.Annotate("workload op " + std::to_string(i) + ": ");
-    e.completed = value;
-    e.inflight.reset();
+    if (op.kind == WorkloadOp::Kind::kRead) {
+      Sector got(device->LbaSize());
+      TP_RETURN_IF_ERROR(device->Read(op.lba, got).Annotate("workload op " + std::to_string(i) +
+                                                            ": "));
+      if (got != e.completed) {
+        AddViolation("ORACLE-READ",
+                     "lba " + std::to_string(op.lba) + " reads [" + DescribeSector(got) +
+                         "], expected [" + DescribeSector(e.completed) + "]",
+                     nullptr);
+      }
+    } else {
+      const Sector value = op.kind == WorkloadOp::Kind::kWrite
+                               ? MakeSector(op.lba, write_id, device->LbaSize())
+                               : Sector(device->LbaSize());
+      e.inflight = value;
+      const Status status = op.kind == WorkloadOp::Kind::kWrite ? device->Write(op.lba, value)
+                                                                : device->Zero(op.lba);
+      TP_RETURN_IF_ERROR(hook_status);
+      if (!status.ok()) return status.Annotate("workload op " + std::to_string(i) + ": ");
+      e.completed = value;
+      e.inflight.reset();
+    }
     op_in_flight_ = -1;
+    if (timeline_ != nullptr) {
+      CrashTimeline::Op& record = timeline_->ops.back();
+      record.end_event = medium.event_count();
+      record.last_crash_point = result_.stats.crash_points;
+      if (record.last_crash_point < record.first_crash_point) {
+        record.first_crash_point = record.last_crash_point = 0;  // no fence, no crash point
+      }
+    }
   }
   wns.set_fence_hook(nullptr);
   TP_RETURN_IF_ERROR(ExplorePoint(medium));  // the end: nothing in flight
+  if (timeline_ != nullptr) timeline_->crash_points_total = result_.stats.crash_points;
   result_.stats.events = medium.event_count() - events_before;
   result_.stats.executions = 1;
   return std::move(result_);
 }
 
 }  // namespace
+
+const char* DeviceName(Device device) {
+  switch (device) {
+    case Device::kBtt: return "btt";
+    case Device::kPlainPmem: return "plain-pmem";
+  }
+  return "?";
+}
+
+std::optional<Device> ParseDevice(std::string_view name) {
+  for (Device d : {Device::kBtt, Device::kPlainPmem}) {
+    if (name == DeviceName(d)) return d;
+  }
+  return std::nullopt;
+}
 
 void ExploreStats::Add(const ExploreStats& other) {
   executions += other.executions;
@@ -358,6 +648,59 @@ void ExploreStats::Add(const ExploreStats& other) {
 uint64_t SectorTag(uint64_t lba, uint64_t write_id, uint64_t word) {
   return (kTagMagic << 48) | ((lba & 0xFFFF) << 32) | ((write_id & 0xFFFF) << 16) |
          (word & 0xFFFF);
+}
+
+std::string DescribeWord(uint64_t value) {
+  std::string source = WordSource(value);
+  if ((value >> 48) == kTagMagic) source += " word " + std::to_string(value & 0xFFFF);
+  return source;
+}
+
+std::string DescribeSector(std::span<const std::byte> s) {
+  std::string out;
+  auto word_source = [&](uint64_t off) {
+    uint64_t v = 0;
+    std::memcpy(&v, s.data() + off, std::min<uint64_t>(8, s.size() - off));
+    return WordSource(v);
+  };
+  const uint64_t words = (s.size() + 7) / 8;
+  if (words == 0) return out;
+  uint64_t run_start = 0;
+  std::string run_source = word_source(0);
+  for (uint64_t w = 1; w <= words; ++w) {
+    std::string src = w < words ? word_source(w * 8) : std::string();
+    if (w == words || src != run_source) {
+      if (!out.empty()) out += ", ";
+      out += run_start == w - 1 ? "word " + std::to_string(run_start)
+                                : "words " + std::to_string(run_start) + "-" + std::to_string(w - 1);
+      out += " " + run_source;
+      run_start = w;
+      run_source = src;
+    }
+  }
+  return out;
+}
+
+bool MutantsCompiledIn() { return btt::kMutantsCompiledIn; }
+
+Result<btt::Mutant> MutantByName(std::string_view name) {
+  if (name == "none") return btt::Mutant::kNone;
+#ifdef TEARPROOF_BTT_MUTANTS
+  if (auto m = btt::ParseMutant(name)) return *m;
+  return InvalidArgument("unknown mutant '" + std::string(name) + "'");
+#else
+  return InvalidArgument("mutant '" + std::string(name) +
+                         "': this build contains no mutants (the test-only tearproof-mutants "
+                         "binary does)");
+#endif
+}
+
+std::string NameOfMutant([[maybe_unused]] btt::Mutant mutant) {
+#ifdef TEARPROOF_BTT_MUTANTS
+  return std::string(btt::MutantName(mutant));
+#else
+  return mutant == btt::Mutant::kNone ? "none" : "mutant#" + std::to_string(int(mutant));
+#endif
 }
 
 Result<ExploreResult> Explore(const ExploreConfig& config) {

@@ -1,11 +1,11 @@
-// harness::Explore — crash the production BTT at every crash point of a workload, in a chosen
-// persistency model, and judge every crash state that can change the outcome with the atomicity
-// oracle.
+// harness::Explore — crash a sector device (the production BTT core, or the plain-pmem control)
+// at every crash point of a workload, in a chosen persistency model, and judge every crash state
+// that can change the outcome with the atomicity oracle.
 //
-// What is run: the BTT is formatted on a fresh simulated medium and opened; then the workload's
-// operations (write / zero of an LBA) run one after another on one lane. Every sector written
-// carries a tag in each 8-byte word (LBA, write number, word index), so a torn, stale or
-// misdirected sector is identified exactly.
+// What is run: the device is formatted on a fresh simulated medium and opened; then the
+// workload's operations (write / zero / read of an LBA) run one after another on one lane. Every
+// sector written carries a tag in each 8-byte word (LBA, write number, word index), so a torn,
+// stale or misdirected sector is identified exactly.
 //
 // Crash points (fence dominance): with clwb/clflushopt flushes, nothing becomes guaranteed between
 // two fences, so the set of crash states only grows until the next fence. Crashing just before
@@ -16,7 +16,7 @@
 // and an odometer enumerates every resolution of the words actually read. This is complete for the
 // model: words nobody reads cannot change the verdict.
 //
-// The oracle, per crash state (docs/oracle.md names each check):
+// The oracle, per crash state (docs/explorer.md names each check):
 //   ORACLE-RECOVER      read-write open (recovery) succeeds;
 //   ORACLE-ATOMIC       every tracked LBA reads as its last completed value or the value of the
 //                       operation in flight at the crash: never torn, stale or another LBA's data;
@@ -24,16 +24,26 @@
 //   ORACLE-CHECK        Btt::Check reports no inconsistency;
 //   ORACLE-IDEMPOTENT   a crash at every fence *during* recovery, then recovery again, shows the
 //                       same sectors as the uninterrupted recovery.
+// and, outside crash states, ORACLE-READ: a workload read returns the last completed value.
 //
-// Deterministic: same config, same result. Not thread-safe (one simulation per thread).
+// Replay (ExploreConfig::target): instead of exploring, run exactly one crash point with one given
+// resolution and report its verdict plus a CrashTimeline (what was pending, which words
+// persisted, what recovery read). traces/ builds `tearproof replay` and `--minimize` on it.
+//
+// Deterministic: same config, same result. Not thread-safe (one simulation per thread; in the
+// mutant build the mutant selection is process-wide).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "btt/layout.h"
+#include "btt/mutant.h"
 #include "harness/sim_namespace.h"
 #include "sim/crash_chooser.h"
 #include "sim/event.h"
@@ -42,17 +52,44 @@
 namespace tearproof::harness {
 
 struct WorkloadOp {
-  enum class Kind : uint8_t { kWrite, kZero };
+  // kRead checks, outside any crash, that the device returns the LBA's last completed value.
+  enum class Kind : uint8_t { kWrite, kZero, kRead };
   Kind kind = Kind::kWrite;
   uint64_t lba = 0;
 };
 
+// Which sector device the explorer runs.
+enum class Device : uint8_t {
+  kBtt,        // the production BTT core (btt/)
+  kPlainPmem,  // the control: no BTT, memcpy + flush + fence per sector (harness/plain_pmem.h)
+};
+const char* DeviceName(Device device);  // "btt", "plain-pmem"
+std::optional<Device> ParseDevice(std::string_view name);
+
+using Choice = sim::OdometerChooser::Choice;
+
+// Replay of one crash state: the crash point and the resolution of the words read there.
+struct CrashTarget {
+  // 1-based, as Violation::crash_point. 0 = no crash: only the workload runs (ORACLE-READ).
+  uint64_t crash_point = 0;
+  // Forced choices, looked up by word address (each word is resolved at most once per crash);
+  // a word not listed takes candidate 0 (its guaranteed value), an index past the word's
+  // candidate count is clamped (and counted in CrashTimeline::diverged_choices).
+  std::vector<Choice> resolution;
+};
+
 struct ExploreConfig {
-  btt::Profile profile = btt::Profile::kLinux;
+  Device device = Device::kBtt;
+  btt::Profile profile = btt::Profile::kLinux;  // kBtt only
   uint32_t external_lbasize = 512;
-  uint32_t nfree = 1;
+  uint32_t nfree = 1;  // kBtt only
   sim::PersistencyModel model = sim::PersistencyModel::kPx86;
+  // The workload. `ops` is lane 0's program; `other_lanes[i]` is lane i + 1's, to be interleaved
+  // by `schedule` (one choice per scheduling point). Concurrent lanes need the fiber scheduler:
+  // today both must be empty (InvalidArgument otherwise).
   std::vector<WorkloadOp> ops;
+  std::vector<std::vector<WorkloadOp>> other_lanes;
+  std::vector<uint32_t> schedule;
   // Resolutions explored per crash point before the point is reported incomplete.
   uint64_t max_states_per_point = 1 << 14;
   bool check_layout = true;       // ORACLE-CHECK on every state
@@ -63,21 +100,31 @@ struct ExploreConfig {
   // Stop judging crash states after the first violation (the workload still runs to its end).
   // For mutant hunting: one violation is a kill. A stopped run reports no incomplete points.
   bool stop_at_first_violation = false;
+  // When set, only violations of this check are recorded (and stop the run): minimization looks
+  // for the same check, not whichever fires first.
+  std::string only_check;
   // An aged medium: these operations run after format, to completion and without crash points,
-  // through their own open of the BTT; their values are the starting expectation. Then
-  // `after_setup` (if set) runs, and the BTT is opened afresh for `ops`. Used to start from flog
-  // slots that have already wrapped, and by the mutant tests to age the medium with the
-  // unmutated core before a mutant opens it.
+  // through their own open of the device; their values are the starting expectation. Then
+  // `after_setup` (if set) runs, and the device is opened afresh for `ops`. Used to start from
+  // flog slots that have already wrapped.
   std::vector<WorkloadOp> setup_ops;
   std::function<void()> after_setup;
+  // The seeded mutant of the BTT core to run (btt/mutant.h). Only the mutant build
+  // (tearproof_harness_mutants) accepts anything but kNone. With mutant_after_setup the real core
+  // formats and runs setup_ops, and the mutant takes over for the workload (it then reads a medium
+  // written by a correct implementation). Explore restores kNone before it returns.
+  btt::Mutant mutant = btt::Mutant::kNone;
+  bool mutant_after_setup = false;
+  // Replay one crash state instead of exploring (see CrashTarget); fills ExploreResult::timeline.
+  std::optional<CrashTarget> target;
 };
 
 struct Violation {
   std::string check;    // ORACLE-*
-  uint64_t crash_point = 0;
+  uint64_t crash_point = 0;   // 1-based; 0 = outside any crash (ORACLE-READ)
   int64_t op_in_flight = -1;  // index into ops, -1 when none
   std::string detail;
-  std::vector<sim::OdometerChooser::Choice> resolution;  // the crash state, as choices
+  std::vector<Choice> resolution;  // the crash state, as choices in read order
 };
 
 struct ExploreStats {
@@ -92,16 +139,68 @@ struct ExploreStats {
   void Add(const ExploreStats& other);
 };
 
+// What a replayed crash looked like, for `tearproof replay`'s timeline.
+struct CrashTimeline {
+  struct Op {
+    uint32_t lane = 0;
+    WorkloadOp op;
+    uint64_t write_id = 0;  // the write number in the sector tags (writes only)
+    uint64_t first_event = 0, end_event = 0;  // medium events [first, end) of the op
+    uint64_t first_crash_point = 0, last_crash_point = 0;  // 0, 0 when it has none
+  };
+  struct PendingStore {
+    sim::Event event;  // a workload store with at least one word not yet guaranteed
+    int64_t op = -1;   // index into ops
+  };
+  struct ResolvedWord {
+    Choice choice;              // the word, its candidate count and the index chosen
+    uint64_t value = 0;         // the post-crash value
+    uint64_t guaranteed = 0;    // the value at its guaranteed persist point (candidate 0)
+    int64_t store_event = -1;   // seq of the workload store that produced `value`, -1 if none
+    int64_t store_op = -1;      // index into ops of that store
+  };
+  struct SectorView {
+    uint64_t lba = 0;
+    bool ok = false;       // old or in-flight value
+    // "ok"; else "torn" (words of several sources), "misdirected" (another LBA's write) or
+    // "stale" (one source of this LBA, neither the completed nor the in-flight value).
+    std::string verdict;
+    std::string read;      // DescribeSector of what recovery read
+    std::string expected;  // the acceptable value(s)
+  };
+  std::vector<Op> ops;
+  bool reached = false;  // the target crash point exists in this run
+  uint64_t crash_point = 0;
+  uint64_t crash_points_total = 0;
+  int64_t op_in_flight = -1;
+  std::vector<PendingStore> pending;
+  std::vector<ResolvedWord> words;  // in read order
+  std::vector<SectorView> sectors;  // the read-write recovery's view
+  uint64_t unused_choices = 0;      // target choices for words this run never read
+  uint64_t diverged_choices = 0;    // target choices whose candidate count differs (clamped)
+};
+
 struct ExploreResult {
   ExploreStats stats;
   std::vector<Violation> violations;  // at most the first few
+  std::optional<CrashTimeline> timeline;  // with ExploreConfig::target only
   bool ok() const { return violations.empty() && stats.incomplete_points == 0; }
 };
 
-// REQUIRES nothing of config: invalid geometry or LBAs come back as a Status.
+// REQUIRES nothing of config: invalid geometry, LBAs or options come back as a Status.
 Result<ExploreResult> Explore(const ExploreConfig& config);
 
 // The tag a workload writes into word `word` of the sector written by write number `write_id`.
 uint64_t SectorTag(uint64_t lba, uint64_t write_id, uint64_t word);
+// "words 0-31 write 2 of lba 1, words 32-63 zero": which write produced each word of a sector.
+std::string DescribeSector(std::span<const std::byte> sector);
+// "write 2 of lba 1 word 5", "zero" or "untagged": the source of one tagged word.
+std::string DescribeWord(uint64_t value);
+
+// Mutant names as traces spell them ("none", "seq-skips", ...). The production build knows only
+// "none" and says so for any other name; the mutant build knows every btt::Mutant.
+Result<btt::Mutant> MutantByName(std::string_view name);
+std::string NameOfMutant(btt::Mutant mutant);
+bool MutantsCompiledIn();
 
 }  // namespace tearproof::harness

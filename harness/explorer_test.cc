@@ -1,16 +1,21 @@
-// The crash explorer on the production BTT core.
+// The crash explorer on the production BTT core and on the plain-pmem control.
 // Invariants checked: every crash state of small workloads recovers to old-or-new sectors
 // (ORACLE-ATOMIC), read-only equals read-write (ORACLE-RO-EQUALS-RW), check is clean
 // (ORACLE-CHECK), recovery crashed and re-run is idempotent (ORACLE-IDEMPOTENT) — in all three
 // persistency models. And the oracle can fail: a platform that loses flushes tears sectors under
-// px86 and word8 (but not under eadr, where caches are persistent).
+// px86 and word8 (but not under eadr, where caches are persistent), and so does a pmem block
+// device without BTT. Replaying one violation's crash point and resolution (ExploreConfig::
+// target) reproduces it, and its timeline names the words that persisted.
 #include "harness/explorer.h"
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "btt/mutant.h"
+#include "harness/plain_pmem.h"
 
 namespace tearproof::harness {
 namespace {
@@ -146,6 +151,161 @@ TEST(Explorer, BadWorkloadIsAClearError) {
   config.nfree = 1;
   config.external_lbasize = 1000;  // not a kernel sector size
   EXPECT_FALSE(Explore(config).ok());
+}
+
+TEST(Explorer, PlainPmemControlTearsSectorsUnderPx86AndWord8) {
+  for (sim::PersistencyModel model : {sim::PersistencyModel::kPx86, sim::PersistencyModel::kWord8}) {
+    for (uint32_t lbasize : {512u, 4096u}) {
+      ExploreConfig config;
+      config.device = Device::kPlainPmem;
+      config.model = model;
+      config.external_lbasize = lbasize;
+      config.max_states_per_point = 64;
+      config.ops = {{Kind::kWrite, 0}, {Kind::kWrite, 0}};
+      auto result = Explore(config);
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      ASSERT_FALSE(result->violations.empty()) << sim::PersistencyModelName(model);
+      const Violation& v = result->violations.front();
+      EXPECT_EQ(v.check, "ORACLE-ATOMIC") << Describe(*result);
+      EXPECT_NE(v.detail.find("lba 0 reads [words"), std::string::npos) << v.detail;
+      // The crash that tears is the first write's, before its fence.
+      EXPECT_EQ(v.crash_point, 1u);
+      EXPECT_EQ(v.op_in_flight, 0);
+    }
+  }
+}
+
+TEST(Explorer, PlainPmemControlIsAtomicOnlyWhenNothingCanBeLost) {
+  // eadr: the visible state persists, and the explorer crashes between whole stores.
+  ExploreConfig config;
+  config.device = Device::kPlainPmem;
+  config.model = sim::PersistencyModel::kEadr;
+  config.ops = {{Kind::kWrite, 0}, {Kind::kZero, 0}, {Kind::kWrite, 1}, {Kind::kRead, 1}};
+  auto result = Explore(config);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->ok()) << Describe(*result);
+  config.ops = {{Kind::kWrite, PlainPmem::kSectors}};
+  EXPECT_FALSE(Explore(config).ok());
+}
+
+TEST(Explorer, ReplayingAViolationsCrashStateReproducesIt) {
+  ExploreConfig config;
+  config.device = Device::kPlainPmem;
+  config.model = sim::PersistencyModel::kWord8;
+  config.ops = {{Kind::kWrite, 1}};
+  config.max_states_per_point = 64;
+  auto explored = Explore(config);
+  ASSERT_TRUE(explored.ok());
+  ASSERT_FALSE(explored->violations.empty());
+  const Violation& v = explored->violations.front();
+  ASSERT_FALSE(v.resolution.empty());
+
+  config.target = CrashTarget{v.crash_point, v.resolution};
+  auto replayed = Explore(config);
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  ASSERT_EQ(replayed->violations.size(), 1u) << Describe(*replayed);
+  EXPECT_EQ(replayed->violations.front().check, v.check);
+  EXPECT_EQ(replayed->violations.front().detail, v.detail);
+  EXPECT_EQ(replayed->stats.states_checked, 1u);
+  ASSERT_TRUE(replayed->timeline.has_value());
+  const CrashTimeline& t = *replayed->timeline;
+  EXPECT_TRUE(t.reached);
+  EXPECT_EQ(t.crash_point, v.crash_point);
+  EXPECT_EQ(t.op_in_flight, 0);
+  EXPECT_EQ(t.unused_choices, 0u);
+  EXPECT_EQ(t.diverged_choices, 0u);
+  ASSERT_EQ(t.ops.size(), 1u);
+  EXPECT_EQ(t.ops[0].write_id, 1u);
+  ASSERT_EQ(t.pending.size(), 1u);  // the sector's memcpy
+  EXPECT_EQ(t.pending[0].op, 0);
+  ASSERT_EQ(t.words.size(), v.resolution.size());
+  uint64_t persisted = 0;
+  for (const CrashTimeline::ResolvedWord& w : t.words) {
+    if (w.choice.index == 0) {
+      EXPECT_EQ(w.value, w.guaranteed);
+      EXPECT_EQ(w.store_event, -1);
+    } else {
+      ++persisted;
+      EXPECT_EQ(DescribeWord(w.value).rfind("write 1 of lba 1 word ", 0), 0u) << w.value;
+      EXPECT_EQ(w.store_event, static_cast<int64_t>(t.pending[0].event.seq));
+      EXPECT_EQ(w.store_op, 0);
+    }
+  }
+  EXPECT_GT(persisted, 0u);
+  ASSERT_EQ(t.sectors.size(), 1u);
+  EXPECT_EQ(t.sectors[0].verdict, "torn");
+
+  // Nothing persisted: the guaranteed (old, zero) sector, which the oracle accepts.
+  config.target = CrashTarget{v.crash_point, {}};
+  auto clean = Explore(config);
+  ASSERT_TRUE(clean.ok());
+  EXPECT_TRUE(clean->violations.empty()) << Describe(*clean);
+  ASSERT_EQ(clean->timeline->sectors.size(), 1u);
+  EXPECT_EQ(clean->timeline->sectors[0].verdict, "ok");
+
+  // A crash point past the end is reported as not reached, not as a pass of some other point.
+  config.target = CrashTarget{1000, {}};
+  auto missing = Explore(config);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->timeline->reached);
+  EXPECT_EQ(missing->timeline->crash_points_total, 2u);
+}
+
+TEST(Explorer, OnlyCheckRecordsOnlyThatCheck) {
+  ExploreConfig config;
+  config.device = Device::kPlainPmem;
+  config.ops = {{Kind::kWrite, 0}};
+  config.only_check = "ORACLE-CHECK";
+  auto result = Explore(config);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->violations.empty()) << Describe(*result);
+}
+
+TEST(Explorer, ReadsOfTheRealCoreReturnTheLastCompletedValue) {
+  ExploreConfig config;
+  config.ops = {{Kind::kRead, 0}, {Kind::kWrite, 0}, {Kind::kRead, 0}, {Kind::kZero, 0},
+                {Kind::kRead, 0}};
+  auto result = Explore(config);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->ok()) << Describe(*result);
+}
+
+TEST(Explorer, ConcurrentLanesAndMutantsAreRejectedHere) {
+  ExploreConfig config;
+  config.ops = {{Kind::kWrite, 0}};
+  config.other_lanes = {{{Kind::kWrite, 1}}};
+  auto lanes = Explore(config);
+  ASSERT_FALSE(lanes.ok());
+  EXPECT_NE(lanes.status().message().find("fiber scheduler"), std::string::npos);
+  config.other_lanes.clear();
+  config.schedule = {0};
+  EXPECT_FALSE(Explore(config).ok());
+  config.schedule.clear();
+  config.mutant = btt::Mutant::kSeqSkips;
+  auto mutant = Explore(config);
+  ASSERT_FALSE(mutant.ok());
+  EXPECT_NE(mutant.status().message().find("tearproof-mutants"), std::string::npos);
+  EXPECT_FALSE(MutantByName("seq-skips").ok());
+  EXPECT_EQ(*MutantByName("none"), btt::Mutant::kNone);
+  EXPECT_FALSE(MutantsCompiledIn());
+}
+
+TEST(Explorer, DescribeSectorNamesTheSourceOfEveryWord) {
+  std::vector<std::byte> s(32);
+  const uint64_t a = SectorTag(1, 2, 0), b = SectorTag(1, 2, 1), c = SectorTag(0, 3, 2);
+  std::memcpy(s.data(), &a, 8);
+  std::memcpy(s.data() + 8, &b, 8);
+  std::memcpy(s.data() + 16, &c, 8);
+  EXPECT_EQ(DescribeSector(s), "words 0-1 write 2 of lba 1, word 2 write 3 of lba 0, word 3 zero");
+  EXPECT_EQ(DescribeWord(c), "write 3 of lba 0 word 2");
+  EXPECT_EQ(DescribeWord(0), "zero");
+  EXPECT_EQ(DescribeWord(42), "untagged");
+  EXPECT_EQ(DescribeSector({}), "");
+}
+
+TEST(Explorer, DeviceNamesRoundTrip) {
+  for (Device d : {Device::kBtt, Device::kPlainPmem}) EXPECT_EQ(ParseDevice(DeviceName(d)), d);
+  EXPECT_FALSE(ParseDevice("nvme").has_value());
 }
 
 }  // namespace

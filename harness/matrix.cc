@@ -28,7 +28,11 @@ std::string WorkloadToString(const std::vector<WorkloadOp>& ops) {
   std::string s;
   for (const WorkloadOp& op : ops) {
     if (!s.empty()) s += ' ';
-    s += op.kind == WorkloadOp::Kind::kWrite ? 'w' : 'z';
+    switch (op.kind) {
+      case WorkloadOp::Kind::kWrite: s += 'w'; break;
+      case WorkloadOp::Kind::kZero: s += 'z'; break;
+      case WorkloadOp::Kind::kRead: s += 'r'; break;
+    }
     s += std::to_string(op.lba);
   }
   return s;
@@ -44,8 +48,9 @@ Result<std::vector<WorkloadOp>> ParseWorkload(const std::string& text) {
     std::istringstream parts(token);
     while (std::getline(parts, piece, ',')) {
       if (piece.empty()) continue;
-      if (piece.size() < 2 || (piece[0] != 'w' && piece[0] != 'z')) {
-        return InvalidArgument("workload op '" + piece + "': expected wN (write) or zN (zero)");
+      if (piece.size() < 2 || (piece[0] != 'w' && piece[0] != 'z' && piece[0] != 'r')) {
+        return InvalidArgument("workload op '" + piece +
+                               "': expected wN (write), zN (zero) or rN (read)");
       }
       uint64_t lba = 0;
       for (size_t i = 1; i < piece.size(); ++i) {
@@ -54,7 +59,10 @@ Result<std::vector<WorkloadOp>> ParseWorkload(const std::string& text) {
         }
         lba = lba * 10 + static_cast<uint64_t>(piece[i] - '0');
       }
-      ops.push_back({piece[0] == 'w' ? WorkloadOp::Kind::kWrite : WorkloadOp::Kind::kZero, lba});
+      const WorkloadOp::Kind kind = piece[0] == 'w'   ? WorkloadOp::Kind::kWrite
+                                    : piece[0] == 'z' ? WorkloadOp::Kind::kZero
+                                                      : WorkloadOp::Kind::kRead;
+      ops.push_back({kind, lba});
     }
   }
   if (ops.empty()) return InvalidArgument("empty workload");

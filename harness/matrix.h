@@ -54,7 +54,7 @@ struct MatrixResult {
 
 // Every workload of 1..max_ops operations over `lbas` LBAs, in a fixed order.
 std::vector<std::vector<WorkloadOp>> AllWorkloads(uint32_t lbas, uint32_t max_ops);
-// "w0 w1 z0": the compact form used in reports and by `tearproof explore --ops`.
+// "w0 w1 z0 r1": the compact form used in reports, traces and by `tearproof explore --ops`.
 std::string WorkloadToString(const std::vector<WorkloadOp>& ops);
 Result<std::vector<WorkloadOp>> ParseWorkload(const std::string& text);
 

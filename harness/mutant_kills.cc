@@ -5,28 +5,13 @@
 #include "harness/matrix.h"
 
 namespace tearproof::harness {
-namespace {
-
-// Restores kNone however HuntMutant returns.
-class ScopedMutant {
- public:
-  explicit ScopedMutant(btt::Mutant m) { btt::SetMutant(m); }
-  ~ScopedMutant() { btt::SetMutant(btt::Mutant::kNone); }
-  ScopedMutant(const ScopedMutant&) = delete;
-  ScopedMutant& operator=(const ScopedMutant&) = delete;
-};
-
-}  // namespace
 
 Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
-  ScopedMutant scoped(mutant);
   KillResult result;
   for (const bool aged : {false, true}) {
     if (aged && (matrix.aged_setup.empty() || (result.killed && matrix.stop_at_first_kill))) {
       break;
     }
-    // Aged: the correct core formats and runs the setup; the mutant takes over for the workload.
-    btt::SetMutant(aged ? btt::Mutant::kNone : mutant);
     for (const auto& ops : AllWorkloads(matrix.lbas, matrix.max_ops)) {
       for (sim::PersistencyModel model : matrix.models) {
         for (uint32_t nfree : matrix.nfrees) {
@@ -38,10 +23,11 @@ Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
           config.ops = ops;
           config.max_states_per_point = matrix.max_states_per_point;
           config.stop_at_first_violation = matrix.stop_at_first_kill;
+          config.mutant = mutant;
           if (aged) {
-            btt::SetMutant(btt::Mutant::kNone);
+            // The correct core formats and runs the setup; the mutant takes over for the workload.
             config.setup_ops = matrix.aged_setup;
-            config.after_setup = [mutant] { btt::SetMutant(mutant); };
+            config.mutant_after_setup = true;
           }
           ++result.explorations;
           auto r = Explore(config);
@@ -66,6 +52,8 @@ Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
             result.crash_point = v.crash_point;
             result.op_in_flight = v.op_in_flight;
             result.detail = v.detail;
+            result.config = config;
+            result.violation = v;
           }
           if (result.killed && matrix.stop_at_first_kill) return result;
         }

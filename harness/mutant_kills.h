@@ -7,8 +7,8 @@
 // (the mutant also formats), then on an aged one (see KillMatrix::aged_setup). The full oracle
 // runs on every crash state (docs/explorer.md). Deterministic.
 //
-// Only in tearproof_harness_mutants (TEARPROOF_BTT_MUTANTS). Not thread-safe: it sets the
-// process-wide mutant selection and restores kNone before returning.
+// Only in tearproof_harness_mutants (TEARPROOF_BTT_MUTANTS). Not thread-safe: each exploration
+// sets the process-wide mutant selection (ExploreConfig::mutant) and restores kNone.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +51,10 @@ struct KillResult {
   uint64_t crash_point = 0;   // 1-based crash point of the exploration
   int64_t op_in_flight = -1;  // index into the workload, -1: none (the end point)
   std::string detail;
+  // The killing exploration (its config, with `mutant` set) and its first violation, with the
+  // resolution: enough to write a replayable trace (traces/).
+  ExploreConfig config;
+  Violation violation;
   uint64_t explorations = 0;     // explorations run
   uint64_t workload_errors = 0;  // explorations whose workload itself failed (not a kill)
   std::string first_workload_error;
