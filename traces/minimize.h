@@ -1,0 +1,42 @@
+// traces::Minimize — shrink a failing trace while it still fails with the same check.
+//
+// Delta debugging over the trace's dimensions, each candidate re-run on the simulator:
+//   1. lanes      drop a whole lane (concurrent traces);
+//   2. ops        drop chunks of the workload, halves first, then single ops; then setup ops;
+//   3. LBAs       renumber the LBAs used to 0, 1, ... and merge two LBAs into one;
+//   4. geometry   4 KiB sectors -> 512 B, nfree -> 1 (then nfree - 1);
+//   5. crash state  un-persist words: a chosen candidate index > 0 is set to 0 (the word keeps its
+//                 guaranteed value) whenever the violation survives it.
+// A candidate of steps 1-4 changes the execution, so its crash point and resolution are found
+// anew by exploring it (ExploreConfig::only_check = the trace's check, stop at the first
+// violation); step 5 replays the fixed crash point with the changed resolution. A candidate is
+// kept when it still shows the same check; the loop restarts from the smaller trace until no
+// candidate is kept. The result is 1-minimal for these moves, not globally minimal.
+//
+// Deterministic: same trace, same result. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "traces/trace.h"
+#include "util/status.h"
+
+namespace tearproof::traces {
+
+struct MinimizeOptions {
+  uint64_t max_candidates = 4000;  // candidates run before giving up on further shrinking
+};
+
+struct MinimizeStats {
+  uint64_t candidates = 0;         // candidates run
+  std::vector<std::string> steps;  // the shrinks kept, in order ("drop op 1 (w0)", ...)
+};
+
+// REQUIRES nothing: a trace that expects a pass, or does not reproduce its violation, is an
+// InvalidArgument (there is nothing to minimize).
+Result<Trace> Minimize(const Trace& trace, const MinimizeOptions& options = {},
+                       MinimizeStats* stats = nullptr);
+
+}  // namespace tearproof::traces

@@ -1,0 +1,161 @@
+#include "traces/replay.h"
+
+#include <fmt/core.h>
+
+#include <string>
+
+#include "harness/matrix.h"
+
+namespace tearproof::traces {
+namespace {
+
+std::string OpName(const harness::WorkloadOp& op) { return harness::WorkloadToString({op}); }
+
+// A short account of what a store wrote: the tag of sector data, or the bytes of metadata.
+std::string StoreSummary(const sim::Event& e) {
+  if (e.data.size() % 8 == 0 && e.data.size() >= 64) {
+    return fmt::format("[{}]", harness::DescribeSector(e.data));
+  }
+  std::string hex;
+  for (size_t i = 0; i < e.data.size() && i < 16; ++i) {
+    hex += fmt::format("{:02x}", static_cast<unsigned>(e.data[i]));
+  }
+  if (e.data.size() > 16) hex += "...";
+  return hex;
+}
+
+std::string ValueSummary(uint64_t value) {
+  const std::string source = harness::DescribeWord(value);
+  return source == "untagged" ? fmt::format("0x{:016x}", value)
+                              : fmt::format("0x{:016x} ({})", value, source);
+}
+
+std::string OpRef(const Trace& trace, int64_t op) {
+  if (op < 0 || static_cast<size_t>(op) >= trace.config.ops.size()) return "before the workload";
+  return fmt::format("op {} {}", op, OpName(trace.config.ops[op]));
+}
+
+}  // namespace
+
+const harness::Violation* ReplayResult::Expected(const Trace& trace) const {
+  for (const harness::Violation& v : violations) {
+    if (v.check == trace.expect.check) return &v;
+  }
+  return nullptr;
+}
+
+Result<ReplayResult> Replay(const Trace& trace) {
+  TP_ASSIGN_OR_RETURN(harness::ExploreConfig config, ReplayConfig(trace));
+  auto explored = harness::Explore(config);
+  if (!explored.ok()) return explored.status().Annotate("replay: ");
+  ReplayResult result;
+  result.violations = std::move(explored->violations);
+  if (explored->timeline) result.timeline = std::move(*explored->timeline);
+  for (const auto& word : result.timeline.words) result.resolution.push_back(word.choice);
+  result.matches_expectation =
+      trace.expect.violation ? result.Expected(trace) != nullptr : result.violations.empty();
+  return result;
+}
+
+std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
+  const harness::ExploreConfig& c = trace.config;
+  const harness::CrashTimeline& t = result.timeline;
+  std::string out;
+  auto line = [&out](const std::string& s) { out += s + "\n"; };
+
+  std::string what = fmt::format("device {}", harness::DeviceName(c.device));
+  if (c.device == harness::Device::kBtt) {
+    what += fmt::format(" ({} profile, nfree {})", btt::ProfileName(c.profile), c.nfree);
+  }
+  line(fmt::format("{}, {}-byte sectors, model {}{}, mutant {}", what, c.external_lbasize,
+                   sim::PersistencyModelName(c.model),
+                   c.workload_flush == harness::FlushKind::kNone ? ", every flush lost" : "",
+                   trace.mutant));
+  if (!c.setup_ops.empty()) {
+    line(fmt::format("setup (completed, no crash points{}): {}",
+                     c.mutant_after_setup ? ", run by the real core" : "",
+                     harness::WorkloadToString(c.setup_ops)));
+  }
+
+  line("lane 0:");
+  for (size_t i = 0; i < t.ops.size(); ++i) {
+    const harness::CrashTimeline::Op& op = t.ops[i];
+    std::string s = fmt::format("  op {}  {:<4}", i, OpName(op.op));
+    if (op.write_id != 0) s += fmt::format(" write {}", op.write_id);
+    if (op.end_event > op.first_event) {
+      s += fmt::format("  events #{}-#{}", op.first_event, op.end_event - 1);
+    } else if (static_cast<int64_t>(i) != t.op_in_flight) {
+      s += "  no medium events";
+    }
+    if (op.first_crash_point != 0) {
+      s += op.first_crash_point == op.last_crash_point
+               ? fmt::format("  crash point {}", op.first_crash_point)
+               : fmt::format("  crash points {}-{}", op.first_crash_point, op.last_crash_point);
+    }
+    if (static_cast<int64_t>(i) == t.op_in_flight) s += "  <- in flight at the crash";
+    line(s);
+  }
+
+  if (trace.crash_point == 0) {
+    line("no crash: the verdict is about the workload's own reads");
+  } else if (!t.reached) {
+    line(fmt::format("crash point {} NOT REACHED: this run has only {} crash points",
+                     trace.crash_point, t.crash_points_total));
+  } else {
+    line(fmt::format("crash point {} of {}: {}", t.crash_point, t.crash_points_total,
+                     t.op_in_flight < 0 ? "after the last operation (nothing in flight)"
+                                        : "just before a fence of " + OpRef(trace, t.op_in_flight)));
+    line("pending at the crash (workload stores with words not yet guaranteed):");
+    if (t.pending.empty()) line("  none");
+    for (const auto& p : t.pending) {
+      line(fmt::format("  #{} {} {} 0x{:x}+{}: {}", p.event.seq, OpRef(trace, p.op),
+                       sim::EventKindName(p.event.kind), p.event.addr, p.event.data.size(),
+                       StoreSummary(p.event)));
+    }
+    line("crash state: each word read after the crash, in read order (candidate / count):");
+    if (t.words.empty()) line("  no unguaranteed word was read: the crash state is the guaranteed one");
+    for (const auto& w : t.words) {
+      std::string s = fmt::format("  0x{:x}  {}/{}  ", w.choice.word_addr, w.choice.index,
+                                  w.choice.candidate_count);
+      if (w.value == w.guaranteed) {
+        s += "not persisted, keeps " + ValueSummary(w.value);
+      } else {
+        s += "persisted " + ValueSummary(w.value);
+        if (w.store_event >= 0) {
+          s += fmt::format(" from #{} ({})", w.store_event, OpRef(trace, w.store_op));
+        }
+      }
+      line(s);
+    }
+    if (t.unused_choices != 0 || t.diverged_choices != 0) {
+      line(fmt::format("  note: {} recorded choices name words this run never read, {} name a "
+                       "word whose candidate count differs (this run is not the recorded one)",
+                       t.unused_choices, t.diverged_choices));
+    }
+    line("sectors after recovery:");
+    if (t.sectors.empty()) line("  none read (recovery failed)");
+    for (const auto& sector : t.sectors) {
+      std::string s = fmt::format("  lba {} {:<11} [{}]", sector.lba, sector.verdict, sector.read);
+      if (!sector.ok) s += ", expected " + sector.expected;
+      line(s);
+    }
+  }
+
+  if (result.violations.empty()) {
+    line("verdict: no violation");
+  } else {
+    for (const harness::Violation& v : result.violations) {
+      line(fmt::format("verdict: VIOLATION {}: {}", v.check, v.detail));
+    }
+  }
+  if (trace.expect.violation) {
+    line(fmt::format("the trace expects {}: {}", trace.expect.check,
+                     result.matches_expectation ? "reproduced" : "NOT reproduced"));
+  } else {
+    line(fmt::format("the trace expects a pass: {}",
+                     result.matches_expectation ? "it passes" : "it does NOT pass"));
+  }
+  return out;
+}
+
+}  // namespace tearproof::traces

@@ -1,0 +1,43 @@
+// traces::Replay — re-execute a trace deterministically and judge its one crash state again;
+// traces::FormatTimeline — the human-readable account of what happened.
+//
+// Replay runs harness::Explore with ExploreConfig::target: the same device, configuration and
+// workload, crashed only at the trace's crash point, with the trace's resolution forced (looked up
+// by word address; words it does not name keep their guaranteed value). The verdict is the
+// oracle's on that one state. A trace that names a mutant replays only in a build with mutants
+// (ReplayConfig fails otherwise). Deterministic; not thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/explorer.h"
+#include "traces/trace.h"
+#include "util/status.h"
+
+namespace tearproof::traces {
+
+struct ReplayResult {
+  std::vector<harness::Violation> violations;  // found at the target (and by workload reads)
+  harness::CrashTimeline timeline;
+  // The choices the replay actually made, in read order (index 0 for words the trace leaves
+  // out): what a trace of this run records.
+  std::vector<harness::Choice> resolution;
+  // The trace's expectation holds: a violation of expect.check happened (or, for an expected
+  // pass, no violation did).
+  bool matches_expectation = false;
+  bool violated() const { return !violations.empty(); }
+  // The first violation of the expected check, or nullptr.
+  const harness::Violation* Expected(const Trace& trace) const;
+};
+
+// Errors: the trace's mutant is unknown to this build, or its workload fails (e.g. an LBA
+// outside the device): both mean the trace cannot be replayed here.
+Result<ReplayResult> Replay(const Trace& trace);
+
+// Operations per lane with their events and crash points, the crash point, the stores still
+// pending there, each word read after the crash (candidate chosen, persisted or not, and which
+// store produced it), the sectors recovery shows (torn ones word by word) and the verdict.
+std::string FormatTimeline(const Trace& trace, const ReplayResult& result);
+
+}  // namespace tearproof::traces

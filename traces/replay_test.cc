@@ -1,0 +1,190 @@
+// Replay and minimize on the production core and the plain-pmem control.
+// Invariants checked: a trace written from an explored violation replays to the same check and
+// detail (through its text form), and its timeline names the crash point, the pending store, the
+// words that persisted and the torn sector word by word; a trace of a crash state the oracle
+// accepts replays as a pass; a trace naming a mutant is refused by the production build with a
+// message that names tearproof-mutants; minimize keeps the check while shrinking ops, LBAs,
+// sector size, nfree and persisted words, is deterministic, and refuses traces that do not fail.
+#include "traces/replay.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "traces/minimize.h"
+#include "traces/trace.h"
+
+namespace tearproof::traces {
+namespace {
+
+using harness::ExploreConfig;
+using Kind = harness::WorkloadOp::Kind;
+
+// The first violation of exploring `config`, as a trace that went through its text form.
+Trace TraceOfFirstViolation(const ExploreConfig& config) {
+  auto explored = harness::Explore(config);
+  EXPECT_TRUE(explored.ok()) << explored.status().ToString();
+  EXPECT_FALSE(explored->violations.empty());
+  const Trace t = TraceFromViolation(config, explored->violations.front());
+  auto parsed = ParseTrace(SerializeTrace(t));
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  return *parsed;
+}
+
+ExploreConfig PlainControl() {
+  ExploreConfig config;
+  config.device = harness::Device::kPlainPmem;
+  config.model = sim::PersistencyModel::kWord8;
+  config.max_states_per_point = 64;
+  config.ops = {{Kind::kWrite, 0}};
+  return config;
+}
+
+ExploreConfig LostFlushes() {
+  ExploreConfig config;
+  config.model = sim::PersistencyModel::kPx86;
+  config.workload_flush = harness::FlushKind::kNone;
+  config.check_layout = false;
+  config.crash_in_recovery = false;
+  config.max_states_per_point = 64;
+  config.ops = {{Kind::kWrite, 0}, {Kind::kWrite, 0}};
+  return config;
+}
+
+TEST(Replay, PlainPmemTornSectorReproducesWithATimeline) {
+  const Trace trace = TraceOfFirstViolation(PlainControl());
+  EXPECT_EQ(trace.expect.check, "ORACLE-ATOMIC");
+  EXPECT_EQ(trace.mutant, "none");
+  auto replayed = Replay(trace);
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_TRUE(replayed->matches_expectation);
+  ASSERT_NE(replayed->Expected(trace), nullptr);
+  EXPECT_EQ(replayed->Expected(trace)->detail, trace.expect.detail);
+  EXPECT_EQ(replayed->resolution.size(), trace.resolution.size());
+
+  const std::string timeline = FormatTimeline(trace, *replayed);
+  for (const char* needle :
+       {"device plain-pmem", "op 0  w0   write 1", "crash point 1 of 2",
+        "just before a fence of op 0 w0", "pending at the crash", "store 0x0+512",
+        "persisted 0x", "(write 1 of lba 0 word", "not persisted, keeps 0x0000000000000000 (zero)",
+        "lba 0 torn", "verdict: VIOLATION ORACLE-ATOMIC", "the trace expects ORACLE-ATOMIC: reproduced"}) {
+    EXPECT_NE(timeline.find(needle), std::string::npos) << "missing '" << needle << "' in\n"
+                                                        << timeline;
+  }
+}
+
+TEST(Replay, RealCoreUnderLostFlushesReproduces) {
+  const Trace trace = TraceOfFirstViolation(LostFlushes());
+  auto replayed = Replay(trace);
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_TRUE(replayed->matches_expectation) << FormatTimeline(trace, *replayed);
+  // Same trace, twice: the same timeline, byte for byte.
+  auto again = Replay(trace);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(FormatTimeline(trace, *again), FormatTimeline(trace, *replayed));
+}
+
+TEST(Replay, ACrashStateTheOracleAcceptsReplaysAsAPass) {
+  Trace trace = TraceOfFirstViolation(PlainControl());
+  trace.resolution.clear();  // nothing persisted: the old sector, whole
+  auto replayed = Replay(trace);
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_FALSE(replayed->violated());
+  EXPECT_FALSE(replayed->matches_expectation);
+  EXPECT_NE(FormatTimeline(trace, *replayed).find("ORACLE-ATOMIC: NOT reproduced"),
+            std::string::npos);
+  trace.expect = {false, "", ""};
+  auto as_pass = Replay(trace);
+  ASSERT_TRUE(as_pass.ok());
+  EXPECT_TRUE(as_pass->matches_expectation);
+
+  // The production core with its flushes: clean at the same point.
+  Trace real = TraceOfFirstViolation(LostFlushes());
+  real.config.workload_flush = harness::FlushKind::kClwb;
+  auto clean = Replay(real);
+  ASSERT_TRUE(clean.ok());
+  EXPECT_FALSE(clean->violated()) << FormatTimeline(real, *clean);
+}
+
+TEST(Replay, AMissingCrashPointIsNotReached) {
+  Trace trace = TraceOfFirstViolation(PlainControl());
+  trace.crash_point = 50;
+  auto replayed = Replay(trace);
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_FALSE(replayed->matches_expectation);
+  EXPECT_NE(FormatTimeline(trace, *replayed).find("crash point 50 NOT REACHED"),
+            std::string::npos);
+}
+
+TEST(Replay, MutantTracesNeedTheMutantBuild) {
+  Trace trace = TraceOfFirstViolation(PlainControl());
+  trace.mutant = "seq-skips";
+  trace.config.device = harness::Device::kBtt;
+  auto replayed = Replay(trace);
+  ASSERT_FALSE(replayed.ok());
+  EXPECT_NE(replayed.status().message().find("tearproof-mutants"), std::string::npos);
+}
+
+TEST(Replay, AWorkloadOutsideTheDeviceIsAnError) {
+  Trace trace = TraceOfFirstViolation(PlainControl());
+  trace.config.ops = {{Kind::kWrite, 1000}};
+  EXPECT_FALSE(Replay(trace).ok());
+}
+
+TEST(Minimize, ShrinksThePlainPmemControlToOneWriteOfOneSmallSector) {
+  ExploreConfig config = PlainControl();
+  config.external_lbasize = 4096;
+  config.ops = {{Kind::kWrite, 3}, {Kind::kZero, 5}, {Kind::kWrite, 5}, {Kind::kWrite, 3}};
+  const Trace big = TraceOfFirstViolation(config);
+  MinimizeStats stats;
+  auto small = Minimize(big, {}, &stats);
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(small->expect.check, "ORACLE-ATOMIC");
+  EXPECT_EQ(small->config.external_lbasize, 512u);
+  ASSERT_EQ(small->config.ops.size(), 1u) << SerializeTrace(*small);
+  EXPECT_EQ(small->config.ops[0].kind, Kind::kWrite);
+  EXPECT_EQ(small->config.ops[0].lba, 0u);
+  // One persisted word is enough to tear a sector.
+  uint64_t persisted = 0;
+  for (const auto& c : small->resolution) persisted += c.index != 0;
+  EXPECT_EQ(persisted, 1u) << SerializeTrace(*small);
+  EXPECT_FALSE(stats.steps.empty());
+  EXPECT_GT(stats.candidates, stats.steps.size());
+
+  auto replayed = Replay(*small);
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_TRUE(replayed->matches_expectation);
+  auto again = Minimize(big);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(SerializeTrace(*again), SerializeTrace(*small));
+}
+
+TEST(Minimize, ShrinksTheRealCoreUnderLostFlushes) {
+  ExploreConfig config = LostFlushes();
+  config.nfree = 2;
+  config.external_lbasize = 4096;
+  config.ops = {{Kind::kWrite, 1}, {Kind::kWrite, 0}, {Kind::kWrite, 1}};
+  const Trace big = TraceOfFirstViolation(config);
+  auto small = Minimize(big);
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(small->config.nfree, 1u);
+  EXPECT_EQ(small->config.external_lbasize, 512u);
+  EXPECT_LT(small->config.ops.size(), big.config.ops.size());
+  for (const auto& op : small->config.ops) EXPECT_EQ(op.lba, 0u);
+  auto replayed = Replay(*small);
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_TRUE(replayed->matches_expectation) << FormatTimeline(*small, *replayed);
+}
+
+TEST(Minimize, RefusesTracesThatDoNotFail) {
+  Trace trace = TraceOfFirstViolation(PlainControl());
+  trace.resolution.clear();
+  auto not_failing = Minimize(trace);
+  ASSERT_FALSE(not_failing.ok());
+  EXPECT_NE(not_failing.status().message().find("does not reproduce"), std::string::npos);
+  trace.expect = {false, "", ""};
+  EXPECT_FALSE(Minimize(trace).ok());
+}
+
+}  // namespace
+}  // namespace tearproof::traces

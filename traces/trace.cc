@@ -1,0 +1,515 @@
+#include "traces/trace.h"
+
+#include <fstream>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "harness/matrix.h"
+
+#ifndef TEARPROOF_GIT_COMMIT
+#define TEARPROOF_GIT_COMMIT "unknown"
+#endif
+
+namespace tearproof::traces {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+const std::map<std::string, harness::FlushKind>& FlushKinds() {
+  static const std::map<std::string, harness::FlushKind> kinds = {
+      {"clwb", harness::FlushKind::kClwb},
+      {"clflushopt", harness::FlushKind::kClflushopt},
+      {"clflush", harness::FlushKind::kClflush},
+      {"lost-flushes", harness::FlushKind::kNone}};
+  return kinds;
+}
+
+std::string FlushName(harness::FlushKind kind) {
+  for (const auto& [name, k] : FlushKinds()) {
+    if (k == kind) return name;
+  }
+  return "?";
+}
+
+const char* TypeName(const Json& j) {
+  if (j.is_null()) return "null";
+  if (j.is_boolean()) return "a boolean";
+  if (j.is_number_float()) return "a fraction";
+  if (j.is_number_unsigned()) return "an unsigned integer";
+  if (j.is_number_integer()) return "a negative integer";
+  if (j.is_string()) return "a string";
+  if (j.is_array()) return "an array";
+  return "an object";
+}
+
+// Reads the fields of one JSON object, each at most once, and rejects any it did not read.
+// Every error names where the field is: "line 2 (config): field 'nfree': ...".
+class Fields {
+ public:
+  Fields(const Json& object, std::string where) : object_(object), where_(std::move(where)) {}
+
+  Status Error(const std::string& key, const std::string& what) const {
+    return InvalidArgument(where_ + ": field '" + key + "': " + what);
+  }
+
+  Result<const Json*> Get(const std::string& key) {
+    const auto it = object_.find(key);
+    if (it == object_.end()) return InvalidArgument(where_ + ": missing field '" + key + "'");
+    read_.insert(key);
+    return &*it;
+  }
+  Result<uint64_t> U64(const std::string& key, uint64_t max = UINT64_MAX) {
+    TP_ASSIGN_OR_RETURN(const Json* j, Get(key));
+    if (!j->is_number_unsigned()) {
+      return Error(key, std::string("expected an unsigned integer, got ") + TypeName(*j));
+    }
+    const uint64_t v = j->get<uint64_t>();
+    if (v > max) return Error(key, std::to_string(v) + " exceeds " + std::to_string(max));
+    return v;
+  }
+  Result<bool> Bool(const std::string& key) {
+    TP_ASSIGN_OR_RETURN(const Json* j, Get(key));
+    if (!j->is_boolean()) return Error(key, std::string("expected true/false, got ") + TypeName(*j));
+    return j->get<bool>();
+  }
+  Result<std::string> String(const std::string& key) {
+    TP_ASSIGN_OR_RETURN(const Json* j, Get(key));
+    if (!j->is_string()) return Error(key, std::string("expected a string, got ") + TypeName(*j));
+    return j->get<std::string>();
+  }
+  Result<const Json*> Array(const std::string& key) {
+    TP_ASSIGN_OR_RETURN(const Json* j, Get(key));
+    if (!j->is_array()) return Error(key, std::string("expected an array, got ") + TypeName(*j));
+    return j;
+  }
+  Result<const Json*> Object(const std::string& key) {
+    TP_ASSIGN_OR_RETURN(const Json* j, Get(key));
+    if (!j->is_object()) return Error(key, std::string("expected an object, got ") + TypeName(*j));
+    return j;
+  }
+  bool Has(const std::string& key) const { return object_.contains(key); }
+  // REQUIRES: every expected field was read. Unknown fields are errors: a typo must not be
+  // silently ignored by a replay that then tests something else.
+  Status Done() const {
+    for (const auto& item : object_.items()) {
+      if (!read_.count(item.key())) {
+        return InvalidArgument(where_ + ": unknown field '" + item.key() + "'");
+      }
+    }
+    return Status::Ok();
+  }
+  const std::string& where() const { return where_; }
+
+ private:
+  const Json& object_;
+  std::string where_;
+  std::set<std::string> read_;
+};
+
+Result<harness::WorkloadOp> ParseOp(const Json& j, const std::string& where) {
+  if (!j.is_string()) {
+    return InvalidArgument(where + ": expected an op like \"w0\", \"z1\" or \"r0\", got " +
+                           TypeName(j));
+  }
+  const std::string text = j.get<std::string>();
+  auto ops = harness::ParseWorkload(text);
+  // Exactly one op, spelled canonically ("w01" or "w0,w1" are rejected).
+  if (!ops.ok() || ops->size() != 1 || harness::WorkloadToString(*ops) != text) {
+    return InvalidArgument(where + ": bad op \"" + text +
+                           "\" (expected wN, zN or rN with a decimal LBA)");
+  }
+  return ops->front();
+}
+
+Result<std::vector<harness::WorkloadOp>> ParseOps(const Json& array, const std::string& where) {
+  if (!array.is_array()) {
+    return InvalidArgument(where + ": expected an array of ops, got " + TypeName(array));
+  }
+  std::vector<harness::WorkloadOp> ops;
+  for (size_t i = 0; i < array.size(); ++i) {
+    TP_ASSIGN_OR_RETURN(harness::WorkloadOp op,
+                        ParseOp(array[i], where + "[" + std::to_string(i) + "]"));
+    ops.push_back(op);
+  }
+  return ops;
+}
+
+Json OpsJson(const std::vector<harness::WorkloadOp>& ops) {
+  Json out = Json::array();
+  for (const harness::WorkloadOp& op : ops) out.push_back(harness::WorkloadToString({op}));
+  return out;
+}
+
+std::string Hex(uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+
+Result<uint64_t> ParseHex(const Json& j, const std::string& where) {
+  if (!j.is_string()) {
+    return InvalidArgument(where + ": expected a hex string like \"0x1040\", got " + TypeName(j));
+  }
+  const std::string s = j.get<std::string>();
+  if (s.size() < 3 || s.size() > 18 || s[0] != '0' || s[1] != 'x') {
+    return InvalidArgument(where + ": expected a hex string like \"0x1040\", got \"" + s + "\"");
+  }
+  uint64_t v = 0;
+  for (size_t i = 2; i < s.size(); ++i) {
+    const char c = s[i];
+    uint64_t digit;
+    if (c >= '0' && c <= '9') {
+      digit = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      digit = static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return InvalidArgument(where + ": bad hex digit in \"" + s + "\"");
+    }
+    v = v << 4 | digit;
+  }
+  return v;
+}
+
+// --- The records, one per line ----------------------------------------------------------------
+
+Status ParseHeader(const Json& j, const std::string& where, Trace* t) {
+  Fields f(j, where);
+  TP_ASSIGN_OR_RETURN(const uint64_t version, f.U64("tearproof_trace"));
+  if (version != kFormatVersion) {
+    return InvalidArgument(where + ": trace format version " + std::to_string(version) +
+                           " is not supported (this tearproof reads version " +
+                           std::to_string(kFormatVersion) + ")");
+  }
+  TP_ASSIGN_OR_RETURN(t->tool_commit, f.String("tool_commit"));
+  TP_ASSIGN_OR_RETURN(t->mutant, f.String("mutant"));
+  if (t->mutant.empty() ||
+      t->mutant.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    return f.Error("mutant", "expected \"none\" or a mutant name, got \"" + t->mutant + "\"");
+  }
+  TP_ASSIGN_OR_RETURN(const std::string device, f.String("device"));
+  const auto parsed = harness::ParseDevice(device);
+  if (!parsed) return f.Error("device", "expected \"btt\" or \"plain-pmem\", got \"" + device + "\"");
+  t->config.device = *parsed;
+  return f.Done();
+}
+
+Status ParseConfig(const Json& j, const std::string& where, Trace* t) {
+  Fields f(j, where);
+  harness::ExploreConfig& c = t->config;
+  TP_ASSIGN_OR_RETURN(const std::string profile, f.String("profile"));
+  bool found = false;
+  for (btt::Profile p : {btt::Profile::kLinux, btt::Profile::kUefi, btt::Profile::kPmemblk}) {
+    if (profile == btt::ProfileName(p)) {
+      c.profile = p;
+      found = true;
+    }
+  }
+  if (!found) return f.Error("profile", "expected linux, uefi or pmemblk, got \"" + profile + "\"");
+  TP_ASSIGN_OR_RETURN(const uint64_t lbasize, f.U64("lbasize", UINT32_MAX));
+  c.external_lbasize = static_cast<uint32_t>(lbasize);
+  TP_ASSIGN_OR_RETURN(const uint64_t nfree, f.U64("nfree", UINT32_MAX));
+  if (nfree == 0) return f.Error("nfree", "must be at least 1");
+  c.nfree = static_cast<uint32_t>(nfree);
+  TP_ASSIGN_OR_RETURN(const std::string model, f.String("model"));
+  const auto parsed_model = sim::ParsePersistencyModel(model);
+  if (!parsed_model) return f.Error("model", "expected px86, word8 or eadr, got \"" + model + "\"");
+  c.model = *parsed_model;
+  TP_ASSIGN_OR_RETURN(const std::string flush, f.String("flush"));
+  const auto kind = FlushKinds().find(flush);
+  if (kind == FlushKinds().end()) {
+    return f.Error("flush", "expected clwb, clflushopt, clflush or lost-flushes, got \"" + flush +
+                                "\"");
+  }
+  c.workload_flush = kind->second;
+  TP_ASSIGN_OR_RETURN(c.check_layout, f.Bool("check_layout"));
+  TP_ASSIGN_OR_RETURN(c.crash_in_recovery, f.Bool("crash_in_recovery"));
+  TP_ASSIGN_OR_RETURN(c.max_states_per_point, f.U64("max_states_per_point"));
+  if (c.max_states_per_point == 0) return f.Error("max_states_per_point", "must be at least 1");
+  TP_ASSIGN_OR_RETURN(const Json* setup, f.Array("setup"));
+  TP_ASSIGN_OR_RETURN(c.setup_ops, ParseOps(*setup, where + ": field 'setup'"));
+  TP_ASSIGN_OR_RETURN(c.mutant_after_setup, f.Bool("mutant_after_setup"));
+  return f.Done();
+}
+
+Status ParseWorkloadRecord(const Json& j, const std::string& where, Trace* t) {
+  Fields f(j, where);
+  TP_ASSIGN_OR_RETURN(t->seed, f.U64("seed"));
+  TP_ASSIGN_OR_RETURN(const Json* lanes, f.Array("lanes"));
+  if (lanes->empty()) return f.Error("lanes", "at least one lane is needed");
+  if (lanes->size() > sim::kMaxLanes) return f.Error("lanes", "more lanes than the medium has");
+  for (size_t i = 0; i < lanes->size(); ++i) {
+    TP_ASSIGN_OR_RETURN(auto ops,
+                        ParseOps((*lanes)[i], where + ": field 'lanes'[" + std::to_string(i) + "]"));
+    if (i == 0) {
+      t->config.ops = std::move(ops);
+    } else {
+      t->config.other_lanes.push_back(std::move(ops));
+    }
+  }
+  TP_ASSIGN_OR_RETURN(const Json* schedule, f.Array("schedule"));
+  for (size_t i = 0; i < schedule->size(); ++i) {
+    const Json& s = (*schedule)[i];
+    if (!s.is_number_unsigned() || s.get<uint64_t>() > UINT32_MAX) {
+      return f.Error("schedule", "entry " + std::to_string(i) +
+                                     ": expected a lane choice (unsigned 32-bit), got " +
+                                     TypeName(s));
+    }
+    t->config.schedule.push_back(s.get<uint32_t>());
+  }
+  return f.Done();
+}
+
+Status ParseCrash(const Json& j, const std::string& where, Trace* t) {
+  Fields f(j, where);
+  TP_ASSIGN_OR_RETURN(t->crash_point, f.U64("point"));
+  TP_ASSIGN_OR_RETURN(const Json* op, f.Get("op_in_flight"));
+  if (op->is_null()) {
+    t->op_in_flight = -1;
+  } else if (op->is_number_unsigned() && op->get<uint64_t>() < (1ULL << 32)) {
+    t->op_in_flight = static_cast<int64_t>(op->get<uint64_t>());
+  } else {
+    return f.Error("op_in_flight", std::string("expected an op index or null, got ") +
+                                       TypeName(*op));
+  }
+  TP_ASSIGN_OR_RETURN(const Json* resolution, f.Array("resolution"));
+  std::set<uint64_t> words;
+  for (size_t i = 0; i < resolution->size(); ++i) {
+    const std::string at = where + ": field 'resolution'[" + std::to_string(i) + "]";
+    const Json& r = (*resolution)[i];
+    if (!r.is_object()) {
+      return InvalidArgument(at + ": expected {\"word\", \"count\", \"index\"}, got " +
+                             TypeName(r));
+    }
+    Fields rf(r, at);
+    TP_ASSIGN_OR_RETURN(const Json* word, rf.Get("word"));
+    TP_ASSIGN_OR_RETURN(const uint64_t addr, ParseHex(*word, at + ": field 'word'"));
+    if (addr % sim::kWordBytes != 0) return rf.Error("word", "not 8-byte aligned");
+    if (!words.insert(addr).second) {
+      return rf.Error("word", Hex(addr) + " appears twice (a word is resolved once per crash)");
+    }
+    TP_ASSIGN_OR_RETURN(const uint64_t count, rf.U64("count", UINT32_MAX));
+    if (count < 2) return rf.Error("count", "a resolved word has at least 2 candidates");
+    TP_ASSIGN_OR_RETURN(const uint64_t index, rf.U64("index", UINT32_MAX));
+    if (index >= count) return rf.Error("index", "must be below count");
+    TP_RETURN_IF_ERROR(rf.Done());
+    t->resolution.push_back(
+        {addr, static_cast<uint32_t>(count), static_cast<uint32_t>(index)});
+  }
+  return f.Done();
+}
+
+Status ParseExpect(const Json& j, const std::string& where, Trace* t) {
+  Fields f(j, where);
+  TP_ASSIGN_OR_RETURN(const std::string verdict, f.String("verdict"));
+  if (verdict == "pass") {
+    t->expect.violation = false;
+    if (f.Has("check") || f.Has("detail")) {
+      return InvalidArgument(where + ": a \"pass\" verdict has no check or detail");
+    }
+    return f.Done();
+  }
+  if (verdict != "violation") {
+    return f.Error("verdict", "expected \"violation\" or \"pass\", got \"" + verdict + "\"");
+  }
+  t->expect.violation = true;
+  TP_ASSIGN_OR_RETURN(t->expect.check, f.String("check"));
+  if (t->expect.check.rfind("ORACLE-", 0) != 0 || t->expect.check.size() == 7) {
+    return f.Error("check", "expected an ORACLE-* check name, got \"" + t->expect.check + "\"");
+  }
+  TP_ASSIGN_OR_RETURN(t->expect.detail, f.String("detail"));
+  return f.Done();
+}
+
+std::string Dump(const Json& j) {
+  // Invalid UTF-8 (never produced by tearproof) is replaced rather than thrown on.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace
+
+Result<Trace> ParseTrace(std::string_view text) {
+  struct Record {
+    const char* name;
+    Status (*parse)(const Json&, const std::string&, Trace*);
+  };
+  static const Record kRecords[] = {{"config", ParseConfig},
+                                    {"workload", ParseWorkloadRecord},
+                                    {"crash", ParseCrash},
+                                    {"expect", ParseExpect}};
+  constexpr size_t kRecordCount = sizeof(kRecords) / sizeof(kRecords[0]);
+  Trace trace;
+  size_t next = 0;  // 0 = header, then 1 + index into kRecords
+  size_t line_number = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank
+    const std::string where_line = "line " + std::to_string(line_number);
+    if (next > kRecordCount) {
+      return InvalidArgument(where_line + ": unexpected content after the \"expect\" record");
+    }
+    const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return InvalidArgument(where_line + ": not valid JSON");
+    if (!j.is_object()) {
+      return InvalidArgument(where_line + ": expected a JSON object, got " + TypeName(j));
+    }
+    if (next == 0) {
+      if (!j.contains("tearproof_trace")) {
+        return InvalidArgument(where_line +
+                               ": not a tearproof trace (the header's \"tearproof_trace\" "
+                               "version field is missing)");
+      }
+      TP_RETURN_IF_ERROR(ParseHeader(j, where_line + " (header)", &trace));
+      ++next;
+      continue;
+    }
+    const Record& record = kRecords[next - 1];
+    if (j.size() != 1 || !j.contains(record.name)) {
+      return InvalidArgument(where_line + ": expected the \"" + record.name +
+                             "\" record, a one-key object {\"" + record.name + "\": {...}}");
+    }
+    const Json& body = j[record.name];
+    const std::string where = where_line + " (" + record.name + ")";
+    if (!body.is_object()) {
+      return InvalidArgument(where + ": expected an object, got " + TypeName(body));
+    }
+    TP_RETURN_IF_ERROR(record.parse(body, where, &trace));
+    ++next;
+  }
+  if (next == 0) return InvalidArgument("empty trace: no header line");
+  if (next <= kRecordCount) {
+    return InvalidArgument("truncated trace: the \"" + std::string(kRecords[next - 1].name) +
+                           "\" record is missing after line " + std::to_string(line_number));
+  }
+  return trace;
+}
+
+std::string SerializeTrace(const Trace& t) {
+  const harness::ExploreConfig& c = t.config;
+  Json header;
+  header["tearproof_trace"] = kFormatVersion;
+  header["tool_commit"] = t.tool_commit;
+  header["mutant"] = t.mutant;
+  header["device"] = harness::DeviceName(c.device);
+  Json config;
+  config["profile"] = btt::ProfileName(c.profile);
+  config["lbasize"] = c.external_lbasize;
+  config["nfree"] = c.nfree;
+  config["model"] = sim::PersistencyModelName(c.model);
+  config["flush"] = FlushName(c.workload_flush);
+  config["check_layout"] = c.check_layout;
+  config["crash_in_recovery"] = c.crash_in_recovery;
+  config["max_states_per_point"] = c.max_states_per_point;
+  config["setup"] = OpsJson(c.setup_ops);
+  config["mutant_after_setup"] = c.mutant_after_setup;
+  Json workload;
+  workload["seed"] = t.seed;
+  Json lanes = Json::array();
+  lanes.push_back(OpsJson(c.ops));
+  for (const auto& lane : c.other_lanes) lanes.push_back(OpsJson(lane));
+  workload["lanes"] = lanes;
+  workload["schedule"] = c.schedule;
+  Json crash;
+  crash["point"] = t.crash_point;
+  crash["op_in_flight"] = t.op_in_flight < 0 ? Json(nullptr) : Json(t.op_in_flight);
+  Json resolution = Json::array();
+  for (const harness::Choice& choice : t.resolution) {
+    Json r;
+    r["word"] = Hex(choice.word_addr);
+    r["count"] = choice.candidate_count;
+    r["index"] = choice.index;
+    resolution.push_back(r);
+  }
+  crash["resolution"] = resolution;
+  Json expect;
+  if (t.expect.violation) {
+    expect["verdict"] = "violation";
+    expect["check"] = t.expect.check;
+    expect["detail"] = t.expect.detail;
+  } else {
+    expect["verdict"] = "pass";
+  }
+  std::string out = Dump(header) + "\n";
+  out += Dump(Json{{"config", config}}) + "\n";
+  out += Dump(Json{{"workload", workload}}) + "\n";
+  out += Dump(Json{{"crash", crash}}) + "\n";
+  out += Dump(Json{{"expect", expect}}) + "\n";
+  return out;
+}
+
+Result<Trace> ReadTraceFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open trace '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return IoError("cannot read trace '" + path + "'");
+  auto trace = ParseTrace(text.str());
+  if (!trace.ok()) return trace.status().Annotate(path + ": ");
+  return trace;
+}
+
+Status WriteTraceFile(const std::string& path, const Trace& trace) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return IoError("cannot create trace '" + path + "'");
+  out << SerializeTrace(trace);
+  out.close();
+  if (!out) return IoError("cannot write trace '" + path + "'");
+  return Status::Ok();
+}
+
+Trace TraceFromViolation(const harness::ExploreConfig& config,
+                         const harness::Violation& violation) {
+  Trace t;
+  t.tool_commit = ToolCommit();
+  t.mutant = harness::NameOfMutant(config.mutant);
+  t.config = config;
+  t.config.mutant = btt::Mutant::kNone;  // named by t.mutant
+  t.config.target.reset();
+  t.config.after_setup = nullptr;  // code, not data: a trace cannot carry it
+  t.config.stop_at_first_violation = false;
+  t.config.only_check.clear();
+  t.crash_point = violation.crash_point;
+  t.op_in_flight = violation.op_in_flight;
+  t.resolution = violation.resolution;
+  t.expect = {true, violation.check, violation.detail};
+  return t;
+}
+
+Result<harness::ExploreConfig> ReplayConfig(const Trace& trace) {
+  harness::ExploreConfig config = trace.config;
+  TP_ASSIGN_OR_RETURN(config.mutant, harness::MutantByName(trace.mutant));
+  config.target = harness::CrashTarget{trace.crash_point, trace.resolution};
+  config.stop_at_first_violation = false;
+  config.only_check.clear();
+  return config;
+}
+
+std::string TraceStem(const Trace& t) {
+  const harness::ExploreConfig& c = t.config;
+  std::string stem = t.mutant == "none" ? "" : t.mutant + "-";
+  if (c.device == harness::Device::kBtt) {
+    stem += std::string(btt::ProfileName(c.profile)) + "-" + std::to_string(c.external_lbasize) +
+            "-" + sim::PersistencyModelName(c.model) + "-nfree" + std::to_string(c.nfree);
+  } else {
+    stem += std::string(harness::DeviceName(c.device)) + "-" +
+            std::to_string(c.external_lbasize) + "-" + sim::PersistencyModelName(c.model);
+  }
+  if (c.workload_flush == harness::FlushKind::kNone) stem += "-lost-flushes";
+  std::string ops = harness::WorkloadToString(c.ops);
+  for (char& ch : ops) {
+    if (ch == ' ') ch = '_';
+  }
+  stem += "-" + (ops.empty() ? std::string("empty") : ops) + "-p" + std::to_string(t.crash_point);
+  return stem;
+}
+
+const char* ToolCommit() { return TEARPROOF_GIT_COMMIT; }
+
+}  // namespace tearproof::traces

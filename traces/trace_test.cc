@@ -1,0 +1,275 @@
+// The trace format's reader and writer.
+// Invariants checked: a trace survives write -> read -> write unchanged; the reader rejects every
+// malformed input with an InvalidArgument that names the line (and the field, where there is
+// one) and never crashes: truncation at every byte, each value replaced by a value of another
+// JSON type, unknown and duplicated fields, unsupported versions, seeded byte corruption.
+#include "traces/trace.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "util/prng.h"
+
+namespace tearproof::traces {
+namespace {
+
+using harness::WorkloadOp;
+using Kind = WorkloadOp::Kind;
+using Json = nlohmann::ordered_json;
+
+Trace Example() {
+  Trace t;
+  t.tool_commit = "0123456789ab";
+  t.mutant = "seq-skips";
+  t.config.device = harness::Device::kBtt;
+  t.config.profile = btt::Profile::kUefi;
+  t.config.external_lbasize = 4096;
+  t.config.nfree = 2;
+  t.config.model = sim::PersistencyModel::kWord8;
+  t.config.workload_flush = harness::FlushKind::kClflushopt;
+  t.config.check_layout = false;
+  t.config.crash_in_recovery = true;
+  t.config.max_states_per_point = 99;
+  t.config.setup_ops = {{Kind::kWrite, 0}, {Kind::kZero, 1}};
+  t.config.mutant_after_setup = true;
+  t.config.ops = {{Kind::kWrite, 1}, {Kind::kRead, 0}, {Kind::kZero, 12}};
+  t.config.other_lanes = {{{Kind::kWrite, 2}}};
+  t.config.schedule = {0, 1, 1, 0};
+  t.seed = 18446744073709551615ULL;
+  t.crash_point = 7;
+  t.op_in_flight = 2;
+  t.resolution = {{0x1040, 2, 1}, {0x20000, 3, 0}, {0x20008, 4, 3}};
+  t.expect = {true, "ORACLE-ATOMIC", "lba 1 reads [..]"};
+  return t;
+}
+
+void ExpectError(const std::string& text, const std::string& needle) {
+  auto parsed = ParseTrace(text);
+  ASSERT_FALSE(parsed.ok()) << "accepted:\n" << text;
+  EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(parsed.status().message().find(needle), std::string::npos)
+      << parsed.status().message() << "\n(wanted '" << needle << "')";
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t end = text.find('\n', pos);
+    lines.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return lines;
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+TEST(Trace, RoundTripsThroughText) {
+  const std::string text = SerializeTrace(Example());
+  auto parsed = ParseTrace(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(SerializeTrace(*parsed), text);
+  EXPECT_EQ(parsed->config.other_lanes.size(), 1u);
+  EXPECT_EQ(parsed->resolution.size(), 3u);
+  EXPECT_EQ(parsed->resolution[2].word_addr, 0x20008u);
+  EXPECT_EQ(Lines(text).size(), 5u);
+
+  Trace pass;
+  pass.config.device = harness::Device::kPlainPmem;
+  pass.config.ops = {{Kind::kWrite, 0}};
+  pass.expect = {false, "", ""};
+  auto parsed_pass = ParseTrace(SerializeTrace(pass));
+  ASSERT_TRUE(parsed_pass.ok()) << parsed_pass.status().ToString();
+  EXPECT_FALSE(parsed_pass->expect.violation);
+  EXPECT_EQ(parsed_pass->op_in_flight, -1);
+  EXPECT_EQ(SerializeTrace(*parsed_pass), SerializeTrace(pass));
+}
+
+TEST(Trace, BlankLinesAndCarriageReturnsAreTolerated) {
+  std::string text = SerializeTrace(Example());
+  text.insert(text.find('\n') + 1, "\n   \n");
+  EXPECT_TRUE(ParseTrace(text).ok());
+}
+
+TEST(Trace, EveryTruncationIsAClearErrorNeverACrash) {
+  const std::string text = SerializeTrace(Example());
+  for (size_t n = 0; n < text.size(); ++n) {
+    auto parsed = ParseTrace(text.substr(0, n));
+    // Only the whole text without its final newline is still a complete trace.
+    if (n == text.size() - 1) {
+      EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+      continue;
+    }
+    ASSERT_FALSE(parsed.ok()) << "accepted a trace cut at byte " << n;
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+  }
+  ExpectError("", "empty trace");
+  ExpectError(Join({Lines(text)[0], Lines(text)[1]}), "\"workload\" record is missing");
+}
+
+// The JSON type as the reader sees it: unsigned, negative and fractional numbers differ.
+std::string JsonKind(const Json& j) {
+  if (j.is_number_unsigned()) return "unsigned";
+  if (j.is_number_integer()) return "integer";
+  return j.type_name();
+}
+
+TEST(Trace, EveryValueOfAnotherTypeIsRejectedWithItsLineAndField) {
+  const std::vector<std::string> lines = Lines(SerializeTrace(Example()));
+  const std::vector<Json> others = {Json(nullptr), Json(true), Json(-3), Json(7u), Json(2.5),
+                                    Json("x"), Json::array(), Json::object()};
+  uint64_t patches = 0;
+  for (size_t li = 0; li < lines.size(); ++li) {
+    const Json line = Json::parse(lines[li]);
+    const Json flat = line.flatten();
+    for (const auto& leaf : flat.items()) {
+      for (const Json& other : others) {
+        if (JsonKind(other) == JsonKind(leaf.value())) continue;
+        Json patched = line;
+        patched[Json::json_pointer(leaf.key())] = other;
+        std::vector<std::string> copy = lines;
+        copy[li] = patched.dump();
+        auto parsed = ParseTrace(Join(copy));
+        ++patches;
+        if (leaf.key() == "/crash/op_in_flight" && other.is_null()) {
+          EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+          continue;
+        }
+        ASSERT_FALSE(parsed.ok()) << leaf.key() << " = " << other.dump();
+        const std::string& message = parsed.status().message();
+        EXPECT_NE(message.find("line " + std::to_string(li + 1)), std::string::npos)
+            << leaf.key() << ": " << message;
+      }
+    }
+  }
+  EXPECT_GT(patches, 200u);
+}
+
+TEST(Trace, StructuralErrorsNameTheProblem) {
+  const std::vector<std::string> lines = Lines(SerializeTrace(Example()));
+  auto with_line = [&](size_t i, const std::string& replacement) {
+    std::vector<std::string> copy = lines;
+    copy[i] = replacement;
+    return Join(copy);
+  };
+  ExpectError("garbage\n", "line 1: not valid JSON");
+  ExpectError("[1,2]\n", "expected a JSON object");
+  ExpectError("{\"hello\": 1}\n", "not a tearproof trace");
+  ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none","device":"btt"})"),
+              "version 2 is not supported");
+  ExpectError(with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"nvme"})"),
+              "field 'device'");
+  ExpectError(with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"No Such","device":"btt"})"),
+              "field 'mutant'");
+  ExpectError(with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"btt","extra":0})"),
+              "unknown field 'extra'");
+  ExpectError(with_line(1, R"({"workload":{}})"), "line 2: expected the \"config\" record");
+  ExpectError(with_line(1, R"({"config":{}, "crash":{}})"), "expected the \"config\" record");
+  ExpectError(Join({lines[0], lines[1], lines[2], lines[3], lines[4], lines[4]}),
+              "line 6: unexpected content");
+  std::string config = lines[1];
+  ExpectError(with_line(1, config.replace(config.find("\"uefi\""), 6, "\"ntfs\"")),
+              "field 'profile'");
+  config = lines[1];
+  ExpectError(with_line(1, config.replace(config.find("\"nfree\":2"), 9, "\"nfree\":0")),
+              "field 'nfree': must be at least 1");
+  config = lines[1];
+  ExpectError(with_line(1, config.replace(config.find("\"word8\""), 7, "\"arm\"")),
+              "field 'model'");
+  config = lines[1];
+  ExpectError(with_line(1, config.replace(config.find("\"clflushopt\""), 12, "\"ntstore\"")),
+              "field 'flush'");
+  config = lines[1];
+  ExpectError(with_line(1, config.replace(config.find("\"w0\""), 4, "\"w0,w1\"")),
+              "field 'setup'[0]: bad op");
+  std::string workload = lines[2];
+  ExpectError(with_line(2, workload.replace(workload.find("\"w1\""), 4, "\"x1\"")),
+              "field 'lanes'[0][0]: bad op");
+  workload = lines[2];
+  ExpectError(with_line(2, workload.replace(workload.find("\"z12\""), 5, "\"z012\"")),
+              "bad op \"z012\"");
+  ExpectError(with_line(2, R"({"workload":{"seed":0,"lanes":[],"schedule":[]}})"),
+              "at least one lane");
+  ExpectError(with_line(2, R"({"workload":{"seed":0,"lanes":[["w0"]],"schedule":[-1]}})"),
+              "field 'schedule'");
+  ExpectError(with_line(2, R"({"workload":{"seed":0,"lanes":[["w0"]],"schedule":[4294967296]}})"),
+              "field 'schedule'");
+  const std::string crash_head = R"({"crash":{"point":1,"op_in_flight":0,"resolution":)";
+  ExpectError(with_line(3, crash_head + R"([{"word":"0x10","count":2,"index":2}]}})"),
+              "field 'index': must be below count");
+  ExpectError(with_line(3, crash_head + R"([{"word":"0x10","count":1,"index":0}]}})"),
+              "field 'count'");
+  ExpectError(with_line(3, crash_head + R"([{"word":"0x11","count":2,"index":0}]}})"),
+              "not 8-byte aligned");
+  ExpectError(with_line(3, crash_head + R"([{"word":"16","count":2,"index":0}]}})"),
+              "hex string");
+  ExpectError(with_line(3, crash_head + R"([{"word":"0xAB","count":2,"index":0}]}})"),
+              "bad hex digit");
+  ExpectError(with_line(3, crash_head + R"([{"word":"0x12345678901234567","count":2,"index":0}]}})"),
+              "hex string");
+  ExpectError(with_line(3, crash_head +
+                               R"([{"word":"0x10","count":2,"index":0},{"word":"0x10","count":2,"index":1}]}})"),
+              "appears twice");
+  ExpectError(with_line(3, crash_head + R"([{"word":"0x10","count":2,"index":0,"value":1}]}})"),
+              "unknown field 'value'");
+  ExpectError(with_line(3, R"({"crash":{"point":1,"op_in_flight":-1,"resolution":[]}})"),
+              "field 'op_in_flight'");
+  ExpectError(with_line(4, R"({"expect":{"verdict":"maybe"}})"), "field 'verdict'");
+  ExpectError(with_line(4, R"({"expect":{"verdict":"pass","check":"ORACLE-ATOMIC"}})"),
+              "a \"pass\" verdict has no check");
+  ExpectError(with_line(4, R"({"expect":{"verdict":"violation","check":"ATOMIC","detail":""}})"),
+              "ORACLE-* check name");
+  ExpectError(with_line(4, R"({"expect":{"verdict":"violation","check":"ORACLE-ATOMIC"}})"),
+              "missing field 'detail'");
+}
+
+TEST(Trace, SeededCorruptionIsNeverACrash) {
+  const std::string text = SerializeTrace(Example());
+  Prng prng(20260901);
+  uint64_t rejected = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::string copy = text;
+    const int flips = 1 + static_cast<int>(prng.Below(4));
+    for (int f = 0; f < flips; ++f) {
+      copy[prng.Below(copy.size())] = static_cast<char>(prng.Below(256));
+    }
+    auto parsed = ParseTrace(copy);
+    if (!parsed.ok()) {
+      ++rejected;
+      EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_FALSE(parsed.status().message().empty());
+    }
+  }
+  EXPECT_GT(rejected, 1000u);
+}
+
+TEST(Trace, FilesReadBackAndMissingFilesAreNamed) {
+  const std::string path = ::testing::TempDir() + "/tearproof_trace_test.jsonl";
+  ASSERT_TRUE(WriteTraceFile(path, Example()).ok());
+  auto read = ReadTraceFile(path);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(SerializeTrace(*read), SerializeTrace(Example()));
+  auto missing = ReadTraceFile(path + ".missing");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(".missing"), std::string::npos);
+  EXPECT_FALSE(WriteTraceFile("/nonexistent-dir/x.jsonl", Example()).ok());
+}
+
+TEST(Trace, StemSaysWhatTheTraceIs) {
+  EXPECT_EQ(TraceStem(Example()), "seq-skips-uefi-4096-word8-nfree2-w1_r0_z12-p7");
+  Trace plain;
+  plain.config.device = harness::Device::kPlainPmem;
+  plain.config.ops = {{Kind::kWrite, 0}};
+  plain.crash_point = 1;
+  EXPECT_EQ(TraceStem(plain), "plain-pmem-512-px86-w0-p1");
+}
+
+}  // namespace
+}  // namespace tearproof::traces
