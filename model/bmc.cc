@@ -1131,6 +1131,23 @@ Result<BmcResult> RunBmc(const BmcOptions& options) {
   return result;
 }
 
+Result<std::string> BmcFormulaSmtLib2(const BmcOptions& options) {
+  TP_RETURN_IF_ERROR(Validate(options));
+  BmcOptions resolved = options;
+  if (resolved.nfree == 0) resolved.nfree = options.lanes;
+  try {
+    z3::context ctx;
+    z3::solver solver(ctx, "QF_BV");
+    Encoder enc(ctx, resolved);
+    enc.Build(solver);
+    // Z3 prints the declarations, the assertions and (check-sat); the logic line makes the
+    // benchmark self-describing for another solver.
+    return "(set-logic QF_BV)\n" + solver.to_smt2();
+  } catch (const z3::exception& e) {
+    return InternalError(fmt::format("z3: {}", e.msg()));
+  }
+}
+
 std::string CounterexampleToJson(const Counterexample& cex) { return ToJson(cex).dump(2); }
 
 std::string BmcResultToJson(const BmcResult& r) {

@@ -185,6 +185,11 @@ struct BmcResult {
 // REQUIRES: 1 <= lanes <= 8, 1 <= lbas <= 16, 1 <= ops_per_lane <= 8, nfree 0 or lanes..8.
 Result<BmcResult> RunBmc(const BmcOptions& options);
 
+// The formula RunBmc(options) checks, as an SMT-LIB2 (QF_BV) benchmark ending in (check-sat):
+// sat = a counterexample exists, unsat = the bound is proven. For cross-checking UNSAT answers
+// with an independent solver (cvc5, model/cvc5_cross_check_test.cc). Deterministic.
+Result<std::string> BmcFormulaSmtLib2(const BmcOptions& options);
+
 std::string CounterexampleToJson(const Counterexample& cex);
 std::string BmcResultToJson(const BmcResult& result);
 

@@ -6,6 +6,8 @@
 //       3 = usage or internal error.
 //   tearproof_bmc ... --witness roll-forward
 //       coverage check: SAT (exit 1) = that state is reachable within the bound.
+//   tearproof_bmc ... --smt2 FILE
+//       writes the formula as an SMT-LIB2 benchmark (for another solver, e.g. cvc5) instead.
 //   tearproof_bmc --table --model word8 --budget 600
 //       iterative deepening over DefaultBoundLadder(); prints a Markdown table.
 #include <cstdio>
@@ -43,6 +45,9 @@ int Run(int argc, char** argv) {
   app.add_option("--witness", witness,
                  "coverage witness instead of the properties: roll-forward, torn-free-block, "
                  "same-lba-two-lanes, recovery-crash-cuts-roll, zero-visible");
+  std::string smt2_path;
+  app.add_option("--smt2", smt2_path,
+                 "write the formula as an SMT-LIB2 benchmark to this file instead of solving");
   app.add_flag("--json", json, "print the result as JSON");
   app.add_flag("--table", table, "iterative deepening, Markdown table");
   app.add_option("--budget", budget, "deepening budget in seconds");
@@ -86,6 +91,17 @@ int Run(int argc, char** argv) {
   }
   o.symmetry_breaking = !no_symmetry;
   o.crash_during_recovery = !no_recovery_crash;
+  if (!smt2_path.empty()) {
+    auto formula = tearproof::model::BmcFormulaSmtLib2(o);
+    std::FILE* f = formula.ok() ? std::fopen(smt2_path.c_str(), "w") : nullptr;
+    if (f == nullptr || std::fputs(formula->c_str(), f) < 0 || std::fclose(f) != 0) {
+      std::fprintf(stderr, "%s\n",
+                   formula.ok() ? ("cannot write " + smt2_path).c_str()
+                                : formula.status().ToString().c_str());
+      return 3;
+    }
+    return 0;
+  }
   auto r = tearproof::model::RunBmc(o);
   if (!r.ok()) {
     std::fprintf(stderr, "%s\n", r.status().ToString().c_str());

@@ -4,13 +4,14 @@
 // 2 lanes x 3 ops x N=3 x F=2 under word8 (the strongest adversary; px86 and eadr only remove
 // crash states, checked separately at 2 x 2 x 3), and without symmetry breaking at 2 x 2 x 2.
 // The cross-check compares, property by property, the Z3 verdict with the explicit-state
-// enumerator's for every mutant and model at tiny bounds.
+// enumerator's for every mutant and model at tiny bounds; cvc5 re-proves 2 x 2 x 2 under word8.
 #include <gtest/gtest.h>
 
 #include <tuple>
 #include <vector>
 
 #include "model/bmc.h"
+#include "model/cvc5_runner.h"
 #include "model/explicit_check.h"
 
 namespace tearproof::model {
@@ -45,6 +46,20 @@ TEST(BmcSlow, TwoLanesTwoOpsThreeLbasIsUnsatUnderEadr) {
 
 TEST(BmcSlow, NoSymmetryBreakingAgreesAtTwoByTwo) {
   EXPECT_EQ(RunBound(2, 2, 2, PersistencyModel::kWord8, /*symmetry=*/false).verdict, Verdict::kUnsat);
+}
+
+TEST(BmcSlow, Cvc5AgreesAtTwoByTwoByTwoUnderWord8) {
+  BmcOptions o;
+  o.lanes = 2;
+  o.lbas = 2;
+  o.ops_per_lane = 2;
+  o.model = PersistencyModel::kWord8;
+  auto formula = BmcFormulaSmtLib2(o);
+  ASSERT_TRUE(formula.ok()) << formula.status().ToString();
+  auto cvc5 = RunCvc5(*formula, ::testing::TempDir(), 900);
+  ASSERT_TRUE(cvc5.ok()) << cvc5.status().ToString();
+  EXPECT_EQ(*cvc5, Verdict::kUnsat);
+  EXPECT_EQ(RunBound(2, 2, 2, PersistencyModel::kWord8).verdict, Verdict::kUnsat);
 }
 
 TEST(BmcSlow, EveryPropertyOfEveryMutantAgreesWithTheExplicitCheck) {

@@ -9,6 +9,7 @@ packages=(
   libpmem-dev libpmemblk-dev pmdk-tools ndctl xxd
   libcli11-dev nlohmann-json3-dev libfmt-dev
   clang libclang-rt-14-dev
+  cvc5
 )
 
 missing=()
