@@ -1,13 +1,58 @@
 #include "harness/sim_namespace.h"
 
+#include <type_traits>
+
 namespace tearproof::harness {
 
+const char* MediumOpName(MediumOp::Kind kind) {
+  switch (kind) {
+    case MediumOp::Kind::kRead: return "medium read";
+    case MediumOp::Kind::kWrite: return "medium write";
+    case MediumOp::Kind::kFlush: return "medium flush";
+    case MediumOp::Kind::kDrain: return "medium drain";
+  }
+  return "medium ?";
+}
+
+// Runs the op hook before `body` and after it, whatever body returns.
+template <typename Body>
+auto SimNamespace::Hooked(MediumOp::Kind kind, uint64_t offset, uint64_t size_bytes, Body body) {
+  if (!op_hook_) return body();
+  op_hook_(MediumOp{kind, MediumOp::Phase::kBefore, offset, size_bytes});
+  if constexpr (std::is_void_v<decltype(body())>) {
+    body();
+    op_hook_(MediumOp{kind, MediumOp::Phase::kAfter, offset, size_bytes});
+  } else {
+    auto result = body();
+    op_hook_(MediumOp{kind, MediumOp::Phase::kAfter, offset, size_bytes});
+    return result;
+  }
+}
+
 Status SimNamespace::Read(uint64_t offset, std::span<std::byte> out) {
+  return Hooked(MediumOp::Kind::kRead, offset, out.size(), [&] { return ReadImpl(offset, out); });
+}
+
+Status SimNamespace::Write(uint64_t offset, std::span<const std::byte> data) {
+  return Hooked(MediumOp::Kind::kWrite, offset, data.size(),
+                [&] { return WriteImpl(offset, data); });
+}
+
+Status SimNamespace::Flush(uint64_t offset, uint64_t size_bytes) {
+  return Hooked(MediumOp::Kind::kFlush, offset, size_bytes,
+                [&] { return FlushImpl(offset, size_bytes); });
+}
+
+void SimNamespace::Drain() {
+  Hooked(MediumOp::Kind::kDrain, 0, 0, [&] { DrainImpl(); });
+}
+
+Status SimNamespace::ReadImpl(uint64_t offset, std::span<std::byte> out) {
   TP_RETURN_IF_ERROR(CheckRange(offset, out.size()));
   return medium_.Load(lane_, offset, out);
 }
 
-Status SimNamespace::Write(uint64_t offset, std::span<const std::byte> data) {
+Status SimNamespace::WriteImpl(uint64_t offset, std::span<const std::byte> data) {
   TP_RETURN_IF_ERROR(CheckRange(offset, data.size()));
   if (read_only_) return ReadOnlyError("simulated namespace is read-only");
   if (data.empty()) return Status::Ok();
@@ -15,7 +60,7 @@ Status SimNamespace::Write(uint64_t offset, std::span<const std::byte> data) {
   return medium_.Store(lane_, offset, data);
 }
 
-Status SimNamespace::Flush(uint64_t offset, uint64_t size_bytes) {
+Status SimNamespace::FlushImpl(uint64_t offset, uint64_t size_bytes) {
   TP_RETURN_IF_ERROR(CheckRange(offset, size_bytes));
   if (read_only_) return ReadOnlyError("simulated namespace is read-only");
   switch (flush_kind_) {
@@ -27,7 +72,7 @@ Status SimNamespace::Flush(uint64_t offset, uint64_t size_bytes) {
   return InternalError("unknown flush kind");
 }
 
-void SimNamespace::Drain() {
+void SimNamespace::DrainImpl() {
   ++fence_calls_;
   if (fence_hook_) fence_hook_();
   // Sfence fails only for a lane out of range, which set_lane's callers control: an invariant.

@@ -10,6 +10,9 @@
 // sfence, when the set of possible crash states is the largest it gets between two fences (states
 // only grow between fences when flushes are clwb/clflushopt). The adapter counts stores so a test
 // can show that a read-only open wrote nothing. Not thread-safe (the simulator is single-threaded).
+//
+// The op hook (optional) runs before and after every Read, Write, Flush and Drain call, whatever
+// its outcome; the fiber scheduler makes these calls scheduling points (harness/fiber_sync.h).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +28,18 @@ namespace tearproof::harness {
 // (as a platform without ADR, or a driver that forgot to flush, would). Used to show that the
 // oracle fails when durability points are missing.
 enum class FlushKind : uint8_t { kClwb, kClflushopt, kClflush, kNone };
+
+// One medium call as the op hook sees it.
+struct MediumOp {
+  enum class Kind : uint8_t { kRead, kWrite, kFlush, kDrain };
+  enum class Phase : uint8_t { kBefore, kAfter };
+  Kind kind = Kind::kRead;
+  Phase phase = Phase::kBefore;
+  uint64_t offset = 0;      // 0 for Drain
+  uint64_t size_bytes = 0;  // 0 for Drain
+};
+// "medium read", ...: a static string (scheduler reports keep it by pointer).
+const char* MediumOpName(MediumOp::Kind kind);
 
 class SimNamespace final : public btt::Namespace {
  public:
@@ -44,17 +59,27 @@ class SimNamespace final : public btt::Namespace {
   sim::LaneId lane() const { return lane_; }
   // Called before every fence; nullptr (the default) for none.
   void set_fence_hook(std::function<void()> hook) { fence_hook_ = std::move(hook); }
+  // Called before and after every Read/Write/Flush/Drain; nullptr (the default) for none.
+  void set_op_hook(std::function<void(const MediumOp&)> hook) { op_hook_ = std::move(hook); }
 
   uint64_t store_calls() const { return store_calls_; }
   uint64_t fence_calls() const { return fence_calls_; }
   sim::Medium& medium() { return medium_; }
 
  private:
+  template <typename Body>
+  auto Hooked(MediumOp::Kind kind, uint64_t offset, uint64_t size_bytes, Body body);
+  Status ReadImpl(uint64_t offset, std::span<std::byte> out);
+  Status WriteImpl(uint64_t offset, std::span<const std::byte> data);
+  Status FlushImpl(uint64_t offset, uint64_t size_bytes);
+  void DrainImpl();
+
   sim::Medium& medium_;
   bool read_only_;
   FlushKind flush_kind_;
   sim::LaneId lane_ = sim::Lane(0);
   std::function<void()> fence_hook_;
+  std::function<void(const MediumOp&)> op_hook_;
   uint64_t store_calls_ = 0;
   uint64_t fence_calls_ = 0;
 };
