@@ -808,16 +808,20 @@ Counterexample Encoder::Decode(const z3::model& model) const {
     c.status = done ? "completed" : started ? "in-flight" : "not-started";
     cex.ops.push_back(c);
   }
-  // Schedule: executed, active points in time order.
+  // Schedule: every active point in time order; those before the crash are `schedule`, the
+  // rest `after_crash` (times of points after the crash still satisfy program order, the lock and
+  // the map loads, so both together are one complete execution).
   struct Item {
     int64_t tau;
     const Op* op;
     size_t point;
+    bool executed;
   };
   std::vector<Item> items;
   for (const Op& op : ops_) {
     for (size_t p = 0; p < op.points.size(); ++p) {
-      if (ev.Bool(op.points[p].executed)) items.push_back({ev.Int(op.points[p].tau), &op, p});
+      if (!ev.Bool(op.points[p].active)) continue;
+      items.push_back({ev.Int(op.points[p].tau), &op, p, ev.Bool(op.points[p].executed)});
     }
   }
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.tau < b.tau; });
@@ -863,7 +867,12 @@ Counterexample Encoder::Decode(const z3::model& model) const {
           break;
       }
     }
-    cex.schedule.push_back(s);
+    if (it.executed) {
+      for (const Effect& e : program_[it.point].effects) {
+        cex.fences_before_crash += e.action == Action::kPersist;
+      }
+    }
+    (it.executed ? cex.schedule : cex.after_crash).push_back(s);
   }
   cex.crash_after_step = static_cast<int>(cex.schedule.size());
   if (recovery_limit_) cex.recovery_crash_after_lanes = static_cast<int>(ev.Int(*recovery_limit_));
@@ -969,7 +978,12 @@ nlohmann::json ToJson(const Counterexample& c) {
     }
     j["schedule"].push_back(step);
   }
+  j["after_crash"] = nlohmann::json::array();
+  for (const auto& s : c.after_crash) {
+    j["after_crash"].push_back({{"lane", s.lane}, {"op", s.op}, {"step", s.step}});
+  }
   j["crash_after_step"] = c.crash_after_step;
+  j["fences_before_crash"] = c.fences_before_crash;
   j["recovery_crash_after_lanes"] = c.recovery_crash_after_lanes;
   j["recovery"] = nlohmann::json::array();
   for (const auto& r : c.recovery) {

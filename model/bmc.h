@@ -158,10 +158,21 @@ struct CexViolation {
   int lane = -1;
   std::string message;
 };
+// Everything a replayable trace needs (docs/model.md §5 maps it onto the trace format): the
+// ops per lane, the interleaving of their steps (each step's medium events are
+// OpSequence()'s, checked against the code by the conformance test), the crash point, which
+// stores persisted, the crash inside recovery and what recovery did.
 struct Counterexample {
   std::vector<CexOp> ops;
   std::vector<CexStep> schedule;  // every step taken before the crash, in order
   int crash_after_step = 0;       // == schedule.size(): the crash follows the last listed step
+  // The steps the execution would have taken after the crash, in order (no store persisted):
+  // schedule + after_crash is one complete interleaving of every op.
+  std::vector<CexStep> after_crash;
+  // Flush+fence points (persist steps) in `schedule`: the crash lies after fence number
+  // fences_before_crash and before the next one, i.e. at the explorer's crash point
+  // fences_before_crash + 1 ("just before the next fence", or the end if none follows).
+  int fences_before_crash = 0;
   int recovery_crash_after_lanes = -1;  // lanes recovered before the crash inside recovery
   std::vector<CexRecoveryLane> recovery;
   std::vector<CexSector> sectors;

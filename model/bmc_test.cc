@@ -5,6 +5,7 @@
 // and eadr (UNSAT); every protocol mutant is caught (SAT) with only its expected property
 // selected, and its decoded counterexample names that property; the no-BTT control tears.
 #include "model/bmc.h"
+#include "model/protocol.h"
 
 #include <gtest/gtest.h>
 
@@ -221,6 +222,39 @@ TEST(BmcMutant, RecoveryNoMaskMissesFlaggedEntries) {
 
 TEST(BmcMutant, RecoveryNoOldCheckRollsAStaleLaneForward) {
   ExpectCaught(Mutant::kRecoveryNoOldCheck, Property::kBijection, Bound(2, 1, 1));
+}
+
+// The counterexample carries a complete execution for a trace: the steps before the crash and
+// after it together are every step of every op, each lane's in program order, and the crash
+// point counts the flush+fence steps before it.
+TEST(BmcCounterexample, ScheduleAndAfterCrashAreOneCompleteExecution) {
+  BmcOptions o = Bound(2, 1, 2);
+  o.op_mix = OpMix::kWritesOnly;
+  o.mutant = Mutant::kNoMapLock;
+  o.properties = PropertyBit(Property::kBijection);
+  BmcResult r = MustRun(o);
+  ASSERT_EQ(r.verdict, Verdict::kSat);
+  const Counterexample& cex = *r.counterexample;
+  std::vector<CexStep> all = cex.schedule;
+  all.insert(all.end(), cex.after_crash.begin(), cex.after_crash.end());
+  const std::vector<ProtocolStep> program = OpProgram(Mutant::kNoMapLock);
+  ASSERT_EQ(all.size(), 2 * 2 * program.size()) << CounterexampleToJson(cex);
+  std::vector<size_t> next(2, 0);  // per lane: index of its next step in its op programs
+  int fences = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const CexStep& s = all[i];
+    const size_t k = next.at(s.lane)++;
+    EXPECT_EQ(s.op, static_cast<int>(k / program.size()));
+    EXPECT_EQ(s.step, StepName(program[k % program.size()].kind));
+    if (i < cex.schedule.size() && s.step.find("persist") != std::string::npos) ++fences;
+    if (i >= cex.schedule.size()) {
+      EXPECT_FALSE(s.persisted);
+    }
+  }
+  EXPECT_EQ(cex.fences_before_crash, fences);
+  const nlohmann::json j = nlohmann::json::parse(CounterexampleToJson(cex));
+  EXPECT_EQ(j["after_crash"].size(), cex.after_crash.size());
+  EXPECT_EQ(j["fences_before_crash"], fences);
 }
 
 TEST(BmcControl, PlainSectorWriteTearsUnderPx86) {
