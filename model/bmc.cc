@@ -1196,6 +1196,17 @@ std::vector<Bound> DefaultBoundLadder() {
           {2, 3, 3}, {3, 3, 2}, {4, 4, 1}, {2, 3, 4}, {3, 4, 3}, {2, 4, 5}};
 }
 
+BmcOptions OptionsFor(const Bound& bound, PersistencyModel model, Mutant mutant) {
+  BmcOptions o;
+  o.lanes = bound.lanes;
+  o.lbas = bound.lbas;
+  o.nfree = bound.nfree;
+  o.ops_per_lane = bound.ops_per_lane;
+  o.model = model;
+  o.mutant = mutant;
+  return o;
+}
+
 Result<std::vector<DeepenRow>> RunDeepening(const DeepenOptions& options) {
   const std::vector<Bound> ladder = options.ladder.empty() ? DefaultBoundLadder() : options.ladder;
   std::vector<DeepenRow> rows;
@@ -1205,13 +1216,7 @@ Result<std::vector<DeepenRow>> RunDeepening(const DeepenOptions& options) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double left = options.budget_seconds - spent;
     if (left < 1) break;
-    BmcOptions o;
-    o.lanes = b.lanes;
-    o.lbas = b.lbas;
-    o.nfree = b.nfree;
-    o.ops_per_lane = b.ops_per_lane;
-    o.model = options.model;
-    o.mutant = options.mutant;
+    BmcOptions o = OptionsFor(b, options.model, options.mutant);
     o.op_mix = options.op_mix;
     o.timeout_seconds = left;
     TP_ASSIGN_OR_RETURN(BmcResult r, RunBmc(o));

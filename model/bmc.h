@@ -214,6 +214,9 @@ struct Bound {
 };
 std::vector<Bound> DefaultBoundLadder();
 
+// The options of one bound (every other option at its default).
+BmcOptions OptionsFor(const Bound& bound, PersistencyModel model, Mutant mutant = Mutant::kNone);
+
 struct DeepenOptions {
   PersistencyModel model = PersistencyModel::kWord8;
   Mutant mutant = Mutant::kNone;

@@ -18,11 +18,7 @@ namespace tearproof::model {
 namespace {
 
 BmcResult RunBound(int lanes, int lbas, int ops, PersistencyModel pm, bool symmetry = true) {
-  BmcOptions o;
-  o.lanes = lanes;
-  o.lbas = lbas;
-  o.ops_per_lane = ops;
-  o.model = pm;
+  BmcOptions o = OptionsFor({lanes, lbas, ops}, pm);
   o.symmetry_breaking = symmetry;
   o.timeout_seconds = 600;
   auto r = RunBmc(o);
@@ -49,12 +45,7 @@ TEST(BmcSlow, NoSymmetryBreakingAgreesAtTwoByTwo) {
 }
 
 TEST(BmcSlow, Cvc5AgreesAtTwoByTwoByTwoUnderWord8) {
-  BmcOptions o;
-  o.lanes = 2;
-  o.lbas = 2;
-  o.ops_per_lane = 2;
-  o.model = PersistencyModel::kWord8;
-  auto formula = BmcFormulaSmtLib2(o);
+  auto formula = BmcFormulaSmtLib2(OptionsFor({2, 2, 2}, PersistencyModel::kWord8));
   ASSERT_TRUE(formula.ok()) << formula.status().ToString();
   auto cvc5 = RunCvc5(*formula, ::testing::TempDir(), 900);
   ASSERT_TRUE(cvc5.ok()) << cvc5.status().ToString();

@@ -15,11 +15,7 @@ namespace tearproof::model {
 namespace {
 
 BmcOptions Bound(int lanes, int lbas, int ops, PersistencyModel pm = PersistencyModel::kWord8) {
-  BmcOptions o;
-  o.lanes = lanes;
-  o.lbas = lbas;
-  o.ops_per_lane = ops;
-  o.model = pm;
+  BmcOptions o = OptionsFor({lanes, lbas, ops}, pm);
   o.timeout_seconds = 120;
   return o;
 }

@@ -45,7 +45,8 @@ uint32_t LoadU32(std::span<const std::byte> bytes, size_t at) {
 class Regions {
  public:
   Regions(const btt::Geometry& geo, uint32_t external_lbasize)
-      : external_lbasize_(external_lbasize), internal_lbasize_(geo.internal_lbasize),
+      : external_lbasize_(external_lbasize),
+        internal_lbasize_(geo.internal_lbasize),
         nfree_(geo.nfree) {
     const btt::ArenaGeometry& a = geo.arenas.front();
     const uint64_t base = geo.btt_offset + a.offset;
@@ -311,8 +312,7 @@ std::vector<std::string> Observe(const sim::Medium& medium, const std::vector<Ma
       out.push_back(std::move(name));
     } else if (sim::IsFlush(e.kind)) {
       end_run();
-      flushed.emplace_back(e.addr / sim::kLineBytes * sim::kLineBytes,
-                           sim::EventKindName(e.kind));
+      flushed.emplace_back(e.addr / sim::kLineBytes * sim::kLineBytes, sim::EventKindName(e.kind));
     } else {
       end_run();
       end_flushes(/*fenced=*/true);
@@ -422,12 +422,16 @@ std::vector<std::string> Checker::Expected(const ConformanceOp& op, uint32_t old
   const uint32_t old_block = ModelEntLba(old_raw, op.lba);
   auto value = [&](ValueRule rule) -> std::string {
     switch (rule) {
-      case ValueRule::kLbaOldBlock: return fmt::format("{{lba {}, old_map {}}}", op.lba, old_block);
+      case ValueRule::kLbaOldBlock:
+        return fmt::format("{{lba {}, old_map {}}}", op.lba, old_block);
       case ValueRule::kNewBlockSeq:
         return fmt::format("{{new_map {}, seq {}}}", lane.free_block, seq);
-      case ValueRule::kNormalNewBlock: return EntryName(btt::kMapNormal | lane.free_block);
-      case ValueRule::kZeroSameBlock: return EntryName(btt::kMapZeroFlag | old_block);
-      default: return "?";
+      case ValueRule::kNormalNewBlock:
+        return EntryName(btt::kMapNormal | lane.free_block);
+      case ValueRule::kZeroSameBlock:
+        return EntryName(btt::kMapZeroFlag | old_block);
+      default:
+        return "?";
     }
   };
   std::vector<std::string> out;
@@ -435,7 +439,9 @@ std::vector<std::string> Checker::Expected(const ConformanceOp& op, uint32_t old
     const ValueRule rule = op.kind == OpKind::kWrite ? e.write_value : e.zero_value;
     std::string target;
     switch (e.region) {
-      case Region::kDataBlock: target = fmt::format("data[{}]", lane.free_block); break;
+      case Region::kDataBlock:
+        target = fmt::format("data[{}]", lane.free_block);
+        break;
       case Region::kFlogHalfA:
       case Region::kFlogHalfB:
         target = e.action == Action::kPersist
@@ -447,17 +453,26 @@ std::vector<std::string> Checker::Expected(const ConformanceOp& op, uint32_t old
         target = e.action == Action::kPersist ? fmt::format("map-line[{}]", op.lba / 16)
                                               : fmt::format("map[{}]", op.lba);
         break;
-      case Region::kNone: break;
+      case Region::kNone:
+        break;
     }
     switch (e.action) {
       case Action::kStore:
         out.push_back(e.region == Region::kDataBlock ? "store " + target
                                                      : "store " + target + " " + value(rule));
         break;
-      case Action::kPersist: out.push_back("persist " + target); break;
-      case Action::kLock: out.push_back("lock"); break;
-      case Action::kLoadMap: out.push_back("load " + target); break;
-      case Action::kUnlock: out.push_back("unlock"); break;
+      case Action::kPersist:
+        out.push_back("persist " + target);
+        break;
+      case Action::kLock:
+        out.push_back("lock");
+        break;
+      case Action::kLoadMap:
+        out.push_back("load " + target);
+        break;
+      case Action::kUnlock:
+        out.push_back("unlock");
+        break;
     }
   }
   if (op.kind == OpKind::kWrite) {  // the lane's DRAM state after the commit (model §1)
@@ -513,7 +528,8 @@ Status Checker::Run(sim::Medium& medium) {
     const auto& events = medium.events();
     for (auto it = events.rbegin(); it != events.rend(); ++it) {
       if (!sim::IsStore(it->kind)) continue;
-      if (regions_.InMap(it->addr)) crashed.emplace(medium.MaterializeCrash(medium.GuaranteedState()));
+      if (regions_.InMap(it->addr))
+        crashed.emplace(medium.MaterializeCrash(medium.GuaranteedState()));
       break;
     }
   });
@@ -529,10 +545,9 @@ Status Checker::Run(sim::Medium& medium) {
   crashed->set_event_log_enabled(true);
   std::vector<std::string> roll;
   for (const Effect& e : RollForwardSequence()) {
-    roll.push_back(e.action == Action::kStore
-                       ? fmt::format("store map[{}] {}", op.lba,
-                                     EntryName(btt::kMapNormal | new_block))
-                       : fmt::format("persist map-line[{}]", op.lba / 16));
+    roll.push_back(e.action == Action::kStore ? fmt::format("store map[{}] {}", op.lba,
+                                                            EntryName(btt::kMapNormal | new_block))
+                                              : fmt::format("persist map-line[{}]", op.lba / 16));
   }
   if (!Open(*crashed, "recovery after the crash", roll)) return Status::Ok();
   // Recovery is idempotent: a second one finds every lane settled and stores nothing.
@@ -599,10 +614,10 @@ Result<ConformanceReport> CheckConformance(const ConformanceScenario& sc) {
       return InvalidArgument("the interrupted op must be a write (a zero has no flog commit)");
     }
   }
-  TP_ASSIGN_OR_RETURN(sim::Medium medium,
-                      sim::Medium::Create({.size_bytes = size,
-                                           .model = sim::PersistencyModel::kPx86,
-                                           .event_log = true}));
+  TP_ASSIGN_OR_RETURN(
+      sim::Medium medium,
+      sim::Medium::Create(
+          {.size_bytes = size, .model = sim::PersistencyModel::kPx86, .event_log = true}));
   harness::SimNamespace format_ns(medium);
   btt::FormatOptions format;
   format.profile = sc.profile;

@@ -38,21 +38,21 @@ Result<ConformanceReport> RunWithCoreMutant(btt::Mutant mutant, Mutant model_pro
 // mutant must be added here: the test fails on a mutant it does not know.
 const std::map<std::string, bool>& ExpectedConformant() {
   static const std::map<std::string, bool> kTable = {
-      {"data-not-persisted", false},        // P1 persist missing
-      {"flog-half-a-unfenced", false},      // no persist between the halves
-      {"flog-half-b-first", false},         // B stored and persisted before A
-      {"map-before-flog", false},           // P4 before P2/P3
-      {"seq-not-advanced", false},          // half B's seq value
-      {"seq-skips", false},                 // half B's seq value
-      {"write-active-slot", false},         // the slot the halves go to
-      {"recover-older-slot", false},        // open fails: a padding slot trusted as newer
-      {"recover-roll-back", false},         // recovery rolls nothing forward
+      {"data-not-persisted", false},          // P1 persist missing
+      {"flog-half-a-unfenced", false},        // no persist between the halves
+      {"flog-half-b-first", false},           // B stored and persisted before A
+      {"map-before-flog", false},             // P4 before P2/P3
+      {"seq-not-advanced", false},            // half B's seq value
+      {"seq-skips", false},                   // half B's seq value
+      {"write-active-slot", false},           // the slot the halves go to
+      {"recover-older-slot", false},          // open fails: a padding slot trusted as newer
+      {"recover-roll-back", false},           // recovery rolls nothing forward
       {"recover-skip-old-map-check", false},  // recovery rolls the stale lane 0 forward too
-      {"recover-unmasked", false},          // recovery misses the flagged entry
-      {"free-not-replaced", false},         // the next write's data block
-      {"map-without-flags", false},         // P4's value (flags 00)
-      {"zero-not-persisted", false},        // the zero's persist missing
-      {"flog-layout-zero-two", false},      // half stores to slot 2
+      {"recover-unmasked", false},            // recovery misses the flagged entry
+      {"free-not-replaced", false},           // the next write's data block
+      {"map-without-flags", false},           // P4's value (flags 00)
+      {"zero-not-persisted", false},          // the zero's persist missing
+      {"flog-layout-zero-two", false},        // half stores to slot 2
       // Outside the model: format (runs before the mutant is selected here), reads and the
       // read-only open are not part of the modelled protocol.
       {"info-primary-first", true},

@@ -15,21 +15,16 @@ namespace tearproof::model {
 namespace {
 
 BmcOptions Bound(int lanes, int lbas, int ops, PersistencyModel pm, Mutant m = Mutant::kNone) {
-  BmcOptions o;
-  o.lanes = lanes;
-  o.lbas = lbas;
-  o.ops_per_lane = ops;
-  o.model = pm;
-  o.mutant = m;
+  BmcOptions o = OptionsFor({lanes, lbas, ops}, pm, m);
   o.timeout_seconds = 120;
   return o;
 }
 
 // Both solvers' verdicts on the same formula; fails the test when either cannot answer.
 void ExpectSameVerdict(const BmcOptions& o, Verdict expected) {
-  const std::string what = std::string(MutantName(o.mutant)) + " " +
-                           PersistencyModelName(o.model) + " " + std::to_string(o.lanes) + "x" +
-                           std::to_string(o.lbas) + "x" + std::to_string(o.ops_per_lane);
+  const std::string what = std::string(MutantName(o.mutant)) + " " + PersistencyModelName(o.model) +
+                           " " + std::to_string(o.lanes) + "x" + std::to_string(o.lbas) + "x" +
+                           std::to_string(o.ops_per_lane);
   auto z3 = RunBmc(o);
   ASSERT_TRUE(z3.ok()) << z3.status().ToString();
   auto formula = BmcFormulaSmtLib2(o);
@@ -57,9 +52,9 @@ TEST(BmcCvc5, EveryMutantIsSatForBothSolvers) {
     const bool two_lanes = m == Mutant::kNoMapLock || m == Mutant::kRecoveryNoOldCheck;
     const bool two_ops = m == Mutant::kFlogHalvesUnfenced || m == Mutant::kFlogActiveSlot ||
                          m == Mutant::kFreeBlockReused || m == Mutant::kRecoveryNoMask;
-    ExpectSameVerdict(Bound(two_lanes ? 2 : 1, two_ops ? 2 : 1, two_ops ? 2 : 1,
-                            PersistencyModel::kWord8, m),
-                      Verdict::kSat);
+    ExpectSameVerdict(
+        Bound(two_lanes ? 2 : 1, two_ops ? 2 : 1, two_ops ? 2 : 1, PersistencyModel::kWord8, m),
+        Verdict::kSat);
   }
 }
 

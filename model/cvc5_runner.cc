@@ -1,10 +1,10 @@
 #include "model/cvc5_runner.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <functional>
-
-#include <unistd.h>
 
 #include "fmt/format.h"
 
@@ -34,10 +34,10 @@ Result<Verdict> RunCvc5(const std::string& smt2, const std::string& dir, double 
   if (first == "unknown" || output.find("interrupted by timeout") != std::string::npos) {
     return Verdict::kUnknown;
   }
-  return IoError(fmt::format(
-      "cvc5 (exit status {}) printed '{}'; is the Debian package cvc5 installed "
-      "(scripts/install-deps.sh)?",
-      status, output.substr(0, 300)));
+  return IoError(
+      fmt::format("cvc5 (exit status {}) printed '{}'; is the Debian package cvc5 installed "
+                  "(scripts/install-deps.sh)?",
+                  status, output.substr(0, 300)));
 }
 
 }  // namespace tearproof::model

@@ -5,32 +5,22 @@
 // violation. The two share no encoding code, so agreement is evidence that the symbolic schedule,
 // crash and persistency constraints mean what docs/model.md says. Symmetry breaking is off here
 // (the enumerator does not use it). One case has nfree > lanes.
+#include "model/explicit_check.h"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "model/bmc.h"
-#include "model/explicit_check.h"
 
 namespace tearproof::model {
 namespace {
 
-struct Case {
-  int lanes, lbas, ops;
-  int nfree = 0;  // 0 = lanes
-};
-
-void ExpectAgreement(Mutant m, const std::vector<Case>& cases) {
+void ExpectAgreement(Mutant m, const std::vector<Bound>& cases) {
   for (PersistencyModel pm :
        {PersistencyModel::kPx86, PersistencyModel::kWord8, PersistencyModel::kEadr}) {
-    for (const Case& c : cases) {
-      BmcOptions o;
-      o.lanes = c.lanes;
-      o.lbas = c.lbas;
-      o.ops_per_lane = c.ops;
-      o.nfree = c.nfree;
-      o.model = pm;
-      o.mutant = m;
+    for (const Bound& c : cases) {
+      BmcOptions o = OptionsFor(c, pm, m);
       o.symmetry_breaking = false;
       o.timeout_seconds = 60;
       auto z3 = RunBmc(o);
@@ -40,14 +30,14 @@ void ExpectAgreement(Mutant m, const std::vector<Case>& cases) {
       ASSERT_NE(z3->verdict, Verdict::kUnknown);
       EXPECT_EQ(z3->verdict == Verdict::kSat, ex->violation_found)
           << MutantName(m) << " " << PersistencyModelName(pm) << " " << c.lanes << "x" << c.lbas
-          << "x" << c.ops << " nfree " << c.nfree << " explicit: " << ex->violation << " ("
+          << "x" << c.ops_per_lane << " nfree " << c.nfree << " explicit: " << ex->violation << " ("
           << ex->states_visited << " states, " << ex->crash_states << " crash states)";
     }
   }
 }
 
 // Bounds L x N x k; the last one has a flog group (and free block) more than lanes in use.
-const std::vector<Case> kCases = {{1, 2, 2}, {2, 2, 1}, {1, 2, 2, 2}};
+const std::vector<Bound> kCases = {{1, 2, 2}, {2, 2, 1}, {1, 2, 2, 2}};
 
 TEST(BmcCrossCheck, RealProtocolAgrees) { ExpectAgreement(Mutant::kNone, kCases); }
 

@@ -66,53 +66,82 @@ ProtocolStep MakeStep(StepKind kind, bool btt) {
 
 const char* StepName(StepKind kind) {
   switch (kind) {
-    case StepKind::kData0: return "P1.data.word0";
-    case StepKind::kData1: return "P1.data.word1";
-    case StepKind::kDataPersist: return "P1.persist";
-    case StepKind::kLockLoad: return "lock+load-map";
-    case StepKind::kFlogA: return "P2.flog-half-A";
-    case StepKind::kFlogAPersist: return "P2.persist";
-    case StepKind::kFlogB: return "P3.flog-half-B";
-    case StepKind::kFlogBPersist: return "P3.persist";
-    case StepKind::kMapStore: return "P4.map";
-    case StepKind::kMapPersist: return "P4.persist";
-    case StepKind::kUnlock: return "unlock";
-    case StepKind::kMapPersistUnlock: return "P4.persist+unlock";
+    case StepKind::kData0:
+      return "P1.data.word0";
+    case StepKind::kData1:
+      return "P1.data.word1";
+    case StepKind::kDataPersist:
+      return "P1.persist";
+    case StepKind::kLockLoad:
+      return "lock+load-map";
+    case StepKind::kFlogA:
+      return "P2.flog-half-A";
+    case StepKind::kFlogAPersist:
+      return "P2.persist";
+    case StepKind::kFlogB:
+      return "P3.flog-half-B";
+    case StepKind::kFlogBPersist:
+      return "P3.persist";
+    case StepKind::kMapStore:
+      return "P4.map";
+    case StepKind::kMapPersist:
+      return "P4.persist";
+    case StepKind::kUnlock:
+      return "unlock";
+    case StepKind::kMapPersistUnlock:
+      return "P4.persist+unlock";
   }
   return "?";
 }
 
 const char* ActionName(Action action) {
   switch (action) {
-    case Action::kStore: return "store";
-    case Action::kPersist: return "persist";
-    case Action::kLock: return "lock";
-    case Action::kLoadMap: return "load";
-    case Action::kUnlock: return "unlock";
+    case Action::kStore:
+      return "store";
+    case Action::kPersist:
+      return "persist";
+    case Action::kLock:
+      return "lock";
+    case Action::kLoadMap:
+      return "load";
+    case Action::kUnlock:
+      return "unlock";
   }
   return "?";
 }
 
 const char* RegionName(Region region) {
   switch (region) {
-    case Region::kNone: return "-";
-    case Region::kDataBlock: return "data";
-    case Region::kFlogHalfA: return "flog.A";
-    case Region::kFlogHalfB: return "flog.B";
-    case Region::kMapEntry: return "map";
+    case Region::kNone:
+      return "-";
+    case Region::kDataBlock:
+      return "data";
+    case Region::kFlogHalfA:
+      return "flog.A";
+    case Region::kFlogHalfB:
+      return "flog.B";
+    case Region::kMapEntry:
+      return "map";
   }
   return "?";
 }
 
 const char* ValueRuleName(ValueRule rule) {
   switch (rule) {
-    case ValueRule::kNone: return "none";
-    case ValueRule::kOpData: return "op-data";
-    case ValueRule::kZeroData: return "zeros";
-    case ValueRule::kLbaOldBlock: return "{lba, ent_lba(old)}";
-    case ValueRule::kNewBlockSeq: return "{new block, next seq}";
-    case ValueRule::kNormalNewBlock: return "11:new block";
-    case ValueRule::kZeroSameBlock: return "10:ent_lba(old)";
+    case ValueRule::kNone:
+      return "none";
+    case ValueRule::kOpData:
+      return "op-data";
+    case ValueRule::kZeroData:
+      return "zeros";
+    case ValueRule::kLbaOldBlock:
+      return "{lba, ent_lba(old)}";
+    case ValueRule::kNewBlockSeq:
+      return "{new block, next seq}";
+    case ValueRule::kNormalNewBlock:
+      return "11:new block";
+    case ValueRule::kZeroSameBlock:
+      return "10:ent_lba(old)";
   }
   return "?";
 }
@@ -125,20 +154,21 @@ std::vector<ProtocolStep> OpProgram(Mutant mutant) {
       kinds = {S::kData0, S::kData1, S::kDataPersist};
       break;
     case Mutant::kNoDataPersist:
-      kinds = {S::kData0, S::kData1, S::kLockLoad, S::kFlogA, S::kFlogAPersist,
+      kinds = {S::kData0, S::kData1,        S::kLockLoad, S::kFlogA,           S::kFlogAPersist,
                S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
       break;
     case Mutant::kMapBeforeFlog:
-      kinds = {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kMapStore, S::kMapPersist,
-               S::kFlogA, S::kFlogAPersist, S::kFlogB, S::kFlogBPersist, S::kUnlock};
+      kinds = {S::kData0,    S::kData1,        S::kDataPersist, S::kLockLoad,
+               S::kMapStore, S::kMapPersist,   S::kFlogA,       S::kFlogAPersist,
+               S::kFlogB,    S::kFlogBPersist, S::kUnlock};
       break;
     case Mutant::kFlogHalvesUnfenced:
-      kinds = {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kFlogA,
-               S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
+      kinds = {S::kData0, S::kData1,        S::kDataPersist, S::kLockLoad,        S::kFlogA,
+               S::kFlogB, S::kFlogBPersist, S::kMapStore,    S::kMapPersistUnlock};
       break;
     default:  // the real protocol (btt-format.md §2.2): P1 data, P2 half A, P3 half B, P4 map
-      kinds = {S::kData0, S::kData1, S::kDataPersist, S::kLockLoad, S::kFlogA, S::kFlogAPersist,
-               S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
+      kinds = {S::kData0,        S::kData1, S::kDataPersist,  S::kLockLoad, S::kFlogA,
+               S::kFlogAPersist, S::kFlogB, S::kFlogBPersist, S::kMapStore, S::kMapPersistUnlock};
       break;
   }
   std::vector<ProtocolStep> program;

@@ -67,20 +67,20 @@ const char* RegionName(Region region);  // "data", "flog.A", "flog.B", "map", "-
 
 // The value a store writes, in model terms (docs/model.md §1).
 enum class ValueRule : uint8_t {
-  kNone,             // not a store, or the op kind does not run this store
-  kOpData,           // the op's sector data (the model: one tag per op in each data word)
-  kZeroData,         // no-btt zero: zeros stored in place
-  kLbaOldBlock,      // flog half A: {lba, ent_lba(old entry)} (a bare block number)
-  kNewBlockSeq,      // flog half B: {the op's data block, the lane's next seq}
-  kNormalNewBlock,   // map: flags 11 (normal) + the op's data block; recovery: + the flog new_map
-  kZeroSameBlock,    // map: flags 10 (Z) + ent_lba(old entry): the LBA keeps its block
+  kNone,            // not a store, or the op kind does not run this store
+  kOpData,          // the op's sector data (the model: one tag per op in each data word)
+  kZeroData,        // no-btt zero: zeros stored in place
+  kLbaOldBlock,     // flog half A: {lba, ent_lba(old entry)} (a bare block number)
+  kNewBlockSeq,     // flog half B: {the op's data block, the lane's next seq}
+  kNormalNewBlock,  // map: flags 11 (normal) + the op's data block; recovery: + the flog new_map
+  kZeroSameBlock,   // map: flags 10 (Z) + ent_lba(old entry): the LBA keeps its block
 };
 const char* ValueRuleName(ValueRule rule);
 
 struct Effect {
   Action action = Action::kStore;
   Region region = Region::kNone;
-  int word = 0;  // kDataBlock stores: the modelled data word (0 or 1)
+  int word = 0;                              // kDataBlock stores: the modelled data word (0 or 1)
   ValueRule write_value = ValueRule::kNone;  // stores: the value when the op is a write
   ValueRule zero_value = ValueRule::kNone;   // stores: the value when the op is a zero
 
@@ -89,7 +89,7 @@ struct Effect {
 
 struct ProtocolStep {
   StepKind kind = StepKind::kData0;
-  bool in_zero = false;  // a zero runs this step too (a write runs every step)
+  bool in_zero = false;         // a zero runs this step too (a write runs every step)
   std::vector<Effect> effects;  // at most one store or persist, in execution order
 };
 
