@@ -24,10 +24,26 @@ std::string StoreSummary(const sim::Event& e) {
   return hex;
 }
 
-std::string ValueSummary(uint64_t value) {
+// One word's value and where it came from; for a run of words, only the source (the values of
+// a tagged sector differ in their word index).
+std::string ValueSummary(uint64_t value, bool run) {
   const std::string source = harness::DescribeWord(value);
-  return source == "untagged" ? fmt::format("0x{:016x}", value)
-                              : fmt::format("0x{:016x} ({})", value, source);
+  if (source == "untagged") return fmt::format("0x{:016x}", value);
+  if (run) return source.substr(0, source.find(" word "));
+  return fmt::format("0x{:016x} ({})", value, source);
+}
+
+// Adjacent words, chosen alike, that hold the same value or consecutive words of one write.
+bool SameFate(const harness::CrashTimeline::ResolvedWord& a,
+              const harness::CrashTimeline::ResolvedWord& b) {
+  if (b.choice.word_addr != a.choice.word_addr + 8 || b.choice.index != a.choice.index ||
+      b.choice.candidate_count != a.choice.candidate_count ||
+      (a.value == a.guaranteed) != (b.value == b.guaranteed) || a.store_event != b.store_event) {
+    return false;
+  }
+  const std::string sa = harness::DescribeWord(a.value), sb = harness::DescribeWord(b.value);
+  if (sa == "untagged" || sb == "untagged") return a.value == b.value;
+  return sa.substr(0, sa.find(" word ")) == sb.substr(0, sb.find(" word "));
 }
 
 std::string OpRef(const Trace& trace, int64_t op) {
@@ -114,18 +130,26 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
     }
     line("crash state: each word read after the crash, in read order (candidate / count):");
     if (t.words.empty()) line("  no unguaranteed word was read: the crash state is the guaranteed one");
-    for (const auto& w : t.words) {
-      std::string s = fmt::format("  0x{:x}  {}/{}  ", w.choice.word_addr, w.choice.index,
-                                  w.choice.candidate_count);
+    // Runs of adjacent words with the same fate print as one line (a sector is 64+ words).
+    for (size_t i = 0; i < t.words.size();) {
+      const auto& w = t.words[i];
+      size_t j = i + 1;
+      while (j < t.words.size() && SameFate(t.words[j - 1], t.words[j])) ++j;
+      std::string s = j - i == 1
+                          ? fmt::format("  0x{:x}", w.choice.word_addr)
+                          : fmt::format("  0x{:x}-0x{:x} ({} words)", w.choice.word_addr,
+                                        t.words[j - 1].choice.word_addr, j - i);
+      s += fmt::format("  {}/{}  ", w.choice.index, w.choice.candidate_count);
       if (w.value == w.guaranteed) {
-        s += "not persisted, keeps " + ValueSummary(w.value);
+        s += "not persisted, keeps " + ValueSummary(w.value, j - i > 1);
       } else {
-        s += "persisted " + ValueSummary(w.value);
+        s += "persisted " + ValueSummary(w.value, j - i > 1);
         if (w.store_event >= 0) {
           s += fmt::format(" from #{} ({})", w.store_event, OpRef(trace, w.store_op));
         }
       }
       line(s);
+      i = j;
     }
     if (t.unused_choices != 0 || t.diverged_choices != 0) {
       line(fmt::format("  note: {} recorded choices name words this run never read, {} name a "

@@ -66,7 +66,7 @@ TEST(Replay, PlainPmemTornSectorReproducesWithATimeline) {
   for (const char* needle :
        {"device plain-pmem", "op 0  w0   write 1", "crash point 1 of 2",
         "just before a fence of op 0 w0", "pending at the crash", "store 0x0+512",
-        "persisted 0x", "(write 1 of lba 0 word", "not persisted, keeps 0x0000000000000000 (zero)",
+        "persisted 0x", "(write 1 of lba 0 word", "(63 words)  0/2  not persisted, keeps zero",
         "lba 0 torn", "verdict: VIOLATION ORACLE-ATOMIC", "the trace expects ORACLE-ATOMIC: reproduced"}) {
     EXPECT_NE(timeline.find(needle), std::string::npos) << "missing '" << needle << "' in\n"
                                                         << timeline;
