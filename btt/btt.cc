@@ -203,18 +203,19 @@ struct Btt::Arena {
   size_t index = 0;
   uint64_t base = 0;  // namespace offset of the primary info block
   InfoBlock info;     // the validated block (from the backup when the primary was bad)
+  ArenaGeometry geo;  // decoded from `info` (ArenaGeometryOf): the only copy of the geometry
   uint64_t first_lba = 0;
-  uint32_t external_nlba = 0;
-  uint32_t internal_nlba = 0;
-  uint64_t data_abs = 0;
-  uint64_t map_abs = 0;
-  uint64_t flog_abs = 0;
-  uint64_t info2_abs = 0;
   std::array<uint32_t, 2> log_index{0, 1};
   std::unique_ptr<FreeEntry[]> freelist;
   std::unique_ptr<std::atomic<uint32_t>[]> rtt;
   std::vector<std::pair<uint32_t, uint32_t>> overlay;  // read-only roll-forward: premap -> raw
   std::atomic<bool> error{false};
+
+  // Namespace offsets of the regions.
+  uint64_t data_abs() const { return base + geo.dataoff; }
+  uint64_t map_abs() const { return base + geo.mapoff; }
+  uint64_t flog_abs() const { return base + geo.flogoff; }
+  uint64_t info2_abs() const { return base + geo.infooff; }
 };
 
 bool CheckReport::Has(const std::string& invariant) const {
@@ -400,8 +401,8 @@ Result<std::unique_ptr<Btt>> Btt::Open(Namespace& ns, const OpenOptions& options
   uint32_t lanes = options.lanes;
   if (lanes == 0) lanes = std::max(2u, 2 * std::thread::hardware_concurrency());
   btt->lane_count_ = std::min(lanes, btt->nfree_);
-  TP_RETURN_IF_ERROR(btt->sync_->Init(
-      btt->lane_count_, static_cast<uint32_t>(btt->nfree_ * btt->arenas_.size())));
+  TP_RETURN_IF_ERROR(
+      btt->sync_->Init(btt->lane_count_, static_cast<uint32_t>(btt->nfree_ * btt->arenas_.size())));
   return btt;
 }
 
@@ -455,13 +456,8 @@ Status Btt::LoadArenas(const OpenOptions& options) {
     arena->index = i;
     arena->base = offset;
     arena->info = info;
+    arena->geo = ArenaGeometryOf(info, offset - BttOffsetFor(profile_));
     arena->first_lba = first_lba;
-    arena->external_nlba = info.external_nlba;
-    arena->internal_nlba = info.internal_nlba;
-    arena->data_abs = offset + info.dataoff;
-    arena->map_abs = offset + info.mapoff;
-    arena->flog_abs = offset + info.flogoff;
-    arena->info2_abs = offset + info.infooff;
     arena->error.store((info.flags & kInfoFlagError) != 0);
     if (i == 0) {
       external_lbasize_ = info.external_lbasize;
@@ -482,7 +478,7 @@ Status Btt::RecoverArena(Arena& arena) {
   const std::string tag = ArenaTag(arena.index);
   std::vector<FlogGroup> groups(nfree_);
   TP_RETURN_IF_ERROR(
-      ns_.Read(arena.flog_abs, std::as_writable_bytes(std::span(groups))).Annotate(tag));
+      ns_.Read(arena.flog_abs(), std::as_writable_bytes(std::span(groups))).Annotate(tag));
   auto indices = DetectFlogIndices(groups);
   if (!indices.ok()) return indices.status().Annotate(tag);
   arena.log_index = *indices;
@@ -508,13 +504,13 @@ Status Btt::RecoverArena(Arena& arena) {
     // The per-arena lba range check the kernel lacks (and PMDK does against the total count).
     // An initial slot (old == new) never uses its lba, which is the lane number and may exceed
     // external_nlba on tiny arenas.
-    if ((old_block != new_block && cur.lba >= arena.external_nlba) ||
-        old_block >= arena.internal_nlba || new_block >= arena.internal_nlba) {
+    if ((old_block != new_block && cur.lba >= arena.geo.external_nlba) ||
+        old_block >= arena.geo.internal_nlba || new_block >= arena.geo.internal_nlba) {
       return Corruption("INV-FLOG-RANGE: " + ltag + "{lba " + std::to_string(cur.lba) +
                         ", old_map " + std::to_string(old_block) + ", new_map " +
                         std::to_string(new_block) + "} outside external_nlba " +
-                        std::to_string(arena.external_nlba) + " / internal_nlba " +
-                        std::to_string(arena.internal_nlba));
+                        std::to_string(arena.geo.external_nlba) + " / internal_nlba " +
+                        std::to_string(arena.geo.internal_nlba));
     }
     FreeEntry& fe = arena.freelist[lane];
     fe.block = PostmapAba(old_block);
@@ -526,11 +522,11 @@ Status Btt::RecoverArena(Arena& arena) {
     const PremapAba premap(cur.lba);
     uint32_t raw = 0;
     TP_RETURN_IF_ERROR(LoadMapEntry(arena, premap, &raw).Annotate(ltag));
-    auto mapped = Resolve(arena, premap, raw);
-    if (!mapped.ok()) return mapped.status().Annotate(ltag);
+    PostmapAba mapped;
+    TP_RETURN_IF_ERROR(Resolve(arena, premap, raw, &mapped).Annotate(ltag));
     // Roll forward: the flog commit (P3) happened but the map store (P4) did not. If the map
     // holds neither old nor new, a later write through another lane has moved the LBA on.
-    uint32_t seen = mapped->value();
+    uint32_t seen = mapped.value();
     // MUTANT recover-unmasked (kernel K2, 9dedc73a4658): the raw entry, flags included.
     if (TP_MUTANT(kRecoverUnmasked)) seen = raw;
     // MUTANT recover-skip-old-map-check (PMDK P10 98094fd13): roll forward unless map == new.
@@ -570,28 +566,58 @@ PostmapAba Btt::FreeBlockForTest(size_t arena, Lane lane) const {
 }
 
 Result<uint32_t> Btt::MapEntryForTest(ExternalLba lba) {
-  TP_ASSIGN_OR_RETURN(const Location loc, Locate(lba));
+  Location loc;
+  TP_RETURN_IF_ERROR(Locate(lba, &loc));
   uint32_t raw = 0;
   TP_RETURN_IF_ERROR(LoadMapEntry(*loc.arena, loc.premap, &raw));
   return raw;
 }
 
-Result<Btt::Location> Btt::Locate(ExternalLba lba) {
+Status Btt::Locate(ExternalLba lba, Location* loc) {
   if (lba.value() >= external_nlba_) {
     return InvalidArgument("LBA " + std::to_string(lba.value()) + " >= external_nlba " +
                            std::to_string(external_nlba_));
   }
   for (auto& arena : arenas_) {
-    if (lba.value() < arena->first_lba + arena->external_nlba) {
-      return Location{arena.get(),
-                      PremapAba(static_cast<uint32_t>(lba.value() - arena->first_lba))};
+    if (lba.value() < arena->first_lba + arena->geo.external_nlba) {
+      *loc =
+          Location{arena.get(), PremapAba(static_cast<uint32_t>(lba.value() - arena->first_lba))};
+      return Status::Ok();
     }
   }
   return InternalError("LBA " + std::to_string(lba.value()) + " in no arena");
 }
 
+void Btt::EnterErrorState(Arena& arena) {
+  // The first caller persists; concurrent failures in the same arena only see the state.
+  if (arena.error.exchange(true)) return;
+  if (read_only_) return;
+  // Best effort: if the medium refuses this too, the DRAM state still refuses writes for the
+  // rest of the session, and the caller reports its own (first) failure.
+  (void)PersistInfoFlags(arena, arena.info.flags | kInfoFlagError);
+}
+
+Status Btt::PersistInfoFlags(Arena& arena, uint32_t flags) {
+  // PMDK arena_setf order: the primary, then the backup, each a durable whole block with its
+  // checksum. Only the flags word and the checksum change, so a crash between (or a torn block)
+  // leaves one valid copy: a torn primary fails its checksum and Open falls back to the backup.
+  InfoBlock info = arena.info;
+  info.flags = flags;
+  info.checksum = InfoBlockChecksum(info);
+  TP_RETURN_IF_ERROR(ns_.WritePersist(arena.base, AsBytes(info)));
+  TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs(), AsBytes(info)));
+  arena.info = info;
+  return Status::Ok();
+}
+
+Status Btt::ArenaErrorStatus(const Arena& arena) {
+  return MediaError("INV-INFO-ERROR-FLAG: " + ArenaTag(arena.index) +
+                    "arena is in the ERROR state; writes are refused");
+}
+
 Status Btt::LoadMapEntry(const Arena& arena, PremapAba premap, uint32_t* raw) const {
-  TP_ASSERT(premap.value() < arena.external_nlba, "INV-PREMAP-RANGE");
+  TP_ASSERT(premap.value() < arena.geo.external_nlba, "INV-PREMAP-RANGE");
+  // The overlay is empty except after a read-only open that had something to roll forward.
   for (const auto& [p, value] : arena.overlay) {
     if (p == premap.value()) {
       *raw = value;
@@ -599,24 +625,22 @@ Status Btt::LoadMapEntry(const Arena& arena, PremapAba premap, uint32_t* raw) co
     }
   }
   // A 4-byte aligned load: one atomic access under the Namespace contract.
-  return ns_.Read(arena.map_abs + uint64_t{premap.value()} * kMapEntrySize,
+  return ns_.Read(arena.map_abs() + uint64_t{premap.value()} * kMapEntrySize,
                   std::as_writable_bytes(std::span(raw, 1)));
 }
 
-Result<PostmapAba> Btt::Resolve(const Arena& arena, PremapAba premap, uint32_t raw) const {
+Status Btt::Resolve(const Arena& arena, PremapAba premap, uint32_t raw, PostmapAba* block) const {
   // 00 = the initial identity mapping (UEFI, kernel): postmap = premap.
-  const uint32_t block = (raw & kMapFlagMask) == 0 ? premap.value() : EntLba(raw);
-  if (block >= arena.internal_nlba) {
+  const uint32_t b = (raw & kMapFlagMask) == 0 ? premap.value() : EntLba(raw);
+  if (b >= arena.geo.internal_nlba) {
+    char hex[9];
+    std::snprintf(hex, sizeof(hex), "%08x", raw);
     return Corruption("INV-MAP-RANGE: " + ArenaTag(arena.index) + "map[" +
-                      std::to_string(premap.value()) + "] = 0x" +
-                      [raw] {
-                        char b[9];
-                        std::snprintf(b, sizeof(b), "%08x", raw);
-                        return std::string(b);
-                      }() +
-                      " points past internal_nlba " + std::to_string(arena.internal_nlba));
+                      std::to_string(premap.value()) + "] = 0x" + hex +
+                      " points past internal_nlba " + std::to_string(arena.geo.internal_nlba));
   }
-  return PostmapAba(block);
+  *block = PostmapAba(b);
+  return Status::Ok();
 }
 
 uint32_t Btt::MapLockIndex(const Arena& arena, PremapAba premap) const {
@@ -628,12 +652,15 @@ uint32_t Btt::MapLockIndex(const Arena& arena, PremapAba premap) const {
 Status Btt::WaitForReaders(Arena& arena, PostmapAba block) {
   // Pairs with the fence in Read: either the reader's RTT store is visible here (we wait), or
   // the reader's map re-load sees the map store that freed this block (it retries elsewhere).
+  // That store (P4 of the previous write through this lane) happens before this fence because
+  // the lane was handed over through Sync (ReleaseLane happens before the next AcquireLane).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   const uint32_t busy = kRttValid | block.value();
   // Only lanes < lane_count_ are ever handed out, so only their RTT slots can be published.
   for (uint32_t i = 0; i < lane_count_; ++i) {
     uint64_t spins = 0;
-    while (arena.rtt[i].load(std::memory_order_seq_cst) == busy) {
+    // Acquire: a reader's copy (before its release clear) happens before our overwrite.
+    while (arena.rtt[i].load(std::memory_order_acquire) == busy) {
       if (++spins > kMaxSpins) {
         return InternalError("INV-RTT-WAIT-BOUND: a reader held block " +
                              std::to_string(block.value()) + " too long");
@@ -669,7 +696,7 @@ FlogSlot Btt::MakeFlogEntry(PremapAba premap, uint32_t old_raw, PostmapAba old_b
 Status Btt::PersistData(Arena& arena, PostmapAba block, std::span<const std::byte> data) {
   // P1. The data must be durable in the free block before the flog commit (P3) makes the block
   // reachable; otherwise a crash after P3 maps the LBA to torn or stale bytes.
-  const uint64_t off = arena.data_abs + uint64_t{block.value()} * internal_lbasize_;
+  const uint64_t off = arena.data_abs() + uint64_t{block.value()} * internal_lbasize_;
   // MUTANT data-not-persisted (§3d-1): P1 stored, never flushed or fenced.
   if (TP_MUTANT(kDataNotPersisted)) return ns_.Write(off, data);
   return ns_.WritePersist(off, data);
@@ -680,7 +707,7 @@ Status Btt::PersistFlogHalfA(Arena& arena, Lane lane, uint32_t sub, const FlogSl
   // older seq, so recovery still ignores it. It must be durable before P3, or the slot could
   // become active with a stale lba/old_map and recovery would update the wrong map entry or free
   // a mapped block.
-  const uint64_t slot = arena.flog_abs + uint64_t{lane.value()} * kFlogGroupSize +
+  const uint64_t slot = arena.flog_abs() + uint64_t{lane.value()} * kFlogGroupSize +
                         uint64_t{arena.log_index[sub]} * kFlogSlotSize;
   std::byte half[8];
   StoreLe<uint32_t>(half, entry.lba);
@@ -695,7 +722,7 @@ Status Btt::PersistFlogHalfB(Arena& arena, Lane lane, uint32_t sub, const FlogSl
   // the newer one, and new_map arrives in the same store. Durable before the map store (P4):
   // otherwise a crash could leave the map pointing at the new block while the flog still lists
   // it as free (a duplicate) and the old block leaks.
-  const uint64_t slot = arena.flog_abs + uint64_t{lane.value()} * kFlogGroupSize +
+  const uint64_t slot = arena.flog_abs() + uint64_t{lane.value()} * kFlogGroupSize +
                         uint64_t{arena.log_index[sub]} * kFlogSlotSize + 8;
   std::byte half[8];
   StoreLe<uint32_t>(half, entry.new_map);
@@ -709,7 +736,10 @@ Status Btt::PersistMapEntry(Arena& arena, PremapAba premap, uint32_t raw) {
   // still roll back. Also used by recovery's roll-forward and by Zero/SetError.
   std::byte word[4];
   StoreLe<uint32_t>(word, raw);
-  return ns_.WritePersist(arena.map_abs + uint64_t{premap.value()} * kMapEntrySize, word);
+  // The Namespace's word store is relaxed: this release fence pairs with the acquire fence in
+  // Read, so a reader that sees the new entry also sees the block's data (P1).
+  std::atomic_thread_fence(std::memory_order_release);
+  return ns_.WritePersist(arena.map_abs() + uint64_t{premap.value()} * kMapEntrySize, word);
 }
 
 Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
@@ -718,17 +748,15 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
     return InvalidArgument("write of " + std::to_string(data.size()) + " bytes, sector size " +
                            std::to_string(external_lbasize_));
   }
-  TP_ASSIGN_OR_RETURN(const Location loc, Locate(lba));
+  Location loc;
+  TP_RETURN_IF_ERROR(Locate(lba, &loc));
   Arena& arena = *loc.arena;
-  if (arena.error.load()) {
-    return MediaError("INV-INFO-ERROR-FLAG: " + ArenaTag(arena.index) +
-                      "arena is in the ERROR state; writes are refused");
-  }
+  if (arena.error.load(std::memory_order_relaxed)) return ArenaErrorStatus(arena);
   LaneGuard lane_guard(*sync_);
   const Lane lane = lane_guard.lane();
   FreeEntry& fe = arena.freelist[lane.value()];
   const PostmapAba free_block = fe.block;
-  TP_ASSERT(free_block.value() < arena.internal_nlba, "INV-FREELIST-RANGE");
+  TP_ASSERT(free_block.value() < arena.geo.internal_nlba, "INV-FREELIST-RANGE");
 
   // No reader may be copying out of the block we are about to overwrite.
   TP_RETURN_IF_ERROR(WaitForReaders(arena, free_block));
@@ -737,9 +765,12 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
   MapLockGuard map_guard(*sync_, MapLockIndex(arena, loc.premap));
   uint32_t old_raw = 0;
   TP_RETURN_IF_ERROR(LoadMapEntry(arena, loc.premap, &old_raw));
-  TP_ASSIGN_OR_RETURN(const PostmapAba old_block, Resolve(arena, loc.premap, old_raw));
+  PostmapAba old_block;
+  TP_RETURN_IF_ERROR(Resolve(arena, loc.premap, old_raw, &old_block));
   if (old_block == free_block) {
-    arena.error.store(true);
+    // The arena's metadata contradicts itself (a block both free and mapped): any further write
+    // here could overwrite live data, in this session or the next.
+    EnterErrorState(arena);
     return Corruption("INV-MAP-BIJECTION: " + ArenaTag(arena.index) + "block " +
                       std::to_string(free_block.value()) + " is lane " +
                       std::to_string(lane.value()) + "'s free block and mapped by premap " +
@@ -757,8 +788,9 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
   TP_RETURN_IF_ERROR(PersistFlogHalfA(arena, lane, sub, entry));  // P2
   Status committed = PersistFlogHalfB(arena, lane, sub, entry);   // P3: commit
   if (!committed.ok()) {
-    // Whether the commit reached the medium is unknown: stop writing to this arena.
-    arena.error.store(true);
+    // Whether the commit reached the medium is unknown, so the lane's next free block is unknown
+    // too (the old block if it did, this one if it did not): stop writing to this arena.
+    EnterErrorState(arena);
     return committed;
   }
   // Committed: the lane's next free block is the one this write unmaps.
@@ -780,8 +812,9 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
   Status mapped = PersistMapEntry(arena, loc.premap, free_block.value() | map_flags);  // P4
   if (!mapped.ok()) {
     // The flog says the write happened and recovery will roll it forward, but the in-DRAM free
-    // block (old_block) is still mapped: never write this arena again in this session.
-    arena.error.store(true);
+    // block (old_block) is still mapped (the kernel's latent K9): never write this arena again
+    // until the map is repaired. PMDK persists the arena ERROR flag here; so do we.
+    EnterErrorState(arena);
     return mapped;
   }
   return Status::Ok();
@@ -792,7 +825,8 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
     return InvalidArgument("read of " + std::to_string(out.size()) + " bytes, sector size " +
                            std::to_string(external_lbasize_));
   }
-  TP_ASSIGN_OR_RETURN(const Location loc, Locate(lba));
+  Location loc;
+  TP_RETURN_IF_ERROR(Locate(lba, &loc));
   Arena& arena = *loc.arena;
   LaneGuard lane_guard(*sync_);
   std::atomic<uint32_t>& rtt = arena.rtt[lane_guard.lane().value()];
@@ -811,12 +845,13 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
     if (flags == kMapErrorFlag) {
       return MediaError("LBA " + std::to_string(lba.value()) + " carries the error flag");
     }
-    TP_ASSIGN_OR_RETURN(block, Resolve(arena, loc.premap, raw));
-    // Publish the block we are about to copy, then re-read the map (seq_cst store + full fence:
-    // a store followed by a load needs a full fence, a compiler barrier is not enough). If the
-    // entry is unchanged — block AND flags — no writer can have freed and reused the block
-    // without first seeing our RTT slot.
-    rtt.store(kRttValid | block.value(), std::memory_order_seq_cst);
+    TP_RETURN_IF_ERROR(Resolve(arena, loc.premap, raw, &block));
+    // Publish the block we are about to copy, then re-read the map. A store followed by a load
+    // of another address needs a full fence between them (a compiler barrier is not enough: the
+    // kernel's latent bug K10); this seq_cst fence pairs with the one in WaitForReaders. If the
+    // entry is unchanged (block AND flags), no writer can have freed and reused the block without
+    // first seeing our RTT slot.
+    rtt.store(kRttValid | block.value(), std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     uint32_t again = 0;
     Status s = LoadMapEntry(arena, loc.premap, &again);
@@ -831,23 +866,28 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
     raw = again;
     sync_->Pause();
   }
-  Status s = ns_.Read(arena.data_abs + uint64_t{block.value()} * internal_lbasize_, out);
+  // The map load is relaxed (the Namespace promises atomicity only): this acquire fence pairs
+  // with the release fence before the map store that published the block (PersistMapEntry), so
+  // the block's data written before it (P1) is what we copy.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  Status s = ns_.Read(arena.data_abs() + uint64_t{block.value()} * internal_lbasize_, out);
+  // Release: our copy is done before a writer that sees the slot cleared reuses the block.
   rtt.store(0, std::memory_order_release);
-  return s;
+  if (!s.ok()) return s;
+  return Status::Ok();
 }
 
 Status Btt::UpdateMapFlags(ExternalLba lba, uint32_t flag) {
   if (read_only_) return ReadOnlyError("BTT opened read-only");
-  TP_ASSIGN_OR_RETURN(const Location loc, Locate(lba));
+  Location loc;
+  TP_RETURN_IF_ERROR(Locate(lba, &loc));
   Arena& arena = *loc.arena;
-  if (arena.error.load()) {
-    return MediaError("INV-INFO-ERROR-FLAG: " + ArenaTag(arena.index) +
-                      "arena is in the ERROR state; writes are refused");
-  }
+  if (arena.error.load(std::memory_order_relaxed)) return ArenaErrorStatus(arena);
   MapLockGuard map_guard(*sync_, MapLockIndex(arena, loc.premap));
   uint32_t raw = 0;
   TP_RETURN_IF_ERROR(LoadMapEntry(arena, loc.premap, &raw));
-  TP_ASSIGN_OR_RETURN(const PostmapAba block, Resolve(arena, loc.premap, raw));
+  PostmapAba block;
+  TP_RETURN_IF_ERROR(Resolve(arena, loc.premap, raw, &block));
   // Exactly one flag: the block stays owned by this LBA (a 00 entry keeps its identity block).
   const uint32_t updated = block.value() | flag;
   if (updated == raw) return Status::Ok();
@@ -855,7 +895,7 @@ Status Btt::UpdateMapFlags(ExternalLba lba, uint32_t flag) {
   if (TP_MUTANT(kZeroNotPersisted) && flag == kMapZeroFlag) {
     std::byte word[4];
     StoreLe<uint32_t>(word, updated);
-    return ns_.Write(arena.map_abs + uint64_t{loc.premap.value()} * kMapEntrySize, word);
+    return ns_.Write(arena.map_abs() + uint64_t{loc.premap.value()} * kMapEntrySize, word);
   }
   return PersistMapEntry(arena, loc.premap, updated);
 }
@@ -870,8 +910,8 @@ Status Btt::SetError(ExternalLba lba) { return UpdateMapFlags(lba, kMapErrorFlag
 Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
   const std::string tag = ArenaTag(arena.index);
   // Two bits per block (seen, seen twice): 256 MiB for the largest possible arena.
-  std::vector<bool> seen(arena.internal_nlba, false);
-  std::vector<bool> twice(arena.internal_nlba, false);
+  std::vector<bool> seen(arena.geo.internal_nlba, false);
+  std::vector<bool> twice(arena.geo.internal_nlba, false);
   size_t reported = 0;
   // `is_lane`: the reference is lane `who`'s free block, else map[who].
   auto note = [&](uint32_t block, bool is_lane, uint32_t who) {
@@ -895,23 +935,24 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
   constexpr uint32_t kChunk = 4096;
   std::vector<uint32_t> entries(kChunk);
   size_t range_reported = 0;
-  for (uint32_t start = 0; start < arena.external_nlba; start += kChunk) {
-    const uint32_t n = std::min(kChunk, arena.external_nlba - start);
-    TP_RETURN_IF_ERROR(ns_.Read(arena.map_abs + uint64_t{start} * kMapEntrySize,
+  for (uint32_t start = 0; start < arena.geo.external_nlba; start += kChunk) {
+    const uint32_t n = std::min(kChunk, arena.geo.external_nlba - start);
+    TP_RETURN_IF_ERROR(ns_.Read(arena.map_abs() + uint64_t{start} * kMapEntrySize,
                                 std::as_writable_bytes(std::span(entries.data(), n))));
     for (const auto& [p, value] : arena.overlay) {
       if (p >= start && p < start + n) entries[p - start] = value;
     }
     for (uint32_t i = 0; i < n; ++i) {
-      auto block = Resolve(arena, PremapAba(start + i), entries[i]);
-      if (!block.ok()) {
+      PostmapAba block;
+      Status resolved = Resolve(arena, PremapAba(start + i), entries[i], &block);
+      if (!resolved.ok()) {
         if (range_reported++ < kMaxFindingsPerKind) {
-          report->findings.push_back({"INV-MAP-RANGE", static_cast<int64_t>(arena.index),
-                                      block.status().message(), false});
+          report->findings.push_back(
+              {"INV-MAP-RANGE", static_cast<int64_t>(arena.index), resolved.message(), false});
         }
         continue;
       }
-      note(block->value(), false, start + i);
+      note(block.value(), false, start + i);
     }
   }
   for (uint32_t lane = 0; lane < nfree_; ++lane) {
@@ -919,7 +960,7 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
   }
   uint64_t missing = 0;
   uint32_t first_missing = 0;
-  for (uint32_t b = 0; b < arena.internal_nlba; ++b) {
+  for (uint32_t b = 0; b < arena.geo.internal_nlba; ++b) {
     if (!seen[b] && missing++ == 0) first_missing = b;
   }
   if (missing > 0 && range_reported == 0) {
@@ -936,6 +977,7 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
 Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
   Arena& arena = *arenas_[index];
   const int64_t ai = static_cast<int64_t>(index);
+  const size_t first_finding = report->findings.size();
   auto add = [&](const Status& s, const char* fallback, bool repaired) {
     report->findings.push_back({InvariantOf(s, fallback), ai, s.message(), repaired});
   };
@@ -947,7 +989,7 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
   TP_ASSIGN_OR_RETURN(InfoBlock primary, ReadInfo(ns_, arena.base));
   Status ps = CheckInfoBlockIntegrity(primary);
   if (ps.ok()) ps = ValidateInfo(primary, ctx);
-  auto backup = ReadInfo(ns_, arena.info2_abs);
+  auto backup = ReadInfo(ns_, arena.info2_abs());
   Status bs = backup.ok() ? CheckInfoBlockIntegrity(*backup) : backup.status();
   if (bs.ok()) bs = ValidateInfo(*backup, ctx);
   if (!ps.ok()) {
@@ -957,20 +999,17 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
   }
   if (!bs.ok()) {
     const bool fix = repair && ps.ok();
-    if (fix) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs, AsBytes(primary)));
+    if (fix) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs(), AsBytes(primary)));
     add(Status(bs.code(), "backup info block: " + bs.message()), "INV-INFO-CHECKSUM", fix);
   } else if (ps.ok() && std::memcmp(&primary, &*backup, sizeof(InfoBlock)) != 0) {
-    if (repair) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs, AsBytes(primary)));
+    if (repair) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs(), AsBytes(primary)));
     report->findings.push_back(
         {"INV-INFO-BACKUP-MATCH", ai, "backup info block differs from the primary", repair});
-  }
-  if ((arena.info.flags & kInfoFlagError) != 0) {
-    report->findings.push_back({"INV-INFO-ERROR-FLAG", ai, "arena ERROR flag is set", false});
   }
 
   // Flog: layout, seq pairs, ranges, agreement with the DRAM free list, pending roll-forwards.
   std::vector<FlogGroup> groups(nfree_);
-  TP_RETURN_IF_ERROR(ns_.Read(arena.flog_abs, std::as_writable_bytes(std::span(groups))));
+  TP_RETURN_IF_ERROR(ns_.Read(arena.flog_abs(), std::as_writable_bytes(std::span(groups))));
   auto indices = DetectFlogIndices(groups);
   if (!indices.ok()) {
     add(indices.status(), "INV-FLOG-LAYOUT", false);
@@ -990,8 +1029,8 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
       const FlogSlot& cur = *newer == 0 ? a : b;
       const uint32_t old_block = EntLba(cur.old_map);
       const uint32_t new_block = EntLba(cur.new_map);
-      if ((old_block != new_block && cur.lba >= arena.external_nlba) ||
-          old_block >= arena.internal_nlba || new_block >= arena.internal_nlba) {
+      if ((old_block != new_block && cur.lba >= arena.geo.external_nlba) ||
+          old_block >= arena.geo.internal_nlba || new_block >= arena.geo.internal_nlba) {
         if (flog_reported++ < kMaxFindingsPerKind) {
           report->findings.push_back(
               {"INV-FLOG-RANGE", ai, ltag + "entry outside the arena's LBA or block range", false});
@@ -1008,8 +1047,8 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
       if (old_block == new_block) continue;
       uint32_t raw = 0;
       TP_RETURN_IF_ERROR(LoadMapEntry(arena, PremapAba(cur.lba), &raw));
-      auto mapped = Resolve(arena, PremapAba(cur.lba), raw);
-      if (mapped.ok() && mapped->value() == old_block) {
+      PostmapAba mapped;
+      if (Resolve(arena, PremapAba(cur.lba), raw, &mapped).ok() && mapped.value() == old_block) {
         const bool fix = repair;
         if (fix) {
           TP_RETURN_IF_ERROR(PersistMapEntry(arena, PremapAba(cur.lba), new_block | kMapNormal));
@@ -1022,7 +1061,28 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
     }
   }
   // Map: every entry in range; map plus free list is a permutation of the data blocks.
-  return VerifyBijection(arena, report);
+  TP_RETURN_IF_ERROR(VerifyBijection(arena, report));
+
+  // The arena ERROR flag (on media, or entered in this session). Repair clears it only when
+  // every other finding of this arena was repaired: then map, flog and free list agree again
+  // (a failed map store is rolled forward above) and writes are safe. Otherwise it stays.
+  const bool on_media = (arena.info.flags & kInfoFlagError) != 0;
+  if (on_media || arena.error.load()) {
+    const bool consistent =
+        std::all_of(report->findings.begin() + static_cast<std::ptrdiff_t>(first_finding),
+                    report->findings.end(), [](const Finding& f) { return f.repaired; });
+    const bool fix = repair && consistent;
+    if (fix) {
+      if (on_media) TP_RETURN_IF_ERROR(PersistInfoFlags(arena, arena.info.flags & ~kInfoFlagError));
+      arena.error.store(false);
+    }
+    report->findings.push_back({"INV-INFO-ERROR-FLAG", ai,
+                                std::string("arena ERROR flag is set") +
+                                    (on_media ? " on media" : " in this session") +
+                                    (consistent ? "" : " and the arena is inconsistent"),
+                                fix});
+  }
+  return Status::Ok();
 }
 
 Result<CheckReport> Btt::Check(bool repair) {

@@ -137,20 +137,31 @@ class Btt {
  private:
   struct Arena;
   struct Location {
-    Arena* arena;
+    Arena* arena = nullptr;
     PremapAba premap;
   };
 
   Btt(Namespace& ns, Profile profile, bool read_only);
 
-  Result<Location> Locate(ExternalLba lba);
+  // The arena and premap ABA of `lba`; kInvalidArgument past the last LBA.
+  Status Locate(ExternalLba lba, Location* loc);
   Status LoadArenas(const OpenOptions& options);
   Status RecoverArena(Arena& arena);
   Status VerifyBijection(Arena& arena, CheckReport* report);
 
+  // kMediaError naming INV-INFO-ERROR-FLAG: the answer to any mutation of an arena in ERROR.
+  static Status ArenaErrorStatus(const Arena& arena);
+  // The arena ERROR state (INV-INFO-ERROR-FLAG): writes, Zero and SetError are refused, reads
+  // go on. Entered on an arena-level inconsistency found while writing, or when a commit (P3) or
+  // map store (P4) failed; read-write, it is also persisted in both info blocks (as PMDK does).
+  void EnterErrorState(Arena& arena);
+  // Rewrites the primary and then the backup info block of `arena` with `flags`, durably.
+  Status PersistInfoFlags(Arena& arena, uint32_t flags);
+
   // The map, through the read-only overlay.
   Status LoadMapEntry(const Arena& arena, PremapAba premap, uint32_t* raw) const;
-  Result<PostmapAba> Resolve(const Arena& arena, PremapAba premap, uint32_t raw) const;
+  // The data block a raw map entry points at (00 -> identity); INV-MAP-RANGE past internal_nlba.
+  Status Resolve(const Arena& arena, PremapAba premap, uint32_t raw, PostmapAba* block) const;
   uint32_t MapLockIndex(const Arena& arena, PremapAba premap) const;
   Status WaitForReaders(Arena& arena, PostmapAba block);
   Status UpdateMapFlags(ExternalLba lba, uint32_t flag);

@@ -2,6 +2,9 @@
 // (INV-INFO-CHECKSUM, INV-INFO-BACKUP-MATCH, INV-MAP-RANGE, INV-MAP-BIJECTION, INV-FLOG-SEQ,
 // INV-FLOG-RANGE, INV-FLOG-PENDING, INV-FREELIST-MATCHES-FLOG, INV-POOL-HDR, INV-POOL-BSIZE,
 // INV-INFO-ERROR-FLAG), repair fixes exactly the safe ones, and a repaired BTT checks clean.
+// The arena ERROR flag: entered (and persisted in both info blocks) when a commit or map store
+// fails or a write finds the arena inconsistent; honoured at open; cleared by repair only when
+// nothing else is wrong with the arena.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -47,6 +50,14 @@ std::unique_ptr<Fixture> Make(Profile profile = Profile::kLinux) {
     EXPECT_TRUE(f->btt->Write(ExternalLba(i % 6), Pattern(i, i, 512)).ok());
   }
   return f;
+}
+
+// The flags word of the info block at `p`, after checking that the block is still intact.
+uint32_t InfoFlags(const std::byte* p) {
+  InfoBlock info;
+  std::memcpy(&info, p, sizeof(info));
+  EXPECT_TRUE(CheckInfoBlockIntegrity(info).ok());
+  return info.flags;
 }
 
 struct Seeded {
@@ -193,7 +204,82 @@ TEST(BttCheck, ErrorFlagRefusesWritesButAllowsReads) {
   std::vector<std::byte> buf(512);
   EXPECT_TRUE((*btt)->Read(ExternalLba(1), buf).ok());
   EXPECT_EQ((*btt)->Write(ExternalLba(1), buf).code(), StatusCode::kMediaError);
+  EXPECT_EQ((*btt)->Zero(ExternalLba(1)).code(), StatusCode::kMediaError);
   EXPECT_TRUE((*btt)->Check(false)->Has("INV-INFO-ERROR-FLAG"));
+  // Nothing else is wrong with the arena, so repair clears the flag in both info blocks.
+  auto repaired = (*btt)->Check(true);
+  ASSERT_TRUE(repaired.ok());
+  ASSERT_EQ(repaired->findings.size(), 1u) << repaired->ToString();
+  EXPECT_TRUE(repaired->findings[0].repaired);
+  EXPECT_TRUE((*btt)->Write(ExternalLba(1), buf).ok());
+  btt->reset();
+  EXPECT_EQ(InfoFlags(f->arena()), 0u);
+  EXPECT_EQ(InfoFlags(f->backup()), 0u);
+  EXPECT_TRUE((*Btt::Open(f->ns))->Check(false)->Clean());
+}
+
+// The map store (P4) of a write fails after its commit (P3): the arena enters the ERROR state
+// and, as in PMDK, the flag is persisted in both info blocks. The next open honours it (reads
+// yes, writes no) and rolls the committed write forward; repair then clears the flag.
+TEST(BttCheck, FailedMapStorePersistsTheErrorFlag) {
+  auto f = Make(Profile::kUefi);
+  f->btt.reset();
+  testing::FaultyNamespace faulty(f->ns);
+  auto btt = Btt::Open(faulty);
+  ASSERT_TRUE(btt.ok());
+  const uint64_t entry7 = f->geo.btt_offset + f->geo.arenas[0].mapoff + 4 * 7;
+  faulty.set_fail([&](uint64_t off, uint64_t n) { return off == entry7 && n == 4; });
+  EXPECT_EQ((*btt)->Write(ExternalLba(7), Pattern(7, 1, 512)).code(), StatusCode::kIoError);
+  EXPECT_EQ(faulty.failures, 1u);
+  const Status refused = (*btt)->Write(ExternalLba(1), Pattern(1, 2, 512));
+  EXPECT_EQ(refused.code(), StatusCode::kMediaError);
+  EXPECT_NE(refused.message().find("INV-INFO-ERROR-FLAG"), std::string::npos);
+  EXPECT_EQ(testing::ReadSector(**btt, 1), Pattern(7, 7, 512));  // reads go on
+  EXPECT_EQ(InfoFlags(f->arena()), kInfoFlagError);
+  EXPECT_EQ(InfoFlags(f->backup()), kInfoFlagError);
+  btt->reset();
+
+  auto reopened = Btt::Open(f->ns);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->open_report().lanes_rolled_forward, 1u);
+  EXPECT_EQ(testing::ReadSector(**reopened, 7), Pattern(7, 1, 512));
+  EXPECT_EQ((*reopened)->Write(ExternalLba(1), Pattern(1, 2, 512)).code(), StatusCode::kMediaError);
+  auto report = (*reopened)->Check(true);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->findings.size(), 1u) << report->ToString();
+  EXPECT_EQ(report->findings[0].invariant, "INV-INFO-ERROR-FLAG");
+  EXPECT_TRUE(report->findings[0].repaired);
+  EXPECT_TRUE((*reopened)->Write(ExternalLba(1), Pattern(1, 2, 512)).ok());
+  EXPECT_TRUE((*reopened)->Check(false)->Clean());
+}
+
+// The commit (P3) itself fails: whether it reached the medium is unknown, so the lane's next
+// free block is too. The arena refuses writes and persists the flag; here the failed store
+// changed nothing, so the arena is consistent and a repair in the same session clears it.
+TEST(BttCheck, FailedCommitPersistsTheErrorFlag) {
+  auto f = Make(Profile::kLinux);
+  testing::FaultyNamespace faulty(f->ns);
+  f->btt.reset();
+  auto btt = Btt::Open(faulty);
+  ASSERT_TRUE(btt.ok());
+  const uint64_t flog = f->geo.btt_offset + f->geo.arenas[0].flogoff;
+  // Half B of any slot: {new_map, seq}, the 8 bytes at slot offset 8.
+  faulty.set_fail([&](uint64_t off, uint64_t n) {
+    return n == 8 && off >= flog && off < flog + 4 * kFlogGroupSize && (off - flog) % 16 == 8;
+  });
+  EXPECT_EQ((*btt)->Write(ExternalLba(2), Pattern(2, 1, 512)).code(), StatusCode::kIoError);
+  faulty.set_fail(nullptr);
+  EXPECT_EQ((*btt)->Write(ExternalLba(2), Pattern(2, 1, 512)).code(), StatusCode::kMediaError);
+  EXPECT_EQ(InfoFlags(f->arena()), kInfoFlagError);
+  EXPECT_EQ(InfoFlags(f->backup()), kInfoFlagError);
+  EXPECT_EQ(testing::ReadSector(**btt, 2), Pattern(8, 8, 512));  // the old data
+  auto report = (*btt)->Check(true);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->findings.size(), 1u) << report->ToString();
+  EXPECT_TRUE(report->findings[0].repaired);
+  EXPECT_TRUE((*btt)->Write(ExternalLba(2), Pattern(2, 1, 512)).ok());
+  EXPECT_EQ(testing::ReadSector(**btt, 2), Pattern(2, 1, 512));
+  EXPECT_EQ(InfoFlags(f->arena()), 0u);
 }
 
 TEST(BttCheck, VerifyMapAtOpenRefusesADuplicate) {
@@ -218,6 +304,19 @@ TEST(BttCheck, WriteRefusesToFreeAMappedFreeBlock) {
   for (uint64_t lba = 0; lba < 6 && s.ok(); ++lba) s = f->btt->Write(ExternalLba(lba), buf);
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
   EXPECT_NE(s.message().find("INV-MAP-BIJECTION"), std::string::npos);
+  // The arena is now in ERROR, on media too, and repair cannot clear it: the duplicate remains.
+  EXPECT_EQ(f->btt->Write(ExternalLba(0), buf).code(), StatusCode::kMediaError);
+  EXPECT_EQ(InfoFlags(f->arena()), kInfoFlagError);
+  auto report = f->btt->Check(true);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->Has("INV-MAP-BIJECTION"));
+  ASSERT_TRUE(report->Has("INV-INFO-ERROR-FLAG"));
+  for (const Finding& finding : report->findings) {
+    if (finding.invariant == "INV-INFO-ERROR-FLAG") {
+      EXPECT_FALSE(finding.repaired);
+    }
+  }
+  EXPECT_EQ(InfoFlags(f->arena()), kInfoFlagError);
 }
 
 }  // namespace

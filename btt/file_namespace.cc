@@ -82,7 +82,7 @@ FileNamespace::~FileNamespace() {
 }
 
 Status FileNamespace::Read(uint64_t offset, std::span<std::byte> out) {
-  TP_RETURN_IF_ERROR(CheckRange(offset, out.size()));
+  if (!InRange(offset, out.size(), size_)) return CheckRange(offset, out.size());
   if (out.empty()) return Status::Ok();
   if (!AtomicLoadIfWord(base_ + offset, out)) std::memcpy(out.data(), base_ + offset, out.size());
   return Status::Ok();
@@ -90,7 +90,7 @@ Status FileNamespace::Read(uint64_t offset, std::span<std::byte> out) {
 
 Status FileNamespace::Write(uint64_t offset, std::span<const std::byte> data) {
   if (read_only_) return ReadOnlyError("FileNamespace is mapped read-only");
-  TP_RETURN_IF_ERROR(CheckRange(offset, data.size()));
+  if (!InRange(offset, data.size(), size_)) return CheckRange(offset, data.size());
   if (data.empty()) return Status::Ok();
   if (AtomicStoreIfWord(base_ + offset, data)) return Status::Ok();
   if (is_pmem_) {
@@ -101,28 +101,44 @@ Status FileNamespace::Write(uint64_t offset, std::span<const std::byte> data) {
   return Status::Ok();
 }
 
-Status FileNamespace::Flush(uint64_t offset, uint64_t size_bytes) {
-  if (read_only_) return ReadOnlyError("FileNamespace is mapped read-only");
-  TP_RETURN_IF_ERROR(CheckRange(offset, size_bytes));
-  if (size_bytes == 0) return Status::Ok();
-  if (is_pmem_) {
-    pmem_flush(base_ + offset, size_bytes);
-    return Status::Ok();
-  }
+Status FileNamespace::Msync(uint64_t offset, uint64_t size_bytes) {
   if (pmem_msync(base_ + offset, size_bytes) != 0) {
     return IoError(std::string("pmem_msync: ") + std::strerror(errno));
   }
   return Status::Ok();
 }
 
-// On pmem a wide write is a non-temporal copy, which needs no write-back afterwards: one
-// pmem_memcpy_persist (NT stores + sfence) instead of memcpy_nodrain + pmem_flush of the same lines
-// + drain, which would flush every line twice. Word-sized writes stay single atomic stores.
-Status FileNamespace::WritePersist(uint64_t offset, std::span<const std::byte> data) {
-  if (!is_pmem_ || data.size() <= 8) return Namespace::WritePersist(offset, data);
+Status FileNamespace::Flush(uint64_t offset, uint64_t size_bytes) {
   if (read_only_) return ReadOnlyError("FileNamespace is mapped read-only");
-  TP_RETURN_IF_ERROR(CheckRange(offset, data.size()));
-  pmem_memcpy_persist(base_ + offset, data.data(), data.size());
+  if (!InRange(offset, size_bytes, size_)) return CheckRange(offset, size_bytes);
+  if (size_bytes == 0) return Status::Ok();
+  if (is_pmem_) {
+    pmem_flush(base_ + offset, size_bytes);
+    return Status::Ok();
+  }
+  return Msync(offset, size_bytes);
+}
+
+// Write + Flush + Drain in one call, with one range check (this sits on every durability point of
+// the BTT write path). Word-sized writes stay single atomic stores, then write-back + fence
+// (pmem_persist). On pmem a wide write is a non-temporal copy, which needs no write-back
+// afterwards: one pmem_memcpy_persist (NT stores + sfence) instead of memcpy_nodrain + pmem_flush
+// of the same lines + drain, which would flush every line twice.
+Status FileNamespace::WritePersist(uint64_t offset, std::span<const std::byte> data) {
+  if (read_only_) return ReadOnlyError("FileNamespace is mapped read-only");
+  if (!InRange(offset, data.size(), size_)) return CheckRange(offset, data.size());
+  if (data.empty()) return Status::Ok();
+  std::byte* dst = base_ + offset;
+  if (AtomicStoreIfWord(dst, data)) {
+    if (!is_pmem_) return Msync(offset, data.size());
+    pmem_persist(dst, data.size());
+    return Status::Ok();
+  }
+  if (!is_pmem_) {
+    std::memcpy(dst, data.data(), data.size());
+    return Msync(offset, data.size());
+  }
+  pmem_memcpy_persist(dst, data.data(), data.size());
   return Status::Ok();
 }
 

@@ -207,6 +207,20 @@ InfoBlock MakeInfoBlock(const Geometry& geometry, size_t arena_index, const Uuid
   return info;
 }
 
+ArenaGeometry ArenaGeometryOf(const InfoBlock& info, uint64_t offset) {
+  ArenaGeometry a;
+  a.offset = offset;
+  a.size = info.nextoff != 0 ? info.nextoff : info.infooff + kInfoBlockSize;
+  a.external_nlba = info.external_nlba;
+  a.internal_nlba = info.internal_nlba;
+  a.nextoff = info.nextoff;
+  a.dataoff = info.dataoff;
+  a.mapoff = info.mapoff;
+  a.flogoff = info.flogoff;
+  a.infooff = info.infooff;
+  return a;
+}
+
 uint64_t PoolHeaderChecksum(const PoolHeader& header) {
   const size_t zero_from =
       (header.incompat & kPoolIncompatCksum2K) ? 2048 : offsetof(PoolHeader, checksum);

@@ -220,6 +220,11 @@ uint64_t InfoBlockChecksum(const InfoBlock& info);
 Status CheckInfoBlockIntegrity(const InfoBlock& info);
 InfoBlock MakeInfoBlock(const Geometry& geometry, size_t arena_index, const Uuid& uuid,
                         const Uuid& parent_uuid);
+// The arena geometry an info block describes, for an arena whose primary info block sits
+// `offset` bytes after the BTT start: the inverse of MakeInfoBlock. `size` is the extent the
+// block accounts for (nextoff, or up to the end of the backup for the last arena). The caller
+// validates the block first; this only decodes.
+ArenaGeometry ArenaGeometryOf(const InfoBlock& info, uint64_t offset);
 
 uint64_t PoolHeaderChecksum(const PoolHeader& header);
 // x86-64 / aarch64 / riscv64 arch flags of this host, as PMDK writes them.

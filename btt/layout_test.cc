@@ -99,6 +99,27 @@ TEST(BttLayout, MultiArenaGeometryFollowsTheTailRule) {
   EXPECT_GT(uint64_t{geo3->arenas[0].internal_nlba} * 512, 4 * kGiB);
 }
 
+TEST(BttLayout, InfoBlockDecodesToTheGeometryItWasMadeFrom) {
+  // ArenaGeometryOf is MakeInfoBlock's inverse: Open's view of an arena is the formatter's.
+  for (const uint64_t size : {18 * kMiB, 1024 * kGiB + 16 * kMiB}) {
+    auto geo = ComputeGeometry(Profile::kLinux, size, 512, 256);
+    ASSERT_TRUE(geo.ok());
+    for (size_t i = 0; i < geo->arenas.size(); ++i) {
+      const ArenaGeometry& want = geo->arenas[i];
+      const ArenaGeometry got = ArenaGeometryOf(MakeInfoBlock(*geo, i, {}, {}), want.offset);
+      EXPECT_EQ(got.offset, want.offset);
+      EXPECT_EQ(got.size, want.size) << "arena " << i;
+      EXPECT_EQ(got.external_nlba, want.external_nlba);
+      EXPECT_EQ(got.internal_nlba, want.internal_nlba);
+      EXPECT_EQ(got.nextoff, want.nextoff);
+      EXPECT_EQ(got.dataoff, want.dataoff);
+      EXPECT_EQ(got.mapoff, want.mapoff);
+      EXPECT_EQ(got.flogoff, want.flogoff);
+      EXPECT_EQ(got.infooff, want.infooff);
+    }
+  }
+}
+
 TEST(BttLayout, SmallNamespacesAndSmallNfreeWork) {
   for (uint32_t nfree : {1u, 2u, 4u}) {
     const uint64_t min = MinimumNamespaceSize(Profile::kUefi, 512, nfree);

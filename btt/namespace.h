@@ -3,7 +3,8 @@
 // The BTT core (btt/) is written against this interface and nothing else, so the identical compiled
 // code runs on the simulated medium (through an adapter in harness/) and on a real memory-mapped
 // file (btt/file_namespace.h, PMDK's libpmem flush primitives). The interface mirrors what a
-// persistent-memory program can do: byte loads and stores, cache-line write-back, and a store fence.
+// persistent-memory program can do: byte loads and stores, cache-line write-back, and a store
+// fence.
 //
 // Contract (every implementation):
 //   - Offsets are bytes from the start of the namespace; [offset, offset + size) must lie inside
@@ -13,13 +14,19 @@
 //     (or, on eADR-like media, immediately). A Write is NOT durable by itself.
 //   - Atomicity: a Write or Read of exactly 1, 2, 4 or 8 bytes at an offset aligned to its size is
 //     one store or load that cannot tear, either under concurrency or across power failure. Wider
-//     Writes may tear at 8-byte boundaries after a crash.
+//     Writes may tear at 8-byte boundaries after a crash. Atomicity only: such accesses are
+//     relaxed (no ordering with other addresses); the caller adds the fences it needs (the BTT's
+//     read path and map publication do, btt/btt.cc).
 //   - Flush(offset, size) schedules write-back of every 64-byte line the range touches (clwb).
-//   - Drain() is a store fence (sfence): every Flush issued before it by this CPU is durable when it
+//   - Drain() is a store fence (sfence): every Flush issued before it by this CPU is durable when
+//   it
 //     returns. Persist(offset, size) = Flush + Drain.
 //   - Thread safety: calls from several threads (or simulated lanes) may run concurrently; the
 //     caller orders conflicting accesses to the same bytes with its own locks.
-//   - Read-only namespaces return kReadOnly from Write/Flush; Drain is always harmless.
+//   - Read-only namespaces return kReadOnly from Write/Flush/WritePersist; Drain is always
+//     harmless.
+//   - WritePersist may be overridden with a cheaper equivalent (one range check, one call into
+//     the flush library), but must make the same bytes durable with the same atomicity.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +60,11 @@ class Namespace {
  protected:
   // For implementations: kOutOfRange unless [offset, offset + size) lies inside the namespace.
   Status CheckRange(uint64_t offset, uint64_t size_bytes) const;
+  // The same test as a bool, for hot paths that know their size and build the Status (through
+  // CheckRange) only on failure.
+  static constexpr bool InRange(uint64_t offset, uint64_t size_bytes, uint64_t namespace_size) {
+    return offset <= namespace_size && size_bytes <= namespace_size - offset;
+  }
 };
 
 }  // namespace tearproof::btt

@@ -8,7 +8,9 @@
 //   - Init(lane_count, map_lock_count) is called once by Btt::Open before any other call; it may
 //     allocate. Lanes are 0..lane_count-1, map locks 0..map_lock_count-1.
 //   - AcquireLane() returns a lane that no other caller holds until ReleaseLane(lane) (mutual
-//     exclusion per lane). It may block; it must not fail.
+//     exclusion per lane). It may block; it must not fail. ReleaseLane(l) happens before the next
+//     AcquireLane() that returns l (release/acquire, as a mutex gives): the core relies on it to
+//     order one write's map store before the next write's RTT scan on the same lane.
 //   - LockMap(i)/UnlockMap(i): an exclusive lock per index. The core never holds two map locks,
 //     and always takes a lane before a map lock (lock order: lane, then map).
 //   - Pause(): called inside every spin-wait (RTT wait, read re-validation); yield or relax.

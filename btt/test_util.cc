@@ -2,11 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "btt/btt.h"
-
 #include <algorithm>
 #include <cstring>
 
+#include "btt/btt.h"
 #include "util/prng.h"
 
 namespace tearproof::btt::testing {
@@ -28,46 +27,47 @@ std::vector<std::byte> Pattern(uint64_t lba, uint64_t version, size_t size) {
   return out;
 }
 
+template <typename Visit>
+void SparseNamespace::ForEachPiece(uint64_t offset, size_t size, Visit visit) {
+  constexpr uint64_t kPage = 4096;
+  for (size_t done = 0; done < size;) {
+    const uint64_t pos = offset + done;
+    const size_t in_page = pos % kPage;
+    const size_t n = std::min<size_t>(kPage - in_page, size - done);
+    visit(pos / kPage, in_page, done, n);
+    done += n;
+  }
+}
+
 Status SparseNamespace::Read(uint64_t offset, std::span<std::byte> out) {
   TP_RETURN_IF_ERROR(CheckRange(offset, out.size()));
-  size_t done = 0;
-  while (done < out.size()) {
-    const uint64_t pos = offset + done;
-    const uint64_t page = pos / 4096;
-    const size_t in_page = pos % 4096;
-    const size_t n = std::min<size_t>(4096 - in_page, out.size() - done);
+  ForEachPiece(offset, out.size(), [&](uint64_t page, size_t in_page, size_t done, size_t n) {
     auto it = pages_.find(page);
     if (it == pages_.end()) {
       std::memset(out.data() + done, 0, n);
     } else {
       std::memcpy(out.data() + done, it->second.get() + in_page, n);
     }
-    done += n;
-  }
+  });
   return Status::Ok();
 }
 
 Status SparseNamespace::Write(uint64_t offset, std::span<const std::byte> data) {
   TP_RETURN_IF_ERROR(CheckRange(offset, data.size()));
-  size_t done = 0;
-  while (done < data.size()) {
-    const uint64_t pos = offset + done;
-    const uint64_t page = pos / 4096;
-    const size_t in_page = pos % 4096;
-    const size_t n = std::min<size_t>(4096 - in_page, data.size() - done);
+  ForEachPiece(offset, data.size(), [&](uint64_t page, size_t in_page, size_t done, size_t n) {
     auto it = pages_.find(page);
     if (it == pages_.end()) {
-      const bool all_zero = std::all_of(data.begin() + done, data.begin() + done + n,
-                                        [](std::byte b) { return b == std::byte{0}; });
-      if (!all_zero) {
-        auto p = std::make_unique<std::byte[]>(4096);
-        std::memset(p.get(), 0, 4096);
-        it = pages_.emplace(page, std::move(p)).first;
+      // An absent page reads as zeros, so zeros need no page.
+      const auto piece = data.subspan(done, n);
+      if (std::all_of(piece.begin(), piece.end(), [](std::byte b) { return b == std::byte{0}; })) {
+        return;
       }
+      auto p = std::make_unique<std::byte[]>(4096);
+      std::memset(p.get(), 0, 4096);
+      it = pages_.emplace(page, std::move(p)).first;
     }
-    if (it != pages_.end()) std::memcpy(it->second.get() + in_page, data.data() + done, n);
-    done += n;
-  }
+    std::memcpy(it->second.get() + in_page, data.data() + done, n);
+  });
   return Status::Ok();
 }
 

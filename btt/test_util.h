@@ -5,13 +5,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <vector>
 
-#include "btt/btt.h"
 #include "btt/btt.h"
 #include "btt/namespace.h"
 
@@ -51,6 +51,37 @@ class CountingNamespace final : public Namespace {
   Namespace& inner_;
 };
 
+// Forwards everything to `inner`, except that a Write (and so a WritePersist) for which
+// `fail(offset, size)` is true stores nothing and returns kIoError: a medium that refuses one
+// durability point, for the arena ERROR tests.
+class FaultyNamespace final : public Namespace {
+ public:
+  using Predicate = std::function<bool(uint64_t offset, uint64_t size_bytes)>;
+  explicit FaultyNamespace(Namespace& inner) : inner_(inner) {}
+  void set_fail(Predicate fail) { fail_ = std::move(fail); }
+  uint64_t SizeBytes() const override { return inner_.SizeBytes(); }
+  bool ReadOnly() const override { return inner_.ReadOnly(); }
+  Status Read(uint64_t offset, std::span<std::byte> out) override {
+    return inner_.Read(offset, out);
+  }
+  Status Write(uint64_t offset, std::span<const std::byte> data) override {
+    if (fail_ && fail_(offset, data.size())) {
+      ++failures;
+      return IoError("injected write failure at " + std::to_string(offset));
+    }
+    return inner_.Write(offset, data);
+  }
+  Status Flush(uint64_t offset, uint64_t size_bytes) override {
+    return inner_.Flush(offset, size_bytes);
+  }
+  void Drain() override { inner_.Drain(); }
+  uint64_t failures = 0;
+
+ private:
+  Namespace& inner_;
+  Predicate fail_;
+};
+
 // A huge namespace that stores only the 4 KiB pages ever written with non-zero bytes.
 // Single-threaded.
 class SparseNamespace final : public Namespace {
@@ -67,6 +98,11 @@ class SparseNamespace final : public Namespace {
   size_t PageCount() const { return pages_.size(); }
 
  private:
+  // Calls visit(page, offset in page, offset in the caller's buffer, length) for each piece of
+  // [offset, offset + size) that lies in one 4 KiB page, in address order.
+  template <typename Visit>
+  static void ForEachPiece(uint64_t offset, size_t size, Visit visit);
+
   uint64_t size_;
   std::map<uint64_t, std::unique_ptr<std::byte[]>> pages_;
 };
