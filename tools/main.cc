@@ -19,6 +19,7 @@
 #include "tools/cli_common.h"
 #include "tools/image_commands.h"
 #include "tools/prove.h"
+#include "tools/report_process.h"
 
 namespace tearproof::tools {
 namespace {
@@ -229,7 +230,12 @@ int Main(int argc, char** argv) {
   prove_cmd->add_flag("--quiet", prove.quiet, "no progress display");
   prove_cmd->add_flag("--json", prove.json, "print the result as JSON");
   prove_cmd->add_option("--budget", prove.budget, "scale the campaign (1 = default)")
-      ->check(CLI::Range(0.1, 100.0));
+      ->check(CLI::Range(0.01, 100.0));
+  prove_cmd->add_option("--out", prove.out_dir, "report directory (index.html, report.json, "
+                        "report.md)");
+  prove_cmd->add_option("--config", prove.config_path, "JSON campaign config (docs/report.md)");
+  prove_cmd->add_option("--phases", prove.phases,
+                        "comma-separated subset: medium,explore,deep,control,bmc,mutants,interop");
 
   ExploreArgs explore;
   auto* explore_cmd =
@@ -270,7 +276,10 @@ int Main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
-  if (*prove_cmd) return RunProve(prove);
+  if (*prove_cmd) {
+    prove.command_line = ShellQuotedCommand(argc, argv);  // recorded in the report
+    return RunProve(prove);
+  }
   if (*explore_cmd) return RunExplore(explore);
   if (*bmc_cmd) return RunBmcCommand(bmc);
   const int code = run_image_command();

@@ -1,0 +1,113 @@
+// tearproof-kill-matrix — the crash explorer's column of the report's mutant kill matrix.
+//
+// The production `tearproof` binary never contains mutant logic (docs/mutants.md): the seeded
+// mutants of the BTT core exist only in tearproof_harness_mutants. `tearproof prove` therefore
+// runs this sibling binary (built next to it, never installed) and reads the JSON it prints:
+//
+//   tearproof-kill-matrix --list                        the mutant names (JSON array)
+//   tearproof-kill-matrix [--max-ops N] [--mutant NAME]  hunt one mutant, or all of them
+//
+// For every mutant (or the one named), harness::HuntMutant searches the kill sub-matrix (linux,
+// 512 B, px86 + word8, nfree 1-2, every workload of 1..N ops over 2 LBAs, fresh then aged) and
+// stops at the first violation; the unmutated core ("none") runs the whole sub-matrix and must stay
+// clean, which shows the hooks are inert when off. Output: one JSON document on stdout
+// ({"kill_matrix": ..., "result": ...} for one mutant, "results" for all; docs/report.md). Exit 0
+// when the hunt ran (kills and survivors alike), 2 on a usage error. Deterministic: the hunt order
+// is fixed and no time is measured.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "btt/mutant.h"
+#include "harness/mutant_kills.h"
+
+namespace tearproof::tools {
+namespace {
+
+nlohmann::json HuntToJson(btt::Mutant mutant, const harness::KillResult& r) {
+  return {{"mutant", std::string(btt::MutantName(mutant))},
+          {"killed", r.killed},
+          {"check", r.killed ? nlohmann::json(r.check) : nlohmann::json(nullptr)},
+          {"workload", r.killed ? nlohmann::json(r.workload) : nlohmann::json(nullptr)},
+          {"aged", r.aged},
+          {"model", r.killed ? nlohmann::json(sim::PersistencyModelName(r.model))
+                             : nlohmann::json(nullptr)},
+          {"nfree", r.nfree},
+          {"crash_point", r.crash_point},
+          {"op_in_flight", r.op_in_flight},
+          {"detail", r.detail},
+          {"explorations", r.explorations},
+          {"workload_errors", r.workload_errors},
+          {"violations", r.violations},
+          {"incomplete_points", r.incomplete_points}};
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"tearproof-kill-matrix: hunt the seeded BTT core mutants with the crash explorer"};
+  uint32_t max_ops = 3;
+  std::string only;
+  bool list = false;
+  app.add_option("--max-ops", max_ops, "longest workload of the kill sub-matrix")
+      ->check(CLI::Range(1, 4));
+  app.add_option("--mutant", only, "hunt only this mutant (none: the unmutated core)");
+  app.add_flag("--list", list, "print the mutant names as a JSON array");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (list) {
+    nlohmann::json names = nlohmann::json::array();
+    for (btt::Mutant m : btt::AllMutants()) names.push_back(std::string(btt::MutantName(m)));
+    std::printf("%s\n", names.dump().c_str());
+    return 0;
+  }
+  std::vector<btt::Mutant> mutants = btt::AllMutants();
+  mutants.push_back(btt::Mutant::kNone);
+  if (!only.empty()) {
+    const auto parsed = btt::ParseMutant(only);
+    if (!parsed) {
+      std::fprintf(stderr, "tearproof-kill-matrix: unknown mutant '%s'\n", only.c_str());
+      return 2;
+    }
+    mutants = {*parsed};
+  }
+  harness::KillMatrix matrix;
+  matrix.max_ops = max_ops;
+  nlohmann::json rows = nlohmann::json::array();
+  for (btt::Mutant mutant : mutants) {
+    harness::KillMatrix m = matrix;
+    // The unmutated core runs the whole sub-matrix: any violation there is a harness or core
+    // bug, and would make every kill meaningless.
+    m.stop_at_first_kill = mutant != btt::Mutant::kNone;
+    auto r = harness::HuntMutant(mutant, m);
+    if (!r.ok()) {
+      std::fprintf(stderr, "tearproof-kill-matrix: %s: %s\n",
+                   std::string(btt::MutantName(mutant)).c_str(), r.status().ToString().c_str());
+      return 2;
+    }
+    rows.push_back(HuntToJson(mutant, *r));
+  }
+  nlohmann::json out = {{"kill_matrix",
+                         {{"profile", "linux"},
+                          {"sector_size", matrix.sector_size},
+                          {"models", {"px86", "word8"}},
+                          {"nfree", matrix.nfrees},
+                          {"lbas", matrix.lbas},
+                          {"max_ops", matrix.max_ops}}}};
+  if (only.empty()) {
+    out["results"] = rows;
+  } else {
+    out["result"] = rows.front();
+  }
+  std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace tearproof::tools
+
+int main(int argc, char** argv) { return tearproof::tools::Main(argc, argv); }
