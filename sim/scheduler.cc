@@ -612,8 +612,9 @@ void Scheduler::Spin(const char* where, uint64_t arg) {
 
 void Scheduler::Wake(WaitKey key) {
   for (LaneReport& lane : lanes_) {
-    if (lane.state == LaneState::kBlocked && lane.wait_key == key)
+    if (lane.state == LaneState::kBlocked && lane.wait_key == key) {
       lane.state = LaneState::kRunnable;
+    }
   }
 }
 

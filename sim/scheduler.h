@@ -271,15 +271,14 @@ class Scheduler {
     switch_callback_ = std::move(callback);
   }
 
-  struct Impl;  // fiber state (Boost.Context stays out of this header)
-
  private:
+  struct Impl;  // fiber state (Boost.Context stays out of this header)
   explicit Scheduler(const SchedulerOptions& options);
 
   enum class PointKind : uint8_t { kYield, kYieldNoCancel, kBlock, kSpin };
   void SchedulingPoint(PointKind kind, const char* where, uint64_t arg, WaitKey key);
   // Picks the lane to run next after `from` reached a point (kNoLane: the start). Returns
-  // kNoLane when the run is over (completed or stopped: see stop_).
+  // kNoLane when the run is over (completed, or stopped: see stopping_).
   uint32_t Decide(uint32_t from, bool at_spin = false);
   void Stop(RunOutcome outcome, Status status);
   std::string DescribeLanes() const;
@@ -298,8 +297,8 @@ class Scheduler {
   Strategy* strategy_ = nullptr;
   RunReport* report_ = nullptr;
   bool running_ = false;
-  bool stopping_ = false;  // the run is over; unfinished lanes are being cancelled
-  bool cancelling_ = false;
+  bool stopping_ = false;       // Stop was called: the run ends, unfinished lanes are cancelled
+  bool cancelling_ = false;     // CancelUnfinished is resuming lanes to unwind them
   uint64_t cancel_points_ = 0;  // points reached by the lane being cancelled
   uint32_t current_ = kNoLane;  // lane whose code is executing
   uint32_t next_ = kNoLane;     // lane the scheduler resumes next
