@@ -28,7 +28,7 @@ struct MatrixOptions {
                                                sim::PersistencyModel::kEadr};
   std::vector<uint32_t> nfrees = {1, 2};
   uint32_t lbas = 2;
-  uint32_t max_ops = 2;
+  uint32_t max_ops = 3;
   uint32_t shard = 0;   // run workloads i with i % shards == shard
   uint32_t shards = 1;
 };

@@ -2,6 +2,7 @@
 //
 //   tearproof prove    the proof-of-atomicity campaign (the main job; `make prove`)
 //   tearproof explore  crash exploration of the BTT core on the simulated medium
+//   tearproof replay   replay (and minimize) a trace that explore wrote
 //   tearproof bmc      Z3 bounded model check of the BTT protocol
 //   tearproof format | info | check | read | write | zero IMAGE ...   the BTT core on a file
 //
@@ -17,132 +18,13 @@
 #include "harness/matrix.h"
 #include "model/bmc.h"
 #include "tools/cli_common.h"
+#include "tools/explore_command.h"
 #include "tools/image_commands.h"
 #include "tools/prove.h"
 #include "tools/report_process.h"
 
 namespace tearproof::tools {
 namespace {
-
-const std::map<std::string, sim::PersistencyModel> kSimModels = {
-    {"px86", sim::PersistencyModel::kPx86}, {"word8", sim::PersistencyModel::kWord8},
-    {"eadr", sim::PersistencyModel::kEadr}};
-const std::map<std::string, harness::FlushKind> kFaults = {
-    {"none", harness::FlushKind::kClwb}, {"lost-flushes", harness::FlushKind::kNone}};
-
-struct ExploreArgs {
-  std::string profile = "linux";
-  uint32_t lbasize = 512;
-  uint32_t nfree = 1;
-  std::string model = "px86";
-  std::string ops = "w0 w1 w0";
-  uint64_t max_states = 1 << 14;
-  std::string fault = "none";
-  bool matrix = false;
-  std::string shard = "0/1";
-};
-
-// The standard matrix (docs/explorer.md), optionally one deterministic shard of it.
-int RunExploreMatrix(const ExploreArgs& args) {
-  harness::MatrixOptions options;
-  unsigned shard = 0, shards = 1;
-  char tail = 0;
-  if (std::sscanf(args.shard.c_str(), "%u/%u%c", &shard, &shards, &tail) != 2 || shards == 0 ||
-      shard >= shards) {
-    std::fprintf(stderr, "tearproof explore: --shard must be i/N with i < N, got '%s'\n",
-                 args.shard.c_str());
-    return kExitUsage;
-  }
-  options.shard = shard;
-  options.shards = shards;
-  auto result = harness::RunStandardMatrix(options);
-  if (!result.ok()) {
-    std::fprintf(stderr, "tearproof explore: %s\n", result.status().ToString().c_str());
-    return kExitUsage;
-  }
-  for (const harness::MatrixCell& cell : result->cells) {
-    std::printf("%-8s %4u B  %-5s nfree %u: %llu workloads, %llu crash points, %llu states, "
-                "%zu violations\n",
-                btt::ProfileName(cell.profile), cell.sector_size,
-                sim::PersistencyModelName(cell.model), cell.nfree,
-                static_cast<unsigned long long>(cell.workloads),
-                static_cast<unsigned long long>(cell.stats.crash_points),
-                static_cast<unsigned long long>(cell.stats.states_checked),
-                cell.violations.size());
-    for (size_t i = 0; i < cell.violations.size(); ++i) {
-      std::printf("  VIOLATION %s workload '%s' crash point %llu: %s\n",
-                  cell.violations[i].check.c_str(), cell.violation_workloads[i].c_str(),
-                  static_cast<unsigned long long>(cell.violations[i].crash_point),
-                  cell.violations[i].detail.c_str());
-    }
-  }
-  std::printf("shard %u/%u: %llu explorations, %llu violations, %llu incomplete points\n", shard,
-              shards, static_cast<unsigned long long>(result->workloads),
-              static_cast<unsigned long long>(result->violations),
-              static_cast<unsigned long long>(result->total.incomplete_points));
-  std::printf("verdict: %s\n", result->ok() ? "no violation" : "VIOLATION");
-  return result->ok() ? 0 : kExitViolation;
-}
-
-int RunExplore(const ExploreArgs& args) {
-  if (args.matrix) return RunExploreMatrix(args);
-  auto ops = harness::ParseWorkload(args.ops);
-  if (!ops.ok()) {
-    std::fprintf(stderr, "tearproof explore: --ops: %s\n", ops.status().message().c_str());
-    return kExitUsage;
-  }
-  harness::ExploreConfig config;
-  config.profile = ProfilesByName().at(args.profile);
-  config.external_lbasize = args.lbasize;
-  config.nfree = args.nfree;
-  config.model = kSimModels.at(args.model);
-  config.ops = *ops;
-  config.max_states_per_point = args.max_states;
-  config.workload_flush = kFaults.at(args.fault);
-  if (config.workload_flush == harness::FlushKind::kNone) {
-    // A faulty platform tears sectors everywhere; the nested checks only add noise.
-    config.check_layout = false;
-    config.crash_in_recovery = false;
-  }
-  auto result = harness::Explore(config);
-  if (!result.ok()) {
-    std::fprintf(stderr, "tearproof explore: %s\n", result.status().ToString().c_str());
-    return kExitUsage;
-  }
-  const harness::ExploreStats& s = result->stats;
-  std::printf("explore %s %u-byte sectors nfree %u model %s workload '%s'%s\n",
-              args.profile.c_str(), args.lbasize, args.nfree, args.model.c_str(),
-              harness::WorkloadToString(*ops).c_str(),
-              args.fault == "none" ? "" : (" fault " + args.fault).c_str());
-  std::printf("events %llu, crash points %llu, crash states judged %llu (eager space %llu), "
-              "crashes inside recovery %llu, incomplete points %llu\n",
-              static_cast<unsigned long long>(s.events),
-              static_cast<unsigned long long>(s.crash_points),
-              static_cast<unsigned long long>(s.states_checked),
-              static_cast<unsigned long long>(s.eager_states),
-              static_cast<unsigned long long>(s.recovery_crash_states),
-              static_cast<unsigned long long>(s.incomplete_points));
-  for (const harness::Violation& v : result->violations) {
-    std::printf("VIOLATION %s at crash point %llu (op in flight: %lld): %s\n", v.check.c_str(),
-                static_cast<unsigned long long>(v.crash_point),
-                static_cast<long long>(v.op_in_flight), v.detail.c_str());
-    std::string choices;
-    for (const auto& c : v.resolution) {
-      choices += fmt::format(" 0x{:x}:{}/{}", c.word_addr, c.index, c.candidate_count);
-    }
-    std::printf("  crash state (word:candidate/count):%s\n", choices.c_str());
-  }
-  if (result->ok()) {
-    std::printf("verdict: no violation\n");
-    return 0;
-  }
-  if (result->violations.empty()) {
-    std::printf("verdict: incomplete (raise --max-states)\n");
-    return kExitViolation;
-  }
-  std::printf("verdict: %zu violation(s)\n", result->violations.size());
-  return kExitViolation;
-}
 
 struct BmcArgs {
   int lanes = 2;
@@ -237,22 +119,8 @@ int Main(int argc, char** argv) {
   prove_cmd->add_option("--phases", prove.phases,
                         "comma-separated subset: medium,explore,deep,control,bmc,mutants,interop");
 
-  ExploreArgs explore;
-  auto* explore_cmd =
-      app.add_subcommand("explore", "crash-explore the BTT core on the simulated medium");
-  explore_cmd->add_option("--profile", explore.profile)
-      ->check(CLI::IsMember({"linux", "uefi", "pmemblk"}));
-  explore_cmd->add_option("--lbasize", explore.lbasize, "external sector size");
-  explore_cmd->add_option("--nfree", explore.nfree, "free blocks / lanes")
-      ->check(CLI::Range(1, 256));
-  explore_cmd->add_option("--model", explore.model)->check(CLI::IsMember({"px86", "word8", "eadr"}));
-  explore_cmd->add_option("--ops", explore.ops, "workload, e.g. \"w0 w1 z0\"");
-  explore_cmd->add_option("--max-states", explore.max_states, "resolutions per crash point")
-      ->check(CLI::Range(1, 1 << 30));
-  explore_cmd->add_option("--fault", explore.fault, "inject a platform fault")
-      ->check(CLI::IsMember({"none", "lost-flushes"}));
-  explore_cmd->add_flag("--matrix", explore.matrix, "run the standard matrix (docs/explorer.md)");
-  explore_cmd->add_option("--shard", explore.shard, "with --matrix: run shard i of N (i/N)");
+  const auto run_explore = AddExploreCommand(app);
+  const auto run_replay = AddReplayCommand(app, argc, argv);
 
   BmcArgs bmc;
   auto* bmc_cmd = app.add_subcommand("bmc", "Z3 bounded model check of the BTT protocol");
@@ -280,7 +148,10 @@ int Main(int argc, char** argv) {
     prove.command_line = ShellQuotedCommand(argc, argv);  // recorded in the report
     return RunProve(prove);
   }
-  if (*explore_cmd) return RunExplore(explore);
+  for (const auto& run : {run_explore, run_replay}) {
+    const int code = run();
+    if (code >= 0) return code;
+  }
   if (*bmc_cmd) return RunBmcCommand(bmc);
   const int code = run_image_command();
   return code >= 0 ? code : kExitUsage;

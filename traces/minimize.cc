@@ -124,6 +124,7 @@ class Minimizer {
     if (!mutant.ok()) return std::nullopt;
     run.mutant = *mutant;
     run.only_check = base.expect.check;
+    run.max_states_per_point = std::min(run.max_states_per_point, options_.max_states_per_point);
     run.stop_at_first_violation = true;
     run.target.reset();
     auto result = harness::Explore(run);

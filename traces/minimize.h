@@ -27,6 +27,10 @@ namespace tearproof::traces {
 
 struct MinimizeOptions {
   uint64_t max_candidates = 4000;  // candidates run before giving up on further shrinking
+  // Candidates of steps 1-4 explore with at most this many resolutions per crash point (and a
+  // trace they produce records it): a mutant whose recovery reads pending sector data branches
+  // 2^64 ways per point, and a violation found under a bound is still a real one.
+  uint64_t max_states_per_point = 1024;
 };
 
 struct MinimizeStats {

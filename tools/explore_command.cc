@@ -1,0 +1,240 @@
+#include "tools/explore_command.h"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "harness/explorer.h"
+#include "harness/matrix.h"
+#include "tools/cli_common.h"
+#include "traces/trace.h"
+
+namespace tearproof::tools {
+namespace {
+
+const std::map<std::string, sim::PersistencyModel> kSimModels = {
+    {"px86", sim::PersistencyModel::kPx86}, {"word8", sim::PersistencyModel::kWord8},
+    {"eadr", sim::PersistencyModel::kEadr}};
+const std::map<std::string, harness::FlushKind> kFaults = {
+    {"none", harness::FlushKind::kClwb}, {"lost-flushes", harness::FlushKind::kNone}};
+
+struct ExploreArgs {
+  std::string device = "btt";
+  std::string profile = "linux";
+  uint32_t lbasize = 512;
+  uint32_t nfree = 1;
+  std::string model = "px86";
+  std::string ops = "w0 w1 w0";
+  std::string setup;
+  uint64_t max_states = 1 << 14;
+  std::string fault = "none";
+  std::string mutant = "none";
+  bool mutant_after_setup = false;
+  bool matrix = false;
+  std::string shard = "0/1";
+  std::string trace_dir = "traces-out";
+};
+
+// Writes the trace of every violation to args.trace_dir (created on demand) and prints where it
+// went and how to replay it. Returns false when a trace could not be written.
+bool WriteTraces(const ExploreArgs& args, const harness::ExploreConfig& config,
+                 const std::vector<harness::Violation>& violations) {
+  if (args.trace_dir.empty() || violations.empty()) return true;
+  std::error_code error;
+  std::filesystem::create_directories(args.trace_dir, error);
+  bool ok = !error;
+  for (size_t i = 0; i < violations.size() && ok; ++i) {
+    const traces::Trace trace = traces::TraceFromViolation(config, violations[i]);
+    const std::string path =
+        args.trace_dir + "/" + traces::TraceStem(trace) + "-" + std::to_string(i) + ".jsonl";
+    const Status written = traces::WriteTraceFile(path, trace);
+    if (!written.ok()) {
+      std::fprintf(stderr, "tearproof explore: %s\n", written.ToString().c_str());
+      return false;
+    }
+    std::printf("  trace %s\n  replay: tearproof replay %s\n", path.c_str(), path.c_str());
+  }
+  if (error) {
+    std::fprintf(stderr, "tearproof explore: cannot create %s: %s\n", args.trace_dir.c_str(),
+                 error.message().c_str());
+  }
+  return ok;
+}
+
+// The standard matrix (docs/explorer.md), optionally one deterministic shard of it.
+int RunExploreMatrix(const ExploreArgs& args) {
+  harness::MatrixOptions options;
+  unsigned shard = 0, shards = 1;
+  char tail = 0;
+  if (std::sscanf(args.shard.c_str(), "%u/%u%c", &shard, &shards, &tail) != 2 || shards == 0 ||
+      shard >= shards) {
+    std::fprintf(stderr, "tearproof explore: --shard must be i/N with i < N, got '%s'\n",
+                 args.shard.c_str());
+    return kExitUsage;
+  }
+  options.shard = shard;
+  options.shards = shards;
+  auto result = harness::RunStandardMatrix(options);
+  if (!result.ok()) {
+    std::fprintf(stderr, "tearproof explore: %s\n", result.status().ToString().c_str());
+    return kExitUsage;
+  }
+  bool traces_ok = true;
+  for (const harness::MatrixCell& cell : result->cells) {
+    std::printf("%-8s %4u B  %-5s nfree %u: %llu workloads, %llu crash points, %llu states, "
+                "%zu violations\n",
+                btt::ProfileName(cell.profile), cell.sector_size,
+                sim::PersistencyModelName(cell.model), cell.nfree,
+                static_cast<unsigned long long>(cell.workloads),
+                static_cast<unsigned long long>(cell.stats.crash_points),
+                static_cast<unsigned long long>(cell.stats.states_checked),
+                cell.violations.size());
+    for (size_t i = 0; i < cell.violations.size(); ++i) {
+      const harness::Violation& v = cell.violations[i];
+      std::printf("  VIOLATION %s workload '%s' crash point %llu: %s\n", v.check.c_str(),
+                  cell.violation_workloads[i].c_str(),
+                  static_cast<unsigned long long>(v.crash_point), v.detail.c_str());
+      harness::ExploreConfig config;
+      config.profile = cell.profile;
+      config.external_lbasize = cell.sector_size;
+      config.model = cell.model;
+      config.nfree = cell.nfree;
+      auto ops = harness::ParseWorkload(cell.violation_workloads[i]);
+      if (ops.ok()) config.ops = *ops;
+      traces_ok = WriteTraces(args, config, {v}) && traces_ok;
+    }
+  }
+  std::printf("shard %u/%u: %llu explorations, %llu violations, %llu incomplete points\n", shard,
+              shards, static_cast<unsigned long long>(result->workloads),
+              static_cast<unsigned long long>(result->violations),
+              static_cast<unsigned long long>(result->total.incomplete_points));
+  std::printf("verdict: %s\n", result->ok() ? "no violation" : "VIOLATION");
+  if (!result->ok()) return kExitViolation;
+  return traces_ok ? 0 : kExitUsage;
+}
+
+int RunExplore(const ExploreArgs& args) {
+  if (args.matrix) return RunExploreMatrix(args);
+  auto ops = harness::ParseWorkload(args.ops);
+  if (!ops.ok()) {
+    std::fprintf(stderr, "tearproof explore: --ops: %s\n", ops.status().message().c_str());
+    return kExitUsage;
+  }
+  harness::ExploreConfig config;
+  config.device = *harness::ParseDevice(args.device);  // CLI::IsMember checked the name
+  config.profile = ProfilesByName().at(args.profile);
+  config.external_lbasize = args.lbasize;
+  config.nfree = args.nfree;
+  config.model = kSimModels.at(args.model);
+  config.ops = *ops;
+  config.max_states_per_point = args.max_states;
+  config.workload_flush = kFaults.at(args.fault);
+  if (!args.setup.empty()) {
+    auto setup = harness::ParseWorkload(args.setup);
+    if (!setup.ok()) {
+      std::fprintf(stderr, "tearproof explore: --setup: %s\n", setup.status().message().c_str());
+      return kExitUsage;
+    }
+    config.setup_ops = *setup;
+  }
+  auto mutant = harness::MutantByName(args.mutant);
+  if (!mutant.ok()) {
+    std::fprintf(stderr, "tearproof explore: --mutant: %s\n", mutant.status().message().c_str());
+    return kExitUsage;
+  }
+  config.mutant = *mutant;
+  config.mutant_after_setup = args.mutant_after_setup;
+  if (config.workload_flush == harness::FlushKind::kNone ||
+      config.device == harness::Device::kPlainPmem) {
+    // A faulty platform, or no BTT at all, tears sectors everywhere; the nested checks only add
+    // noise (and a plain device has no layout to check).
+    config.check_layout = false;
+    config.crash_in_recovery = false;
+  }
+  auto result = harness::Explore(config);
+  if (!result.ok()) {
+    std::fprintf(stderr, "tearproof explore: %s\n", result.status().ToString().c_str());
+    return kExitUsage;
+  }
+  const harness::ExploreStats& s = result->stats;
+  std::string what = args.device == "btt" ? args.profile + " nfree " + std::to_string(args.nfree)
+                                          : args.device;
+  if (args.mutant != "none") what += " mutant " + args.mutant;
+  std::printf("explore %s %u-byte sectors model %s workload '%s'%s%s\n", what.c_str(),
+              args.lbasize, args.model.c_str(), harness::WorkloadToString(*ops).c_str(),
+              args.setup.empty() ? "" : (" after setup '" + args.setup + "'").c_str(),
+              args.fault == "none" ? "" : (" fault " + args.fault).c_str());
+  std::printf("events %llu, crash points %llu, crash states judged %llu (eager space %llu), "
+              "crashes inside recovery %llu, incomplete points %llu\n",
+              static_cast<unsigned long long>(s.events),
+              static_cast<unsigned long long>(s.crash_points),
+              static_cast<unsigned long long>(s.states_checked),
+              static_cast<unsigned long long>(s.eager_states),
+              static_cast<unsigned long long>(s.recovery_crash_states),
+              static_cast<unsigned long long>(s.incomplete_points));
+  for (const harness::Violation& v : result->violations) {
+    std::printf("VIOLATION %s at crash point %llu (op in flight: %lld): %s\n", v.check.c_str(),
+                static_cast<unsigned long long>(v.crash_point),
+                static_cast<long long>(v.op_in_flight), v.detail.c_str());
+    std::string choices;
+    for (const auto& c : v.resolution) {
+      choices += fmt::format(" 0x{:x}:{}/{}", c.word_addr, c.index, c.candidate_count);
+    }
+    std::printf("  crash state (word:candidate/count):%s\n", choices.c_str());
+  }
+  const bool traces_ok = WriteTraces(args, config, result->violations);
+  if (result->ok()) {
+    std::printf("verdict: no violation\n");
+    return 0;
+  }
+  if (result->violations.empty()) {
+    std::printf("verdict: incomplete (raise --max-states)\n");
+    return kExitViolation;
+  }
+  std::printf("verdict: %zu violation(s)\n", result->violations.size());
+  return traces_ok ? kExitViolation : kExitUsage;
+}
+
+}  // namespace
+
+std::function<int()> AddExploreCommand(CLI::App& app) {
+  auto args = std::make_shared<ExploreArgs>();
+  auto* cmd = app.add_subcommand(
+      "explore", "crash-explore a sector device on the simulated medium (no options: the "
+                 "standard matrix)");
+  cmd->add_option("--device", args->device, "btt (the core) or plain-pmem (the no-BTT control)")
+      ->check(CLI::IsMember({"btt", "plain-pmem"}));
+  cmd->add_option("--profile", args->profile)->check(CLI::IsMember({"linux", "uefi", "pmemblk"}));
+  cmd->add_option("--lbasize", args->lbasize, "external sector size");
+  cmd->add_option("--nfree", args->nfree, "free blocks / lanes")->check(CLI::Range(1, 256));
+  cmd->add_option("--model", args->model)->check(CLI::IsMember({"px86", "word8", "eadr"}));
+  cmd->add_option("--ops", args->ops, "workload, e.g. \"w0 w1 z0 r1\"");
+  cmd->add_option("--setup", args->setup, "operations completed before the workload (aging)");
+  cmd->add_option("--max-states", args->max_states, "resolutions per crash point")
+      ->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--fault", args->fault, "inject a platform fault")
+      ->check(CLI::IsMember({"none", "lost-flushes"}));
+  cmd->add_flag("--matrix", args->matrix, "run the standard matrix (docs/explorer.md)");
+  cmd->add_option("--shard", args->shard, "with --matrix: run shard i of N (i/N)");
+  cmd->add_option("--trace-dir", args->trace_dir,
+                  "write a trace of every violation here (default traces-out)");
+  cmd->add_flag_callback("--no-traces", [args] { args->trace_dir.clear(); },
+                         "write no traces");
+  if (harness::MutantsCompiledIn()) {
+    cmd->add_option("--mutant", args->mutant, "seeded BTT core mutant (docs/mutants.md)");
+    cmd->add_flag("--mutant-after-setup", args->mutant_after_setup,
+                  "the real core runs --setup, the mutant the workload");
+  }
+  return [cmd, args]() {
+    if (!*cmd) return -1;
+    // No options at all: the standard matrix, as `tearproof prove` runs it.
+    if (cmd->count_all() == 1) args->matrix = true;
+    return RunExplore(*args);
+  };
+}
+
+}  // namespace tearproof::tools

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Regenerates the stored trace corpus from a build (docs/traces.md):
+#   traces/mutants/<mutant>.jsonl   the minimized trace of every seeded BTT core mutant the
+#                                   explorer kills (tearproof-mutants hunt --all)
+#   traces/controls/*.jsonl         torn sectors of the plain-pmem control device (px86, word8)
+#                                   and of the real core on a platform that loses flushes
+# Usage: traces/regenerate.sh [BUILD_DIR]   (default: build). Deterministic: rerunning on the
+# same code rewrites the same files (up to the tool_commit field).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+tp=$build/tools/tearproof
+tpm=$build/tools/tearproof-mutants
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+rm -f "$here"/mutants/*.jsonl "$here"/controls/*.jsonl
+mkdir -p "$here/mutants" "$here/controls"
+# Survivors make hunt exit 1; they get no trace (docs/mutants.md says why they survive).
+"$tpm" hunt --all --out "$here/mutants" || [ $? -eq 1 ]
+
+# control NAME EXPLORE-ARGS...: explore (a violation is expected: exit 1), then minimize the
+# first trace into controls/NAME.jsonl.
+control() {
+  local name=$1
+  shift
+  "$tp" explore "$@" --trace-dir "$tmp/$name" >/dev/null || [ $? -eq 1 ]
+  local first
+  first=$(ls "$tmp/$name"/*.jsonl | head -n 1)
+  "$tp" replay --quiet --minimize -o "$here/controls/$name.jsonl" "$first" || [ $? -eq 1 ]
+}
+control plain-pmem-word8-torn-sector --device plain-pmem --model word8 --ops "w0 w0"
+control plain-pmem-px86-torn-sector --device plain-pmem --model px86 --ops "w0 w0"
+control btt-lost-flushes-px86 --fault lost-flushes --model px86 --ops "w0 w0" --max-states 64
+ls -l "$here"/mutants "$here"/controls
