@@ -10,6 +10,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   clang libclang-rt-14-dev
   cvc5
+  # the report's tests: JSON Schema validation, the screenshot's pixels, a real headless browser
+  python3 python3-jsonschema python3-pil chromium
 )
 
 missing=()

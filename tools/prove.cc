@@ -834,6 +834,7 @@ json Cell(const char* mutant, const std::string& status) {
           {"status", status},
           {"by", nullptr},
           {"where", nullptr},
+          {"detail", nullptr},
           {"replay", nullptr}};
 }
 
@@ -1262,7 +1263,6 @@ int RunProve(const ProveOptions& options) {
                  {"verdict", nullptr},
                  {"phases", json::array()}};
   for (const std::string& phase : AllPhases()) report[phase] = nullptr;
-  report["controls"] = json::array();
 
   for (size_t i = 0; i < cfg.phases.size(); ++i) {
     const std::string& name = cfg.phases[i];
@@ -1286,12 +1286,7 @@ int RunProve(const ProveOptions& options) {
     }
     const double seconds = SecondsSince(start);
     progress.EndPhase(out.status);
-    if (name == "control") {
-      report["controls"] = out.section["controls"];
-      report["control"] = {{"models", {"px86", "word8"}}};
-    } else {
-      report[name] = out.section;
-    }
+    report[name] = out.section;
     report["phases"].push_back({{"name", name},
                                 {"status", out.status},
                                 {"reason", out.reason},

@@ -299,10 +299,10 @@ std::string ControlsSection(const json& r) {
   std::string h =
       "<section id=\"controls\"><h2>Controls: the harness catches a torn sector</h2>"
       "<p>A control must fail: it shows that the oracle can see the bug it is looking for.</p>";
-  if (r["controls"].empty()) return h + "<p class=\"skipped\">Not run.</p></section>";
+  if (!r["control"].is_object()) return h + "<p class=\"skipped\">Not run.</p></section>";
   h += "<table><tr><th>control</th><th>model</th><th>workload</th><th>caught</th><th>first "
        "violation</th><th>replay</th></tr>";
-  for (const json& c : r["controls"]) {
+  for (const json& c : r["control"]["controls"]) {
     h += fmt::format(
         "<tr{}><td>{}<br><span class=\"note\">{}</span></td><td>{}</td><td><code>{}</code></td>"
         "<td class=\"{}\">{}</td><td>{}: {}</td><td><code>{}</code></td></tr>",
@@ -443,7 +443,7 @@ std::string MutantsSection(const json& r) {
   for (const json& row : m["rows"]) {
     for (const char* family : {"explorer", "properties", "z3"}) {
       const json& cell = row[family];
-      if (cell["status"] == "not-seeded") continue;
+      if (cell["status"] == "not-seeded" || cell["status"] == "not-run") continue;
       h += fmt::format(
           "<tr{}><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td>"
           "<td>{}</td></tr>",
