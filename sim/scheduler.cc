@@ -63,14 +63,16 @@ struct BorrowedStack {
   void deallocate(ctx::stack_context&) noexcept {}
 };
 
-std::string LaneList(std::span<const uint32_t> lanes) {
+// "0 2 3" (or "0,2,3" with ','): lane lists in messages and the schedule's text form.
+std::string JoinLanes(std::span<const uint32_t> lanes, char separator) {
   std::string out;
   for (uint32_t lane : lanes) {
-    if (!out.empty()) out += ' ';
+    if (!out.empty()) out += separator;
     out += std::to_string(lane);
   }
   return out;
 }
+std::string LaneList(std::span<const uint32_t> lanes) { return JoinLanes(lanes, ' '); }
 
 }  // namespace
 
@@ -298,12 +300,7 @@ const char* LaneStateName(LaneState state) {
 }
 
 std::string ScheduleToString(std::span<const uint32_t> schedule) {
-  std::string out;
-  for (uint32_t lane : schedule) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(lane);
-  }
-  return out;
+  return JoinLanes(schedule, ',');
 }
 
 Result<std::vector<uint32_t>> ParseSchedule(std::string_view text) {
