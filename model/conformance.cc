@@ -88,7 +88,8 @@ class Regions {
     const uint64_t size = data.size();
     if (InMap(addr)) {
       const uint64_t off = addr - map_abs_;
-      if (size == 4 && off % 4 == 0) {
+      const uint64_t unit = AtomicStoreBytes(Region::kMapEntry);  // one untearable store
+      if (size == unit && off % unit == 0) {
         return fmt::format("store map[{}] {}", off / 4, EntryName(LoadU32(data, 0)));
       }
       return fmt::format("store map bytes [{}, {})", off, off + size);
@@ -97,7 +98,8 @@ class Regions {
       const uint64_t off = addr - flog_abs_;
       const uint64_t lane = off / btt::kFlogGroupSize;
       const uint64_t in = off % btt::kFlogGroupSize;
-      if (size == 8 && in % 8 == 0) {
+      const uint64_t unit = AtomicStoreBytes(Region::kFlogHalfA);  // one untearable store
+      if (size == unit && in % unit == 0) {
         const uint64_t slot = in / btt::kFlogSlotSize;
         const uint32_t lo = LoadU32(data, 0);
         const uint32_t hi = LoadU32(data, 4);

@@ -126,6 +126,20 @@ const char* RegionName(Region region) {
   return "?";
 }
 
+int AtomicStoreBytes(Region region) {
+  switch (region) {
+    case Region::kFlogHalfA:
+    case Region::kFlogHalfB:
+      return 8;
+    case Region::kMapEntry:
+      return 4;
+    case Region::kDataBlock:
+    case Region::kNone:
+      break;
+  }
+  return 0;
+}
+
 const char* ValueRuleName(ValueRule rule) {
   switch (rule) {
     case ValueRule::kNone:

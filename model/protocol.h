@@ -65,6 +65,11 @@ enum class Region : uint8_t {
 };
 const char* RegionName(Region region);  // "data", "flog.A", "flog.B", "map", "-"
 
+// The size of the one aligned store the model assumes for a region, which power failure never
+// tears: 8 for a flog half, 4 for a map entry. 0 for a data block, which the model lets tear at
+// every 8-byte boundary (and kNone).
+int AtomicStoreBytes(Region region);
+
 // The value a store writes, in model terms (docs/model.md §1).
 enum class ValueRule : uint8_t {
   kNone,            // not a store, or the op kind does not run this store

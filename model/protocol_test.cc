@@ -59,6 +59,13 @@ TEST(ModelProtocol, EveryStepOfEveryProgramHasAtMostOneStoreOrPersist) {
   }
 }
 
+TEST(ModelProtocol, FlogHalvesAndMapEntriesAreSingleUntearableStores) {
+  EXPECT_EQ(AtomicStoreBytes(Region::kFlogHalfA), 8);
+  EXPECT_EQ(AtomicStoreBytes(Region::kFlogHalfB), 8);
+  EXPECT_EQ(AtomicStoreBytes(Region::kMapEntry), 4);
+  EXPECT_EQ(AtomicStoreBytes(Region::kDataBlock), 0);  // tears at 8-byte boundaries
+}
+
 TEST(ModelProtocol, SeqAdvancesOneTwoThreeOne) {
   EXPECT_EQ(NextSeq(1), 2);
   EXPECT_EQ(NextSeq(2), 3);
