@@ -152,15 +152,7 @@ Result<uint64_t> MediumSizeFor(const ExploreConfig& config) {
 
 Status FormatDevice(const ExploreConfig& config, btt::Namespace& ns) {
   if (config.device == Device::kPlainPmem) return Status::Ok();  // a fresh medium reads as zero
-  btt::FormatOptions format;
-  format.profile = config.profile;
-  format.external_lbasize = config.external_lbasize;
-  format.nfree = config.nfree;
-  format.uuid = {0x74, 0x65, 0x61, 0x72, 0x70, 0x72, 0x6f, 0x6f, 0x66, 1, 2, 3, 4, 5, 6, 7};
-  format.parent_uuid = {0x70, 0x61, 0x72, 0x65, 0x6e, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  format.pool_part_uuid = {0x70, 0x61, 0x72, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-  format.medium_is_zeroed = true;  // a fresh simulated medium reads as zero
-  return btt::Btt::Format(ns, format).Annotate("format: ");
+  return FormatSimulatedBtt(ns, config.profile, config.external_lbasize, config.nfree);
 }
 
 // --- Mutant selection -------------------------------------------------------------------------
@@ -445,10 +437,9 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
   ++result_.stats.crash_points;
   const sim::CrashSpaceSize space = medium.CrashSpace();
   result_.stats.eager_states_log2_sum += space.log2;
-  result_.stats.eager_states =
-      space.count > UINT64_MAX - result_.stats.eager_states ? UINT64_MAX
-                                                            : result_.stats.eager_states +
-                                                                  space.count;
+  result_.stats.eager_states = space.count > UINT64_MAX - result_.stats.eager_states
+                                   ? UINT64_MAX
+                                   : result_.stats.eager_states + space.count;
   if (config_.target) {
     if (result_.stats.crash_points != config_.target->crash_point) return Status::Ok();
     auto forced = std::make_shared<ForcedChooser>(config_.target->resolution);
@@ -507,8 +498,8 @@ Status Explorer::RunSetup(btt::Namespace& ns, sim::Medium& medium) {
   for (size_t i = 0; i < config_.setup_ops.size(); ++i) {
     const WorkloadOp& op = config_.setup_ops[i];
     if (op.lba >= setup->Nlba()) {
-      return InvalidArgument("setup lba " + std::to_string(op.lba) + " >= " +
-                             std::to_string(setup->Nlba()));
+      return InvalidArgument("setup lba " + std::to_string(op.lba) +
+                             " >= " + std::to_string(setup->Nlba()));
     }
     if (!expect_.count(op.lba)) lbas_.push_back(op.lba);
     Sector& value = expect_[op.lba].completed;
@@ -530,9 +521,9 @@ Result<ExploreResult> Explorer::Run() {
   TP_RETURN_IF_ERROR(Validate());
   TP_ASSIGN_OR_RETURN(const uint64_t size, MediumSizeFor(config_));
   ScopedMutant scoped(config_.mutant_after_setup ? btt::Mutant::kNone : config_.mutant);
-  TP_ASSIGN_OR_RETURN(sim::Medium medium,
-                      sim::Medium::Create({.size_bytes = size, .model = config_.model,
-                                           .event_log = false}));
+  TP_ASSIGN_OR_RETURN(
+      sim::Medium medium,
+      sim::Medium::Create({.size_bytes = size, .model = config_.model, .event_log = false}));
   SimNamespace ns(medium);
   TP_RETURN_IF_ERROR(FormatDevice(config_, ns));
   if (medium.pending_line_count() != 0) {
@@ -547,8 +538,8 @@ Result<ExploreResult> Explorer::Run() {
 
   for (const WorkloadOp& op : config_.ops) {
     if (op.lba >= device->Nlba()) {
-      return InvalidArgument("workload lba " + std::to_string(op.lba) + " >= " +
-                             std::to_string(device->Nlba()));
+      return InvalidArgument("workload lba " + std::to_string(op.lba) +
+                             " >= " + std::to_string(device->Nlba()));
     }
     if (!expect_.count(op.lba)) {
       expect_[op.lba].completed = Sector(device->LbaSize());
@@ -578,8 +569,8 @@ Result<ExploreResult> Explorer::Run() {
     op_in_flight_ = static_cast<int64_t>(i);
     if (op.kind == WorkloadOp::Kind::kRead) {
       Sector got(device->LbaSize());
-      TP_RETURN_IF_ERROR(device->Read(op.lba, got).Annotate("workload op " + std::to_string(i) +
-                                                            ": "));
+      TP_RETURN_IF_ERROR(
+          device->Read(op.lba, got).Annotate("workload op " + std::to_string(i) + ": "));
       if (got != e.completed) {
         AddViolation("ORACLE-READ",
                      "lba " + std::to_string(op.lba) + " reads [" + DescribeSector(got) +
@@ -591,8 +582,8 @@ Result<ExploreResult> Explorer::Run() {
                                ? MakeSector(op.lba, write_id, device->LbaSize())
                                : Sector(device->LbaSize());
       e.inflight = value;
-      const Status status = op.kind == WorkloadOp::Kind::kWrite ? device->Write(op.lba, value)
-                                                                : device->Zero(op.lba);
+      const Status status =
+          op.kind == WorkloadOp::Kind::kWrite ? device->Write(op.lba, value) : device->Zero(op.lba);
       TP_RETURN_IF_ERROR(hook_status);
       if (!status.ok()) return status.Annotate("workload op " + std::to_string(i) + ": ");
       e.completed = value;
@@ -620,8 +611,10 @@ Result<ExploreResult> Explorer::Run() {
 
 const char* DeviceName(Device device) {
   switch (device) {
-    case Device::kBtt: return "btt";
-    case Device::kPlainPmem: return "plain-pmem";
+    case Device::kBtt:
+      return "btt";
+    case Device::kPlainPmem:
+      return "plain-pmem";
   }
   return "?";
 }
@@ -646,8 +639,7 @@ void ExploreStats::Add(const ExploreStats& other) {
 }
 
 uint64_t SectorTag(uint64_t lba, uint64_t write_id, uint64_t word) {
-  return (kTagMagic << 48) | ((lba & 0xFFFF) << 32) | ((write_id & 0xFFFF) << 16) |
-         (word & 0xFFFF);
+  return (kTagMagic << 48) | ((lba & 0xFFFF) << 32) | ((write_id & 0xFFFF) << 16) | (word & 0xFFFF);
 }
 
 std::string DescribeWord(uint64_t value) {
@@ -671,14 +663,28 @@ std::string DescribeSector(std::span<const std::byte> s) {
     std::string src = w < words ? word_source(w * 8) : std::string();
     if (w == words || src != run_source) {
       if (!out.empty()) out += ", ";
-      out += run_start == w - 1 ? "word " + std::to_string(run_start)
-                                : "words " + std::to_string(run_start) + "-" + std::to_string(w - 1);
+      out += run_start == w - 1
+                 ? "word " + std::to_string(run_start)
+                 : "words " + std::to_string(run_start) + "-" + std::to_string(w - 1);
       out += " " + run_source;
       run_start = w;
       run_source = src;
     }
   }
   return out;
+}
+
+Status FormatSimulatedBtt(btt::Namespace& ns, btt::Profile profile, uint32_t external_lbasize,
+                          uint32_t nfree) {
+  btt::FormatOptions format;
+  format.profile = profile;
+  format.external_lbasize = external_lbasize;
+  format.nfree = nfree;
+  format.uuid = {0x74, 0x65, 0x61, 0x72, 0x70, 0x72, 0x6f, 0x6f, 0x66, 1, 2, 3, 4, 5, 6, 7};
+  format.parent_uuid = {0x70, 0x61, 0x72, 0x65, 0x6e, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  format.pool_part_uuid = {0x70, 0x61, 0x72, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  format.medium_is_zeroed = true;  // a fresh simulated medium reads as zero
+  return btt::Btt::Format(ns, format).Annotate("format: ");
 }
 
 bool MutantsCompiledIn() { return btt::kMutantsCompiledIn; }

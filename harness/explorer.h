@@ -120,7 +120,7 @@ struct ExploreConfig {
 };
 
 struct Violation {
-  std::string check;    // ORACLE-*
+  std::string check;          // ORACLE-*
   uint64_t crash_point = 0;   // 1-based; 0 = outside any crash (ORACLE-READ)
   int64_t op_in_flight = -1;  // index into ops, -1 when none
   std::string detail;
@@ -130,12 +130,12 @@ struct Violation {
 struct ExploreStats {
   uint64_t executions = 0;
   uint64_t crash_points = 0;
-  uint64_t events = 0;                // medium events of the workloads
-  uint64_t states_checked = 0;        // resolutions judged by the oracle
-  uint64_t recovery_crash_states = 0; // nested states checked for ORACLE-IDEMPOTENT
-  double eager_states_log2_sum = 0;   // Σ over crash points of log2(full crash-state count)
-  uint64_t eager_states = 0;          // Σ of full crash-state counts (saturating)
-  uint64_t incomplete_points = 0;     // points that hit max_states_per_point
+  uint64_t events = 0;                 // medium events of the workloads
+  uint64_t states_checked = 0;         // resolutions judged by the oracle
+  uint64_t recovery_crash_states = 0;  // nested states checked for ORACLE-IDEMPOTENT
+  double eager_states_log2_sum = 0;    // Σ over crash points of log2(full crash-state count)
+  uint64_t eager_states = 0;           // Σ of full crash-state counts (saturating)
+  uint64_t incomplete_points = 0;      // points that hit max_states_per_point
   void Add(const ExploreStats& other);
 };
 
@@ -144,7 +144,7 @@ struct CrashTimeline {
   struct Op {
     uint32_t lane = 0;
     WorkloadOp op;
-    uint64_t write_id = 0;  // the write number in the sector tags (writes only)
+    uint64_t write_id = 0;                    // the write number in the sector tags (writes only)
     uint64_t first_event = 0, end_event = 0;  // medium events [first, end) of the op
     uint64_t first_crash_point = 0, last_crash_point = 0;  // 0, 0 when it has none
   };
@@ -153,15 +153,15 @@ struct CrashTimeline {
     int64_t op = -1;   // index into ops
   };
   struct ResolvedWord {
-    Choice choice;              // the word, its candidate count and the index chosen
-    uint64_t value = 0;         // the post-crash value
-    uint64_t guaranteed = 0;    // the value at its guaranteed persist point (candidate 0)
-    int64_t store_event = -1;   // seq of the workload store that produced `value`, -1 if none
-    int64_t store_op = -1;      // index into ops of that store
+    Choice choice;             // the word, its candidate count and the index chosen
+    uint64_t value = 0;        // the post-crash value
+    uint64_t guaranteed = 0;   // the value at its guaranteed persist point (candidate 0)
+    int64_t store_event = -1;  // seq of the workload store that produced `value`, -1 if none
+    int64_t store_op = -1;     // index into ops of that store
   };
   struct SectorView {
     uint64_t lba = 0;
-    bool ok = false;       // old or in-flight value
+    bool ok = false;  // old or in-flight value
     // "ok"; else "torn" (words of several sources), "misdirected" (another LBA's write) or
     // "stale" (one source of this LBA, neither the completed nor the in-flight value).
     std::string verdict;
@@ -182,7 +182,7 @@ struct CrashTimeline {
 
 struct ExploreResult {
   ExploreStats stats;
-  std::vector<Violation> violations;  // at most the first few
+  std::vector<Violation> violations;      // at most the first few
   std::optional<CrashTimeline> timeline;  // with ExploreConfig::target only
   bool ok() const { return violations.empty() && stats.incomplete_points == 0; }
 };
@@ -196,6 +196,11 @@ uint64_t SectorTag(uint64_t lba, uint64_t write_id, uint64_t word);
 std::string DescribeSector(std::span<const std::byte> sector);
 // "write 2 of lba 1 word 5", "zero" or "untagged": the source of one tagged word.
 std::string DescribeWord(uint64_t value);
+
+// Formats a BTT as every simulation does: fixed UUIDs (a run must not depend on randomness) and
+// a medium known to read as zero (format skips zeroing the map). Persists everything it writes.
+Status FormatSimulatedBtt(btt::Namespace& ns, btt::Profile profile, uint32_t external_lbasize,
+                          uint32_t nfree);
 
 // Mutant names as traces spell them ("none", "seq-skips", ...). The production build knows only
 // "none" and says so for any other name; the mutant build knows every btt::Mutant.

@@ -97,7 +97,8 @@ INSTANTIATE_TEST_SUITE_P(AllModels, ExplorerModels,
                          });
 
 TEST(Explorer, LostFlushesTearSectorsUnderPx86AndWord8) {
-  for (sim::PersistencyModel model : {sim::PersistencyModel::kPx86, sim::PersistencyModel::kWord8}) {
+  for (sim::PersistencyModel model :
+       {sim::PersistencyModel::kPx86, sim::PersistencyModel::kWord8}) {
     ExploreConfig config;
     config.model = model;
     config.workload_flush = FlushKind::kNone;
@@ -154,7 +155,8 @@ TEST(Explorer, BadWorkloadIsAClearError) {
 }
 
 TEST(Explorer, PlainPmemControlTearsSectorsUnderPx86AndWord8) {
-  for (sim::PersistencyModel model : {sim::PersistencyModel::kPx86, sim::PersistencyModel::kWord8}) {
+  for (sim::PersistencyModel model :
+       {sim::PersistencyModel::kPx86, sim::PersistencyModel::kWord8}) {
     for (uint32_t lbasize : {512u, 4096u}) {
       ExploreConfig config;
       config.device = Device::kPlainPmem;
@@ -263,8 +265,8 @@ TEST(Explorer, OnlyCheckRecordsOnlyThatCheck) {
 
 TEST(Explorer, ReadsOfTheRealCoreReturnTheLastCompletedValue) {
   ExploreConfig config;
-  config.ops = {{Kind::kRead, 0}, {Kind::kWrite, 0}, {Kind::kRead, 0}, {Kind::kZero, 0},
-                {Kind::kRead, 0}};
+  config.ops = {
+      {Kind::kRead, 0}, {Kind::kWrite, 0}, {Kind::kRead, 0}, {Kind::kZero, 0}, {Kind::kRead, 0}};
   auto result = Explore(config);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_TRUE(result->ok()) << Describe(*result);

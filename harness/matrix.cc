@@ -15,8 +15,8 @@ std::vector<std::vector<WorkloadOp>> AllWorkloads(uint32_t lbas, uint32_t max_op
       uint64_t c = code;
       for (uint32_t i = 0; i < len; ++i, c /= choices) {
         const uint32_t pick = static_cast<uint32_t>(c % choices);
-        ops.push_back({pick < lbas ? WorkloadOp::Kind::kWrite : WorkloadOp::Kind::kZero,
-                       pick % lbas});
+        ops.push_back(
+            {pick < lbas ? WorkloadOp::Kind::kWrite : WorkloadOp::Kind::kZero, pick % lbas});
       }
       all.push_back(std::move(ops));
     }
@@ -29,9 +29,15 @@ std::string WorkloadToString(const std::vector<WorkloadOp>& ops) {
   for (const WorkloadOp& op : ops) {
     if (!s.empty()) s += ' ';
     switch (op.kind) {
-      case WorkloadOp::Kind::kWrite: s += 'w'; break;
-      case WorkloadOp::Kind::kZero: s += 'z'; break;
-      case WorkloadOp::Kind::kRead: s += 'r'; break;
+      case WorkloadOp::Kind::kWrite:
+        s += 'w';
+        break;
+      case WorkloadOp::Kind::kZero:
+        s += 'z';
+        break;
+      case WorkloadOp::Kind::kRead:
+        s += 'r';
+        break;
     }
     s += std::to_string(op.lba);
   }

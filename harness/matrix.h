@@ -23,13 +23,12 @@ struct MatrixOptions {
   std::vector<btt::Profile> profiles = {btt::Profile::kLinux, btt::Profile::kUefi,
                                         btt::Profile::kPmemblk};
   std::vector<uint32_t> sector_sizes = {512, 4096};
-  std::vector<sim::PersistencyModel> models = {sim::PersistencyModel::kPx86,
-                                               sim::PersistencyModel::kWord8,
-                                               sim::PersistencyModel::kEadr};
+  std::vector<sim::PersistencyModel> models = {
+      sim::PersistencyModel::kPx86, sim::PersistencyModel::kWord8, sim::PersistencyModel::kEadr};
   std::vector<uint32_t> nfrees = {1, 2};
   uint32_t lbas = 2;
   uint32_t max_ops = 3;
-  uint32_t shard = 0;   // run workloads i with i % shards == shard
+  uint32_t shard = 0;  // run workloads i with i % shards == shard
   uint32_t shards = 1;
 };
 

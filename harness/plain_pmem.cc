@@ -18,8 +18,8 @@ Status PlainPmem::CheckLba(uint64_t lba, size_t size_bytes) const {
     return OutOfRange("plain-pmem lba " + std::to_string(lba) + " >= " + std::to_string(kSectors));
   }
   if (size_bytes != lbasize_) {
-    return InvalidArgument("plain-pmem buffer of " + std::to_string(size_bytes) +
-                           " bytes for a " + std::to_string(lbasize_) + "-byte sector");
+    return InvalidArgument("plain-pmem buffer of " + std::to_string(size_bytes) + " bytes for a " +
+                           std::to_string(lbasize_) + "-byte sector");
   }
   return Status::Ok();
 }

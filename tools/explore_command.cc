@@ -17,7 +17,8 @@ namespace tearproof::tools {
 namespace {
 
 const std::map<std::string, sim::PersistencyModel> kSimModels = {
-    {"px86", sim::PersistencyModel::kPx86}, {"word8", sim::PersistencyModel::kWord8},
+    {"px86", sim::PersistencyModel::kPx86},
+    {"word8", sim::PersistencyModel::kWord8},
     {"eadr", sim::PersistencyModel::kEadr}};
 const std::map<std::string, harness::FlushKind> kFaults = {
     {"none", harness::FlushKind::kClwb}, {"lost-flushes", harness::FlushKind::kNone}};
@@ -85,14 +86,13 @@ int RunExploreMatrix(const ExploreArgs& args) {
   }
   bool traces_ok = true;
   for (const harness::MatrixCell& cell : result->cells) {
-    std::printf("%-8s %4u B  %-5s nfree %u: %llu workloads, %llu crash points, %llu states, "
-                "%zu violations\n",
-                btt::ProfileName(cell.profile), cell.sector_size,
-                sim::PersistencyModelName(cell.model), cell.nfree,
-                static_cast<unsigned long long>(cell.workloads),
-                static_cast<unsigned long long>(cell.stats.crash_points),
-                static_cast<unsigned long long>(cell.stats.states_checked),
-                cell.violations.size());
+    std::printf(
+        "%-8s %4u B  %-5s nfree %u: %llu workloads, %llu crash points, %llu states, "
+        "%zu violations\n",
+        btt::ProfileName(cell.profile), cell.sector_size, sim::PersistencyModelName(cell.model),
+        cell.nfree, static_cast<unsigned long long>(cell.workloads),
+        static_cast<unsigned long long>(cell.stats.crash_points),
+        static_cast<unsigned long long>(cell.stats.states_checked), cell.violations.size());
     for (size_t i = 0; i < cell.violations.size(); ++i) {
       const harness::Violation& v = cell.violations[i];
       std::printf("  VIOLATION %s workload '%s' crash point %llu: %s\n", v.check.c_str(),
@@ -161,21 +161,21 @@ int RunExplore(const ExploreArgs& args) {
     return kExitUsage;
   }
   const harness::ExploreStats& s = result->stats;
-  std::string what = args.device == "btt" ? args.profile + " nfree " + std::to_string(args.nfree)
-                                          : args.device;
+  std::string what =
+      args.device == "btt" ? args.profile + " nfree " + std::to_string(args.nfree) : args.device;
   if (args.mutant != "none") what += " mutant " + args.mutant;
-  std::printf("explore %s %u-byte sectors model %s workload '%s'%s%s\n", what.c_str(),
-              args.lbasize, args.model.c_str(), harness::WorkloadToString(*ops).c_str(),
+  std::printf("explore %s %u-byte sectors model %s workload '%s'%s%s\n", what.c_str(), args.lbasize,
+              args.model.c_str(), harness::WorkloadToString(*ops).c_str(),
               args.setup.empty() ? "" : (" after setup '" + args.setup + "'").c_str(),
               args.fault == "none" ? "" : (" fault " + args.fault).c_str());
-  std::printf("events %llu, crash points %llu, crash states judged %llu (eager space %llu), "
-              "crashes inside recovery %llu, incomplete points %llu\n",
-              static_cast<unsigned long long>(s.events),
-              static_cast<unsigned long long>(s.crash_points),
-              static_cast<unsigned long long>(s.states_checked),
-              static_cast<unsigned long long>(s.eager_states),
-              static_cast<unsigned long long>(s.recovery_crash_states),
-              static_cast<unsigned long long>(s.incomplete_points));
+  std::printf(
+      "events %llu, crash points %llu, crash states judged %llu (eager space %llu), "
+      "crashes inside recovery %llu, incomplete points %llu\n",
+      static_cast<unsigned long long>(s.events), static_cast<unsigned long long>(s.crash_points),
+      static_cast<unsigned long long>(s.states_checked),
+      static_cast<unsigned long long>(s.eager_states),
+      static_cast<unsigned long long>(s.recovery_crash_states),
+      static_cast<unsigned long long>(s.incomplete_points));
   for (const harness::Violation& v : result->violations) {
     std::printf("VIOLATION %s at crash point %llu (op in flight: %lld): %s\n", v.check.c_str(),
                 static_cast<unsigned long long>(v.crash_point),
@@ -203,9 +203,10 @@ int RunExplore(const ExploreArgs& args) {
 
 std::function<int()> AddExploreCommand(CLI::App& app) {
   auto args = std::make_shared<ExploreArgs>();
-  auto* cmd = app.add_subcommand(
-      "explore", "crash-explore a sector device on the simulated medium (no options: the "
-                 "standard matrix)");
+  auto* cmd =
+      app.add_subcommand("explore",
+                         "crash-explore a sector device on the simulated medium (no options: the "
+                         "standard matrix)");
   cmd->add_option("--device", args->device, "btt (the core) or plain-pmem (the no-BTT control)")
       ->check(CLI::IsMember({"btt", "plain-pmem"}));
   cmd->add_option("--profile", args->profile)->check(CLI::IsMember({"linux", "uefi", "pmemblk"}));
@@ -222,8 +223,8 @@ std::function<int()> AddExploreCommand(CLI::App& app) {
   cmd->add_option("--shard", args->shard, "with --matrix: run shard i of N (i/N)");
   cmd->add_option("--trace-dir", args->trace_dir,
                   "write a trace of every violation here (default traces-out)");
-  cmd->add_flag_callback("--no-traces", [args] { args->trace_dir.clear(); },
-                         "write no traces");
+  cmd->add_flag_callback(
+      "--no-traces", [args] { args->trace_dir.clear(); }, "write no traces");
   if (harness::MutantsCompiledIn()) {
     cmd->add_option("--mutant", args->mutant, "seeded BTT core mutant (docs/mutants.md)");
     cmd->add_flag("--mutant-after-setup", args->mutant_after_setup,

@@ -11,7 +11,6 @@
 // Exit status: 0 success / no violation; 1 a violation (replay, explore) or a mutant not killed
 // (hunt); 2 usage error.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -77,16 +76,16 @@ int RunHunt(const HuntArgs& args) {
       return kExitUsage;
     }
     std::printf("%-27s killed by %s; minimized in %llu runs (%zu steps) -> %s\n", name.c_str(),
-                minimized->expect.check.c_str(),
-                static_cast<unsigned long long>(stats.candidates), stats.steps.size(),
-                path.c_str());
+                minimized->expect.check.c_str(), static_cast<unsigned long long>(stats.candidates),
+                stats.steps.size(), path.c_str());
   }
   return status;
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"tearproof-mutants: the explorer and replay over seeded BTT core mutants "
-               "(test-only)"};
+  CLI::App app{
+      "tearproof-mutants: the explorer and replay over seeded BTT core mutants "
+      "(test-only)"};
   app.require_subcommand(1);
   const auto run_explore = AddExploreCommand(app);
   const auto run_replay = AddReplayCommand(app, argc, argv);

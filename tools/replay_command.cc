@@ -114,7 +114,8 @@ std::function<int()> AddReplayCommand(CLI::App& app, int argc, char** argv) {
   cmd->add_option("TRACE", args->trace, "trace file (JSON lines)")->required();
   cmd->add_flag("--minimize", args->minimize,
                 "shrink the failing trace while the same check still fails, then replay it");
-  cmd->add_option("-o,--out", args->out, "with --minimize: where to write (default TRACE.min.jsonl)");
+  cmd->add_option("-o,--out", args->out,
+                  "with --minimize: where to write (default TRACE.min.jsonl)");
   cmd->add_option("--mutant", args->mutant,
                   "replay on this mutant instead of the trace's (none = the real core)");
   cmd->add_flag("--quiet", args->quiet, "no timeline, only the exit status");

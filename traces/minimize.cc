@@ -82,8 +82,8 @@ std::vector<Candidate> Shrinks(const ExploreConfig& base) {
   }
   for (auto a = dense.begin(); a != dense.end(); ++a) {
     for (auto b = std::next(a); b != dense.end(); ++b) {
-      Candidate c{base, "merge lba " + std::to_string(b->first) + " into lba " +
-                            std::to_string(a->first)};
+      Candidate c{
+          base, "merge lba " + std::to_string(b->first) + " into lba " + std::to_string(a->first)};
       ForEachOp(c.config, [&](WorkloadOp& op) {
         if (op.lba == b->first) op.lba = a->first;
       });

@@ -119,8 +119,9 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
                      trace.crash_point, t.crash_points_total));
   } else {
     line(fmt::format("crash point {} of {}: {}", t.crash_point, t.crash_points_total,
-                     t.op_in_flight < 0 ? "after the last operation (nothing in flight)"
-                                        : "just before a fence of " + OpRef(trace, t.op_in_flight)));
+                     t.op_in_flight < 0
+                         ? "after the last operation (nothing in flight)"
+                         : "just before a fence of " + OpRef(trace, t.op_in_flight)));
     line("pending at the crash (workload stores with words not yet guaranteed):");
     if (t.pending.empty()) line("  none");
     for (const auto& p : t.pending) {
@@ -129,16 +130,16 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
                        StoreSummary(p.event)));
     }
     line("crash state: each word read after the crash, in read order (candidate / count):");
-    if (t.words.empty()) line("  no unguaranteed word was read: the crash state is the guaranteed one");
+    if (t.words.empty())
+      line("  no unguaranteed word was read: the crash state is the guaranteed one");
     // Runs of adjacent words with the same fate print as one line (a sector is 64+ words).
     for (size_t i = 0; i < t.words.size();) {
       const auto& w = t.words[i];
       size_t j = i + 1;
       while (j < t.words.size() && SameFate(t.words[j - 1], t.words[j])) ++j;
-      std::string s = j - i == 1
-                          ? fmt::format("  0x{:x}", w.choice.word_addr)
-                          : fmt::format("  0x{:x}-0x{:x} ({} words)", w.choice.word_addr,
-                                        t.words[j - 1].choice.word_addr, j - i);
+      std::string s = j - i == 1 ? fmt::format("  0x{:x}", w.choice.word_addr)
+                                 : fmt::format("  0x{:x}-0x{:x} ({} words)", w.choice.word_addr,
+                                               t.words[j - 1].choice.word_addr, j - i);
       s += fmt::format("  {}/{}  ", w.choice.index, w.choice.candidate_count);
       if (w.value == w.guaranteed) {
         s += "not persisted, keeps " + ValueSummary(w.value, j - i > 1);
@@ -152,9 +153,10 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
       i = j;
     }
     if (t.unused_choices != 0 || t.diverged_choices != 0) {
-      line(fmt::format("  note: {} recorded choices name words this run never read, {} name a "
-                       "word whose candidate count differs (this run is not the recorded one)",
-                       t.unused_choices, t.diverged_choices));
+      line(
+          fmt::format("  note: {} recorded choices name words this run never read, {} name a "
+                      "word whose candidate count differs (this run is not the recorded one)",
+                      t.unused_choices, t.diverged_choices));
     }
     line("sectors after recovery:");
     if (t.sectors.empty()) line("  none read (recovery failed)");

@@ -65,9 +65,9 @@ TEST(Replay, PlainPmemTornSectorReproducesWithATimeline) {
   const std::string timeline = FormatTimeline(trace, *replayed);
   for (const char* needle :
        {"device plain-pmem", "op 0  w0   write 1", "crash point 1 of 2",
-        "just before a fence of op 0 w0", "pending at the crash", "store 0x0+512",
-        "persisted 0x", "(write 1 of lba 0 word", "(63 words)  0/2  not persisted, keeps zero",
-        "lba 0 torn", "verdict: VIOLATION ORACLE-ATOMIC", "the trace expects ORACLE-ATOMIC: reproduced"}) {
+        "just before a fence of op 0 w0", "pending at the crash", "store 0x0+512", "persisted 0x",
+        "(write 1 of lba 0 word", "(63 words)  0/2  not persisted, keeps zero", "lba 0 torn",
+        "verdict: VIOLATION ORACLE-ATOMIC", "the trace expects ORACLE-ATOMIC: reproduced"}) {
     EXPECT_NE(timeline.find(needle), std::string::npos) << "missing '" << needle << "' in\n"
                                                         << timeline;
   }
@@ -112,8 +112,7 @@ TEST(Replay, AMissingCrashPointIsNotReached) {
   auto replayed = Replay(trace);
   ASSERT_TRUE(replayed.ok());
   EXPECT_FALSE(replayed->matches_expectation);
-  EXPECT_NE(FormatTimeline(trace, *replayed).find("crash point 50 NOT REACHED"),
-            std::string::npos);
+  EXPECT_NE(FormatTimeline(trace, *replayed).find("crash point 50 NOT REACHED"), std::string::npos);
 }
 
 TEST(Replay, MutantTracesNeedTheMutantBuild) {

@@ -72,7 +72,8 @@ class Fields {
   }
   Result<bool> Bool(const std::string& key) {
     TP_ASSIGN_OR_RETURN(const Json* j, Get(key));
-    if (!j->is_boolean()) return Error(key, std::string("expected true/false, got ") + TypeName(*j));
+    if (!j->is_boolean())
+      return Error(key, std::string("expected true/false, got ") + TypeName(*j));
     return j->get<bool>();
   }
   Result<std::string> String(const std::string& key) {
@@ -191,7 +192,8 @@ Status ParseHeader(const Json& j, const std::string& where, Trace* t) {
   }
   TP_ASSIGN_OR_RETURN(const std::string device, f.String("device"));
   const auto parsed = harness::ParseDevice(device);
-  if (!parsed) return f.Error("device", "expected \"btt\" or \"plain-pmem\", got \"" + device + "\"");
+  if (!parsed)
+    return f.Error("device", "expected \"btt\" or \"plain-pmem\", got \"" + device + "\"");
   t->config.device = *parsed;
   return f.Done();
 }
@@ -220,8 +222,8 @@ Status ParseConfig(const Json& j, const std::string& where, Trace* t) {
   TP_ASSIGN_OR_RETURN(const std::string flush, f.String("flush"));
   const auto kind = FlushKinds().find(flush);
   if (kind == FlushKinds().end()) {
-    return f.Error("flush", "expected clwb, clflushopt, clflush or lost-flushes, got \"" + flush +
-                                "\"");
+    return f.Error("flush",
+                   "expected clwb, clflushopt, clflush or lost-flushes, got \"" + flush + "\"");
   }
   c.workload_flush = kind->second;
   TP_ASSIGN_OR_RETURN(c.check_layout, f.Bool("check_layout"));
@@ -241,8 +243,8 @@ Status ParseWorkloadRecord(const Json& j, const std::string& where, Trace* t) {
   if (lanes->empty()) return f.Error("lanes", "at least one lane is needed");
   if (lanes->size() > sim::kMaxLanes) return f.Error("lanes", "more lanes than the medium has");
   for (size_t i = 0; i < lanes->size(); ++i) {
-    TP_ASSIGN_OR_RETURN(auto ops,
-                        ParseOps((*lanes)[i], where + ": field 'lanes'[" + std::to_string(i) + "]"));
+    TP_ASSIGN_OR_RETURN(
+        auto ops, ParseOps((*lanes)[i], where + ": field 'lanes'[" + std::to_string(i) + "]"));
     if (i == 0) {
       t->config.ops = std::move(ops);
     } else {
@@ -271,8 +273,8 @@ Status ParseCrash(const Json& j, const std::string& where, Trace* t) {
   } else if (op->is_number_unsigned() && op->get<uint64_t>() < (1ULL << 32)) {
     t->op_in_flight = static_cast<int64_t>(op->get<uint64_t>());
   } else {
-    return f.Error("op_in_flight", std::string("expected an op index or null, got ") +
-                                       TypeName(*op));
+    return f.Error("op_in_flight",
+                   std::string("expected an op index or null, got ") + TypeName(*op));
   }
   TP_ASSIGN_OR_RETURN(const Json* resolution, f.Array("resolution"));
   std::set<uint64_t> words;
@@ -295,8 +297,7 @@ Status ParseCrash(const Json& j, const std::string& where, Trace* t) {
     TP_ASSIGN_OR_RETURN(const uint64_t index, rf.U64("index", UINT32_MAX));
     if (index >= count) return rf.Error("index", "must be below count");
     TP_RETURN_IF_ERROR(rf.Done());
-    t->resolution.push_back(
-        {addr, static_cast<uint32_t>(count), static_cast<uint32_t>(index)});
+    t->resolution.push_back({addr, static_cast<uint32_t>(count), static_cast<uint32_t>(index)});
   }
   return f.Done();
 }
@@ -498,8 +499,8 @@ std::string TraceStem(const Trace& t) {
     stem += std::string(btt::ProfileName(c.profile)) + "-" + std::to_string(c.external_lbasize) +
             "-" + sim::PersistencyModelName(c.model) + "-nfree" + std::to_string(c.nfree);
   } else {
-    stem += std::string(harness::DeviceName(c.device)) + "-" +
-            std::to_string(c.external_lbasize) + "-" + sim::PersistencyModelName(c.model);
+    stem += std::string(harness::DeviceName(c.device)) + "-" + std::to_string(c.external_lbasize) +
+            "-" + sim::PersistencyModelName(c.model);
   }
   if (c.workload_flush == harness::FlushKind::kNone) stem += "-lost-flushes";
   std::string ops = harness::WorkloadToString(c.ops);

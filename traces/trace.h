@@ -21,12 +21,12 @@ namespace tearproof::traces {
 inline constexpr int kFormatVersion = 1;
 
 struct Trace {
-  std::string tool_commit;    // the tearproof commit that wrote the trace (informational)
+  std::string tool_commit;      // the tearproof commit that wrote the trace (informational)
   std::string mutant = "none";  // the btt::Mutant the run used, as MutantByName spells it
   // Device, geometry, model, flush kind, checks, setup ops, workload lanes and schedule. The
   // `mutant` and `target` fields are not used (see `mutant` and crash_point/resolution).
   harness::ExploreConfig config;
-  uint64_t seed = 0;  // the seed of a random run (0 for exhaustive exploration)
+  uint64_t seed = 0;          // the seed of a random run (0 for exhaustive exploration)
   uint64_t crash_point = 0;   // 1-based; 0 = no crash (a workload read failed)
   int64_t op_in_flight = -1;  // informational: the op that issued the crash point's fence
   std::vector<harness::Choice> resolution;  // in read order

@@ -123,8 +123,8 @@ std::string JsonKind(const Json& j) {
 
 TEST(Trace, EveryValueOfAnotherTypeIsRejectedWithItsLineAndField) {
   const std::vector<std::string> lines = Lines(SerializeTrace(Example()));
-  const std::vector<Json> others = {Json(nullptr), Json(true), Json(-3), Json(7u), Json(2.5),
-                                    Json("x"), Json::array(), Json::object()};
+  const std::vector<Json> others = {Json(nullptr), Json(true), Json(-3),      Json(7u),
+                                    Json(2.5),     Json("x"),  Json::array(), Json::object()};
   uint64_t patches = 0;
   for (size_t li = 0; li < lines.size(); ++li) {
     const Json line = Json::parse(lines[li]);
@@ -162,14 +162,19 @@ TEST(Trace, StructuralErrorsNameTheProblem) {
   ExpectError("garbage\n", "line 1: not valid JSON");
   ExpectError("[1,2]\n", "expected a JSON object");
   ExpectError("{\"hello\": 1}\n", "not a tearproof trace");
-  ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none","device":"btt"})"),
-              "version 2 is not supported");
-  ExpectError(with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"nvme"})"),
-              "field 'device'");
-  ExpectError(with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"No Such","device":"btt"})"),
-              "field 'mutant'");
-  ExpectError(with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"btt","extra":0})"),
-              "unknown field 'extra'");
+  ExpectError(
+      with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none","device":"btt"})"),
+      "version 2 is not supported");
+  ExpectError(
+      with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"nvme"})"),
+      "field 'device'");
+  ExpectError(
+      with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"No Such","device":"btt"})"),
+      "field 'mutant'");
+  ExpectError(
+      with_line(
+          0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"btt","extra":0})"),
+      "unknown field 'extra'");
   ExpectError(with_line(1, R"({"workload":{}})"), "line 2: expected the \"config\" record");
   ExpectError(with_line(1, R"({"config":{}, "crash":{}})"), "expected the \"config\" record");
   ExpectError(Join({lines[0], lines[1], lines[2], lines[3], lines[4], lines[4]}),
@@ -208,15 +213,17 @@ TEST(Trace, StructuralErrorsNameTheProblem) {
               "field 'count'");
   ExpectError(with_line(3, crash_head + R"([{"word":"0x11","count":2,"index":0}]}})"),
               "not 8-byte aligned");
-  ExpectError(with_line(3, crash_head + R"([{"word":"16","count":2,"index":0}]}})"),
-              "hex string");
+  ExpectError(with_line(3, crash_head + R"([{"word":"16","count":2,"index":0}]}})"), "hex string");
   ExpectError(with_line(3, crash_head + R"([{"word":"0xAB","count":2,"index":0}]}})"),
               "bad hex digit");
-  ExpectError(with_line(3, crash_head + R"([{"word":"0x12345678901234567","count":2,"index":0}]}})"),
-              "hex string");
-  ExpectError(with_line(3, crash_head +
-                               R"([{"word":"0x10","count":2,"index":0},{"word":"0x10","count":2,"index":1}]}})"),
-              "appears twice");
+  ExpectError(
+      with_line(3, crash_head + R"([{"word":"0x12345678901234567","count":2,"index":0}]}})"),
+      "hex string");
+  ExpectError(
+      with_line(
+          3, crash_head +
+                 R"([{"word":"0x10","count":2,"index":0},{"word":"0x10","count":2,"index":1}]}})"),
+      "appears twice");
   ExpectError(with_line(3, crash_head + R"([{"word":"0x10","count":2,"index":0,"value":1}]}})"),
               "unknown field 'value'");
   ExpectError(with_line(3, R"({"crash":{"point":1,"op_in_flight":-1,"resolution":[]}})"),
