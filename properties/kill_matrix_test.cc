@@ -1,0 +1,196 @@
+// The kill matrix: every property family (properties/families.h) against every seeded mutant of
+// the BTT core (btt/mutant.h), compared with properties/kill_matrix.expected.
+//
+// Invariants checked:
+//   - the expected matrix names every family (in order) and every mutant once, plus `none`;
+//   - every family kills at least one mutant (a family that kills nothing is a defect) and the
+//     unmutated core in the mutant build (`none`) passes every family (no false alarm);
+//   - for each mutant, the actual row equals the expected row: a lost kill is a loss of power of
+//     the suites, a new kill means the table and docs/testing.md must be updated;
+//   - a kill replays bit for bit (same seed, same counterexample).
+// Each family runs with a fixed seed, kKillCases cases, max_size 100 and no shrinking (the first
+// failing case is the kill), so the matrix is deterministic. TEARPROOF_KILL_CASES overrides the
+// case count for exploration (the expected matrix holds for the default only).
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "btt/mutant.h"
+#include "properties/families.h"
+
+namespace tearproof::properties {
+namespace {
+
+static_assert(btt::kMutantsCompiledIn, "the kill matrix needs the mutant build of the core");
+
+constexpr uint64_t kKillSeed = 20261126;
+constexpr int kKillCases = 100;
+
+struct Matrix {
+  std::vector<std::string> families;              // column order
+  std::map<std::string, std::vector<bool>> rows;  // mutant -> killed per family
+  std::vector<std::string> order;                 // mutants in file order
+};
+
+// "mutant <family>..." header, then "<mutant> kill|- ..." rows; '#' starts a comment.
+Matrix ParseMatrix(const std::string& text) {
+  Matrix m;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (const size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream fields(line);
+    std::vector<std::string> words;
+    for (std::string w; fields >> w;) words.push_back(w);
+    if (words.empty()) continue;
+    if (m.families.empty()) {
+      EXPECT_EQ(words[0], "mutant") << "line " << number << ": the header comes first";
+      m.families.assign(words.begin() + 1, words.end());
+      continue;
+    }
+    EXPECT_EQ(words.size(), m.families.size() + 1) << "line " << number;
+    EXPECT_FALSE(m.rows.count(words[0])) << "line " << number << ": duplicate " << words[0];
+    std::vector<bool>& row = m.rows[words[0]];
+    m.order.push_back(words[0]);
+    for (size_t i = 1; i < words.size(); ++i) {
+      EXPECT_TRUE(words[i] == "kill" || words[i] == "-") << "line " << number << ": " << words[i];
+      row.push_back(words[i] == "kill");
+    }
+  }
+  return m;
+}
+
+const Matrix& Expected() {
+  static const Matrix m = [] {
+    std::ifstream in(TEARPROOF_KILL_MATRIX_EXPECTED);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_TRUE(in.good() || in.eof()) << "cannot read " << TEARPROOF_KILL_MATRIX_EXPECTED;
+    return ParseMatrix(text.str());
+  }();
+  return m;
+}
+
+int KillCases() {
+  const char* env = std::getenv("TEARPROOF_KILL_CASES");
+  return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : kKillCases;
+}
+
+rc::detail::TestParams KillParams() {
+  rc::detail::TestParams params;
+  params.seed = kKillSeed;
+  params.maxSuccess = KillCases();
+  params.maxSize = kMaxSize;
+  params.disableShrinking = true;
+  return params;
+}
+
+// Restores kNone however the test ends.
+class ScopedMutant {
+ public:
+  explicit ScopedMutant(btt::Mutant m) { btt::SetMutant(m); }
+  ~ScopedMutant() { btt::SetMutant(btt::Mutant::kNone); }
+  ScopedMutant(const ScopedMutant&) = delete;
+  ScopedMutant& operator=(const ScopedMutant&) = delete;
+};
+
+// The last line of the failure description: the message of the check that fired.
+std::string FailureLine(const rc::detail::TestResult& result) {
+  rc::detail::FailureResult failure;
+  if (!result.match(failure)) return "";
+  std::string d = failure.description;
+  while (!d.empty() && d.back() == '\n') d.pop_back();
+  const size_t nl = d.rfind('\n');
+  return nl == std::string::npos ? d : d.substr(nl + 1);
+}
+
+// The gtest parameter name of a row: "seq-skips" -> "seq_skips".
+std::string TestSuffix(std::string name) {
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
+std::vector<std::string> RowNames() {
+  std::vector<std::string> names = {"none"};
+  for (btt::Mutant m : btt::AllMutants()) names.emplace_back(btt::MutantName(m));
+  return names;
+}
+
+TEST(KillMatrix, ExpectedTableNamesEveryFamilyAndMutantAndEveryFamilyKills) {
+  const Matrix& m = Expected();
+  std::vector<std::string> families;
+  for (const Family& f : AllFamilies()) families.emplace_back(f.name);
+  EXPECT_EQ(m.families, families);
+  EXPECT_EQ(m.order, RowNames()) << "one row per mutant, `none` first, in btt/mutant.h order";
+  ASSERT_TRUE(m.rows.count("none"));
+  for (size_t f = 0; f < m.families.size(); ++f) {
+    bool kills = false;
+    for (const auto& [mutant, row] : m.rows) kills = kills || (f < row.size() && row[f]);
+    EXPECT_TRUE(kills) << "family " << m.families[f] << " kills no mutant: a defect";
+    EXPECT_FALSE(f < m.rows.at("none").size() && m.rows.at("none")[f])
+        << "family " << m.families[f] << " fails on the unmutated core";
+  }
+}
+
+class KillRow : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KillRow, MatchesTheExpectedKillMatrix) {
+  const std::string name = GetParam();
+  const std::optional<btt::Mutant> mutant = btt::ParseMutant(name);
+  ASSERT_TRUE(mutant.has_value()) << name;
+  const Matrix& expected = Expected();
+  ASSERT_TRUE(expected.rows.count(name)) << name << " has no row in the expected matrix";
+  const std::vector<bool>& want = expected.rows.at(name);
+  ASSERT_EQ(want.size(), AllFamilies().size());
+  ScopedMutant scoped(*mutant);
+  std::string actual_row = name;
+  for (size_t i = 0; i < AllFamilies().size(); ++i) {
+    const Family& family = AllFamilies()[i];
+    const rc::detail::TestResult result = RunFamily(family, KillParams(), /*quiet=*/true);
+    rc::detail::GaveUpResult gave_up;
+    ASSERT_FALSE(result.match(gave_up)) << family.name << " gave up (too many discards)";
+    const bool killed = !result.is<rc::detail::SuccessResult>();
+    actual_row += killed ? " kill" : " -";
+    std::printf("%-26s %-10s %s%s\n", name.c_str(), family.name, killed ? "kill: " : "survives",
+                FailureLine(result).c_str());
+    EXPECT_EQ(killed, want[i]) << family.name << " under " << name << ": "
+                               << (killed ? FailureLine(result) : "survives")
+                               << " [rerun: properties_kill_matrix_test --gtest_filter='*/"
+                               << TestSuffix(name) << "']";
+  }
+  std::printf("row: %s\n", actual_row.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMutants, KillRow, ::testing::ValuesIn(RowNames()),
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           return TestSuffix(param.param);
+                         });
+
+// Determinism: the same seed gives the same counterexample, bit for bit.
+TEST(KillMatrix, AKillReplaysBitForBit) {
+  ScopedMutant scoped(btt::Mutant::kDataNotPersisted);
+  const Family* crash = FindFamily("crash");
+  ASSERT_NE(crash, nullptr);
+  const rc::detail::TestResult a = RunFamily(*crash, KillParams(), true);
+  const rc::detail::TestResult b = RunFamily(*crash, KillParams(), true);
+  rc::detail::FailureResult fa, fb;
+  ASSERT_TRUE(a.match(fa)) << "data-not-persisted must be killed by the crash family";
+  ASSERT_TRUE(b.match(fb));
+  EXPECT_EQ(fa.numSuccess, fb.numSuccess);
+  EXPECT_EQ(fa.description, fb.description);
+  EXPECT_EQ(fa.reproduce, fb.reproduce);
+}
+
+}  // namespace
+}  // namespace tearproof::properties
