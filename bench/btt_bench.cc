@@ -11,11 +11,14 @@
 #include <libpmemblk.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,8 +54,15 @@ std::vector<std::string>& CreatedFiles() {
   return files;
 }
 
+// Devices are created on first use by whichever benchmark thread gets there first.
+std::mutex& DeviceMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
 TearproofDevice& Tearproof(uint32_t bsize) {
   static std::map<uint32_t, TearproofDevice> devices;
+  std::lock_guard<std::mutex> lock(DeviceMutex());
   TearproofDevice& d = devices[bsize];
   if (!d.btt) {
     const std::string path = ShmPath("tp" + std::to_string(bsize));
@@ -75,6 +85,7 @@ TearproofDevice& Tearproof(uint32_t bsize) {
 
 PmemblkDevice& Pmemblk(uint32_t bsize) {
   static std::map<uint32_t, PmemblkDevice> devices;
+  std::lock_guard<std::mutex> lock(DeviceMutex());
   PmemblkDevice& d = devices[bsize];
   if (d.pool == nullptr) {
     const std::string path = ShmPath("blk" + std::to_string(bsize));
@@ -93,6 +104,7 @@ PmemblkDevice& Pmemblk(uint32_t bsize) {
 
 RawDevice& Raw() {
   static RawDevice d;
+  std::lock_guard<std::mutex> lock(DeviceMutex());
   if (d.base == nullptr) {
     const std::string path = ShmPath("raw");
     CreatedFiles().push_back(path);
@@ -195,6 +207,79 @@ void BM_RawRead(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * bsize);
 }
 
+// Interleaved side by side. Arguments: 1 = write / 0 = read, block size. Each benchmark iteration
+// draws one batch of kBatch random LBAs and runs it on tearproof, libpmemblk and raw in turn
+// (rotating which goes first), timing each batch with the wall clock. The counters are the
+// median per-op time of each implementation over all batches, and the ratios of those medians
+// (ops/s ratios: > 1 means tearproof is faster). The batches of the three alternate within a
+// millisecond, so load from other processes hits all three alike and the ratios stay stable on
+// a shared machine when the absolute figures do not.
+void BM_SideBySide(benchmark::State& state) {
+  constexpr int kBatch = 64;
+  const bool write = state.range(0) == 1;
+  const auto bsize = static_cast<uint32_t>(state.range(1));
+  btt::Btt& tp = *Tearproof(bsize).btt;
+  PMEMblkpool* pool = Pmemblk(bsize).pool;
+  RawDevice& raw = Raw();
+  const auto data = Pattern(bsize, 1);
+  std::vector<std::byte> out(bsize);
+  Prng prng(300 + state.thread_index());
+  uint64_t lbas[kBatch];
+  std::vector<double> ns[3];  // tearproof, pmemblk, raw
+  bool failed = false;
+  auto run = [&](int impl) {
+    for (const uint64_t lba : lbas) {
+      if (impl == 0) {
+        const Status st =
+            write ? tp.Write(btt::ExternalLba(lba), data) : tp.Read(btt::ExternalLba(lba), out);
+        failed |= !st.ok();
+      } else if (impl == 1) {
+        const auto l = static_cast<long long>(lba);
+        failed |=
+            (write ? pmemblk_write(pool, data.data(), l) : pmemblk_read(pool, out.data(), l)) != 0;
+      } else if (write) {
+        pmem_memcpy_persist(raw.base + lba * bsize, data.data(), bsize);
+      } else {
+        std::memcpy(out.data(), raw.base + lba * bsize, bsize);
+      }
+      benchmark::DoNotOptimize(out.data());
+    }
+  };
+  uint64_t round = 0;
+  for (auto _ : state) {
+    for (uint64_t& lba : lbas) lba = prng.Below(kWorkingSetBlocks);
+    for (int k = 0; k < 3; ++k) {
+      const int impl = static_cast<int>((round + k) % 3);
+      const auto t0 = std::chrono::steady_clock::now();
+      run(impl);
+      const auto t1 = std::chrono::steady_clock::now();
+      ns[impl].push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / kBatch);
+    }
+    ++round;
+  }
+  if (failed) state.SkipWithError("an I/O call failed");
+  auto median = [](std::vector<double>& v) {
+    if (v.empty()) return 0.0;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  const double tp_ns = median(ns[0]), blk_ns = median(ns[1]), raw_ns = median(ns[2]);
+  using C = benchmark::Counter;
+  state.counters["tearproof_ns"] = C(tp_ns, C::kAvgThreads);
+  state.counters["pmemblk_ns"] = C(blk_ns, C::kAvgThreads);
+  state.counters["raw_ns"] = C(raw_ns, C::kAvgThreads);
+  state.counters["vs_pmemblk"] = C(tp_ns > 0 ? blk_ns / tp_ns : 0, C::kAvgThreads);
+  state.counters["vs_raw"] = C(tp_ns > 0 ? raw_ns / tp_ns : 0, C::kAvgThreads);
+  state.SetItemsProcessed(state.iterations() * kBatch * 3);
+}
+BENCHMARK(BM_SideBySide)
+    ->ArgNames({"write", "bsize"})
+    ->ArgsProduct({{1, 0}, {4096, 512}})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime()
+    ->MinTime(1.0);
+
 #define TP_BTT_BENCH(fn) \
   BENCHMARK(fn)->Arg(4096)->Arg(512)->Threads(1)->Threads(2)->UseRealTime()->MinTime(0.5)
 TP_BTT_BENCH(BM_RawWrite);
@@ -204,20 +289,49 @@ TP_BTT_BENCH(BM_RawRead);
 TP_BTT_BENCH(BM_PmemblkRead);
 TP_BTT_BENCH(BM_TearproofRead);
 
-// Prints the usual console output, then the side-by-side ratios.
+// Prints the usual console output, then the side-by-side ratios. With --benchmark_repetitions
+// the ratios use the median of the repetitions (the machine this runs on is shared, so single
+// runs are noisy); otherwise the single run. Also prints the load average before and after, so a
+// figure can be judged by how busy the machine was.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
   RatioReporter() : ConsoleReporter(OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
-      if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
+      if (run.error_occurred) continue;
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.run_type == Run::RT_Iteration && run.repetitions > 1) continue;
+      if (run.run_type == Run::RT_Aggregate && !median) continue;
       auto it = run.counters.find("items_per_second");
-      if (it != run.counters.end()) rate_[run.benchmark_name()] = it->second.value;
+      if (it != run.counters.end()) rate_[run.run_name.str()] = it->second.value;
+      for (const char* c : {"vs_pmemblk", "vs_raw"}) {
+        auto r = run.counters.find(c);
+        if (r != run.counters.end()) side_[run.run_name.str() + " " + c] = r->second.value;
+      }
     }
   }
   void PrintRatios() const {
-    std::printf("\nside-by-side ratios (ops/s; > 1 means tearproof is faster)\n");
+    if (!side_.empty()) {
+      std::printf(
+          "\ninterleaved side by side (ratios of median per-op times; > 1 means tearproof is "
+          "faster)\n");
+      for (const char* size : {"4096", "512"}) {
+        for (const char* threads : {"1", "2"}) {
+          auto get = [&](const char* write, const char* c) {
+            auto it = side_.find(std::string("BM_SideBySide/write:") + write + "/bsize:" + size +
+                                 "/min_time:1.000/real_time/threads:" + threads + " " + c);
+            return it == side_.end() ? 0.0 : it->second;
+          };
+          std::printf(
+              "%5s B, %s thread(s): write tearproof/pmemblk = %.2f (target >= 1.0), "
+              "read tearproof/raw = %.2f (target >= 0.92), read tearproof/pmemblk = %.2f\n",
+              size, threads, get("1", "vs_pmemblk"), get("0", "vs_raw"), get("0", "vs_pmemblk"));
+        }
+      }
+    }
+    std::printf("\nseparate runs (ratios of ops/s%s; > 1 means tearproof is faster)\n",
+                rate_.empty() ? "" : ", medians when repeated");
     for (const char* size : {"4096", "512"}) {
       for (const char* threads : {"1", "2"}) {
         auto rate = [&](const std::string& fn) {
@@ -238,7 +352,15 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
  private:
   std::map<std::string, double> rate_;
+  std::map<std::string, double> side_;
 };
+
+void PrintLoad(const char* when) {
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) == 3) {
+    std::printf("load average %s: %.2f %.2f %.2f\n", when, load[0], load[1], load[2]);
+  }
+}
 
 }  // namespace
 }  // namespace tearproof
@@ -255,8 +377,10 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   tearproof::RatioReporter reporter;
+  tearproof::PrintLoad("before");
   benchmark::RunSpecifiedBenchmarks(&reporter);
   reporter.PrintRatios();
+  tearproof::PrintLoad("after");
   benchmark::Shutdown();
   for (const std::string& path : tearproof::CreatedFiles()) unlink(path.c_str());
   return 0;

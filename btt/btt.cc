@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <thread>
 
+#include "btt/memory_namespace.h"
 #include "btt/mutant.h"
 #include "util/endian.h"
 
@@ -36,6 +38,17 @@ std::span<std::byte> AsWritableBytes(T& v) {
 
 std::string ArenaTag(size_t index) { return "arena " + std::to_string(index) + ": "; }
 
+// Error messages of the I/O paths are built out of line, so that the paths which only test for
+// an error stay small enough to inline. Parts are text or unsigned numbers, concatenated.
+inline std::string ToText(std::string_view text) { return std::string(text); }
+inline std::string ToText(uint64_t value) { return std::to_string(value); }
+template <typename... Parts>
+[[gnu::cold, gnu::noinline]] Status ColdError(StatusCode code, const Parts&... parts) {
+  std::string message;
+  ((message += ToText(parts)), ...);
+  return Status(code, std::move(message));
+}
+
 // Zero-fills [offset, offset + size) and persists it.
 Status ZeroRange(Namespace& ns, uint64_t offset, uint64_t size) {
   uint64_t done = 0;
@@ -54,6 +67,13 @@ Status ZeroRange(Namespace& ns, uint64_t offset, uint64_t size) {
 uint64_t ExpectedBackupOffset(uint64_t ns_size, uint64_t arena_offset) {
   const uint64_t size = RoundDown(std::min(kMaxArenaSize, ns_size - arena_offset), kAlignment);
   return arena_offset + size - kInfoBlockSize;
+}
+
+// A backup info block belongs to the arena starting at `arena_offset` only if its infooff points
+// back at where it was found. Detection and Open apply the same rule, so a backup left at the
+// end of a file by a BTT that starts elsewhere in it is not mistaken for one at this offset.
+bool BackupPointsAtItself(const InfoBlock& info, uint64_t arena_offset, uint64_t backup_offset) {
+  return arena_offset + info.infooff == backup_offset;
 }
 
 bool VersionMatches(const InfoBlock& info, Profile profile) {
@@ -234,7 +254,11 @@ std::string CheckReport::ToString() const {
 }
 
 Btt::Btt(Namespace& ns, Profile profile, bool read_only)
-    : ns_(ns), profile_(profile), flog_style_(FlogStyleFor(profile)), read_only_(read_only) {}
+    : ns_(ns),
+      mapped_(ns.MappedBytes().size() == ns.SizeBytes() ? ns.MappedBytes().data() : nullptr),
+      profile_(profile),
+      flog_style_(FlogStyleFor(profile)),
+      read_only_(read_only) {}
 
 Btt::~Btt() = default;
 
@@ -334,8 +358,12 @@ Result<Profile> Btt::DetectProfile(Namespace& ns) {
   }
   for (const Profile p : {Profile::kLinux, Profile::kUefi}) {
     if (size < BttOffsetFor(p) + 2 * kInfoBlockSize) continue;
-    auto info = ReadInfo(ns, ExpectedBackupOffset(size, BttOffsetFor(p)));
-    if (info.ok() && CheckInfoBlockIntegrity(*info).ok() && VersionMatches(*info, p)) return p;
+    const uint64_t backup_offset = ExpectedBackupOffset(size, BttOffsetFor(p));
+    auto info = ReadInfo(ns, backup_offset);
+    if (info.ok() && CheckInfoBlockIntegrity(*info).ok() && VersionMatches(*info, p) &&
+        BackupPointsAtItself(*info, BttOffsetFor(p), backup_offset)) {
+      return p;
+    }
   }
   return NotFound(
       "INV-LAYOUT-NOT-FOUND: no pool header, no BTT v1.1 info block at 4096, no v2.0 at 0, "
@@ -428,7 +456,7 @@ Status Btt::LoadArenas(const OpenOptions& options) {
       auto backup = ReadInfo(ns_, backup_off);
       Status backup_status = backup.ok() ? CheckInfoBlockIntegrity(*backup) : backup.status();
       if (backup_status.ok()) backup_status = ValidateInfo(*backup, ctx);
-      if (backup_status.ok() && offset + backup->infooff != backup_off) {
+      if (backup_status.ok() && !BackupPointsAtItself(*backup, offset, backup_off)) {
         backup_status = Corruption("INV-INFO-GEOMETRY: backup's infooff " +
                                    std::to_string(backup->infooff) + " does not point at itself");
       }
@@ -574,9 +602,9 @@ Result<uint32_t> Btt::MapEntryForTest(ExternalLba lba) {
 }
 
 Status Btt::Locate(ExternalLba lba, Location* loc) {
-  if (lba.value() >= external_nlba_) {
-    return InvalidArgument("LBA " + std::to_string(lba.value()) + " >= external_nlba " +
-                           std::to_string(external_nlba_));
+  if (lba.value() >= external_nlba_) [[unlikely]] {
+    return ColdError(StatusCode::kInvalidArgument, "LBA ", lba.value(), " >= external_nlba ",
+                     external_nlba_);
   }
   for (auto& arena : arenas_) {
     if (lba.value() < arena->first_lba + arena->geo.external_nlba) {
@@ -585,7 +613,7 @@ Status Btt::Locate(ExternalLba lba, Location* loc) {
       return Status::Ok();
     }
   }
-  return InternalError("LBA " + std::to_string(lba.value()) + " in no arena");
+  return ColdError(StatusCode::kInternal, "LBA ", lba.value(), " in no arena");
 }
 
 void Btt::EnterErrorState(Arena& arena) {
@@ -611,8 +639,8 @@ Status Btt::PersistInfoFlags(Arena& arena, uint32_t flags) {
 }
 
 Status Btt::ArenaErrorStatus(const Arena& arena) {
-  return MediaError("INV-INFO-ERROR-FLAG: " + ArenaTag(arena.index) +
-                    "arena is in the ERROR state; writes are refused");
+  return ColdError(StatusCode::kMediaError, "INV-INFO-ERROR-FLAG: arena ", arena.index,
+                   ": arena is in the ERROR state; writes are refused");
 }
 
 Status Btt::LoadMapEntry(const Arena& arena, PremapAba premap, uint32_t* raw) const {
@@ -624,20 +652,24 @@ Status Btt::LoadMapEntry(const Arena& arena, PremapAba premap, uint32_t* raw) co
       return Status::Ok();
     }
   }
-  // A 4-byte aligned load: one atomic access under the Namespace contract.
-  return ns_.Read(arena.map_abs() + uint64_t{premap.value()} * kMapEntrySize,
-                  std::as_writable_bytes(std::span(raw, 1)));
+  // A 4-byte aligned load: one atomic access under the Namespace contract. Directly from the
+  // mapping when there is one: Open validated that the map lies inside the namespace
+  // (INV-INFO-GEOMETRY) and premap < external_nlba, so the offset is in range by construction.
+  const uint64_t offset = arena.map_abs() + uint64_t{premap.value()} * kMapEntrySize;
+  const auto word = std::as_writable_bytes(std::span(raw, 1));
+  if (mapped_ != nullptr && AtomicLoadIfWord(mapped_ + offset, word)) return Status::Ok();
+  return ns_.Read(offset, word);
 }
 
 Status Btt::Resolve(const Arena& arena, PremapAba premap, uint32_t raw, PostmapAba* block) const {
   // 00 = the initial identity mapping (UEFI, kernel): postmap = premap.
   const uint32_t b = (raw & kMapFlagMask) == 0 ? premap.value() : EntLba(raw);
-  if (b >= arena.geo.internal_nlba) {
+  if (b >= arena.geo.internal_nlba) [[unlikely]] {
     char hex[9];
     std::snprintf(hex, sizeof(hex), "%08x", raw);
-    return Corruption("INV-MAP-RANGE: " + ArenaTag(arena.index) + "map[" +
-                      std::to_string(premap.value()) + "] = 0x" + hex +
-                      " points past internal_nlba " + std::to_string(arena.geo.internal_nlba));
+    return ColdError(StatusCode::kCorruption, "INV-MAP-RANGE: arena ", arena.index, ": map[",
+                     premap.value(), "] = 0x", std::string_view(hex), " points past internal_nlba ",
+                     arena.geo.internal_nlba);
   }
   *block = PostmapAba(b);
   return Status::Ok();
@@ -661,9 +693,9 @@ Status Btt::WaitForReaders(Arena& arena, PostmapAba block) {
     uint64_t spins = 0;
     // Acquire: a reader's copy (before its release clear) happens before our overwrite.
     while (arena.rtt[i].load(std::memory_order_acquire) == busy) {
-      if (++spins > kMaxSpins) {
-        return InternalError("INV-RTT-WAIT-BOUND: a reader held block " +
-                             std::to_string(block.value()) + " too long");
+      if (++spins > kMaxSpins) [[unlikely]] {
+        return ColdError(StatusCode::kInternal, "INV-RTT-WAIT-BOUND: a reader held block ",
+                         block.value(), " too long");
       }
       sync_->Pause();
     }
@@ -744,9 +776,9 @@ Status Btt::PersistMapEntry(Arena& arena, PremapAba premap, uint32_t raw) {
 
 Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
   if (read_only_) return ReadOnlyError("BTT opened read-only");
-  if (data.size() != external_lbasize_) {
-    return InvalidArgument("write of " + std::to_string(data.size()) + " bytes, sector size " +
-                           std::to_string(external_lbasize_));
+  if (data.size() != external_lbasize_) [[unlikely]] {
+    return ColdError(StatusCode::kInvalidArgument, "write of ", data.size(), " bytes, sector size ",
+                     external_lbasize_);
   }
   Location loc;
   TP_RETURN_IF_ERROR(Locate(lba, &loc));
@@ -821,9 +853,9 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
 }
 
 Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
-  if (out.size() != external_lbasize_) {
-    return InvalidArgument("read of " + std::to_string(out.size()) + " bytes, sector size " +
-                           std::to_string(external_lbasize_));
+  if (out.size() != external_lbasize_) [[unlikely]] {
+    return ColdError(StatusCode::kInvalidArgument, "read of ", out.size(), " bytes, sector size ",
+                     external_lbasize_);
   }
   Location loc;
   TP_RETURN_IF_ERROR(Locate(lba, &loc));
@@ -834,8 +866,9 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
   TP_RETURN_IF_ERROR(LoadMapEntry(arena, loc.premap, &raw));
   PostmapAba block;
   for (uint32_t attempt = 0;; ++attempt) {
-    if (attempt >= kMaxReadRetries) {
-      return InternalError("INV-RTT-WAIT-BOUND: map entry kept changing during a read");
+    if (attempt >= kMaxReadRetries) [[unlikely]] {
+      return ColdError(StatusCode::kInternal,
+                       "INV-RTT-WAIT-BOUND: map entry kept changing during a read");
     }
     const uint32_t flags = raw & kMapFlagMask;
     if (flags == kMapZeroFlag) {
@@ -843,9 +876,15 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
       return Status::Ok();
     }
     if (flags == kMapErrorFlag) {
-      return MediaError("LBA " + std::to_string(lba.value()) + " carries the error flag");
+      return ColdError(StatusCode::kMediaError, "LBA ", lba.value(), " carries the error flag");
     }
     TP_RETURN_IF_ERROR(Resolve(arena, loc.premap, raw, &block));
+    if (mapped_ != nullptr) {
+      // Start loading the block now, so the trip to memory overlaps the publish, the fence and
+      // the re-validation below. Only a hint: if the entry changes we retry and copy nothing.
+      const std::byte* p = mapped_ + arena.data_abs() + uint64_t{block.value()} * internal_lbasize_;
+      for (size_t line = 0; line < out.size(); line += 64) __builtin_prefetch(p + line);
+    }
     // Publish the block we are about to copy, then re-read the map. A store followed by a load
     // of another address needs a full fence between them (a compiler barrier is not enough: the
     // kernel's latent bug K10); this seq_cst fence pairs with the one in WaitForReaders. If the
@@ -870,7 +909,14 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
   // with the release fence before the map store that published the block (PersistMapEntry), so
   // the block's data written before it (P1) is what we copy.
   std::atomic_thread_fence(std::memory_order_acquire);
-  Status s = ns_.Read(arena.data_abs() + uint64_t{block.value()} * internal_lbasize_, out);
+  const uint64_t offset = arena.data_abs() + uint64_t{block.value()} * internal_lbasize_;
+  Status s;
+  if (mapped_ != nullptr) {
+    // In range by construction: block < internal_nlba and the data area was validated at open.
+    std::memcpy(out.data(), mapped_ + offset, out.size());
+  } else {
+    s = ns_.Read(offset, out);
+  }
   // Release: our copy is done before a writer that sees the slot cleared reuses the block.
   rtt.store(0, std::memory_order_release);
   if (!s.ok()) return s;

@@ -177,6 +177,9 @@ class Btt {
   Status CheckArena(size_t index, bool repair, CheckReport* report);
 
   Namespace& ns_;
+  // ns_.MappedBytes() when it covers the namespace, else nullptr: map entries and data blocks
+  // are then loaded directly instead of through a Read call each (stores always use ns_).
+  const std::byte* mapped_;
   Profile profile_;
   FlogStyle flog_style_;
   bool read_only_;

@@ -18,10 +18,23 @@ Status Errno(const std::string& what, const std::string& path) {
   return IoError(what + " " + path + ": " + std::strerror(errno));
 }
 
+// kInvalidArgument unless `offset` can start a namespace inside a file of `file_size` bytes.
+Status CheckOffset(uint64_t offset, uint64_t file_size, const std::string& path) {
+  if (offset % 4096 != 0) {
+    return InvalidArgument("offset " + std::to_string(offset) +
+                           " is not a multiple of 4096 (the BTT's alignment)");
+  }
+  if (offset != 0 && offset >= file_size) {
+    return InvalidArgument("offset " + std::to_string(offset) + " is not inside " + path + " (" +
+                           std::to_string(file_size) + " bytes)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<std::unique_ptr<FileNamespace>> FileNamespace::Open(const std::string& path,
-                                                           bool read_only) {
+Result<std::unique_ptr<FileNamespace>> FileNamespace::Open(const std::string& path, bool read_only,
+                                                           uint64_t offset) {
   if (!read_only) {
     size_t mapped_len = 0;
     int is_pmem = 0;
@@ -30,8 +43,13 @@ Result<std::unique_ptr<FileNamespace>> FileNamespace::Open(const std::string& pa
       if (errno == ENOENT) return NotFound("no such file " + path);
       return IoError("pmem_map_file " + path + ": " + pmem_errormsg());
     }
-    return std::unique_ptr<FileNamespace>(
-        new FileNamespace(static_cast<std::byte*>(addr), mapped_len, false, is_pmem != 0, true));
+    Status s = CheckOffset(offset, mapped_len, path);
+    if (!s.ok()) {
+      pmem_unmap(addr, mapped_len);
+      return s;
+    }
+    return std::unique_ptr<FileNamespace>(new FileNamespace(
+        static_cast<std::byte*>(addr), mapped_len, offset, false, is_pmem != 0, true));
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -45,6 +63,10 @@ Result<std::unique_ptr<FileNamespace>> FileNamespace::Open(const std::string& pa
     return s;
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (Status s = CheckOffset(offset, size, path); !s.ok()) {
+    ::close(fd);
+    return s;
+  }
   void* addr = nullptr;
   if (size > 0) {
     addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
@@ -56,28 +78,30 @@ Result<std::unique_ptr<FileNamespace>> FileNamespace::Open(const std::string& pa
   }
   ::close(fd);
   return std::unique_ptr<FileNamespace>(
-      new FileNamespace(static_cast<std::byte*>(addr), size, true, false, false));
+      new FileNamespace(static_cast<std::byte*>(addr), size, offset, true, false, false));
 }
 
 Result<std::unique_ptr<FileNamespace>> FileNamespace::Create(const std::string& path,
-                                                             uint64_t size_bytes) {
+                                                             uint64_t size_bytes, uint64_t offset) {
   if (size_bytes == 0) return InvalidArgument("FileNamespace::Create needs a non-zero size");
+  if (offset > UINT64_MAX - size_bytes) return InvalidArgument("offset + size overflows");
+  TP_RETURN_IF_ERROR(CheckOffset(offset, offset + size_bytes, path));
   ::unlink(path.c_str());
   size_t mapped_len = 0;
   int is_pmem = 0;
-  void* addr =
-      pmem_map_file(path.c_str(), size_bytes, PMEM_FILE_CREATE, 0644, &mapped_len, &is_pmem);
+  void* addr = pmem_map_file(path.c_str(), offset + size_bytes, PMEM_FILE_CREATE, 0644, &mapped_len,
+                             &is_pmem);
   if (addr == nullptr) return IoError("pmem_map_file create " + path + ": " + pmem_errormsg());
-  return std::unique_ptr<FileNamespace>(
-      new FileNamespace(static_cast<std::byte*>(addr), mapped_len, false, is_pmem != 0, true));
+  return std::unique_ptr<FileNamespace>(new FileNamespace(static_cast<std::byte*>(addr), mapped_len,
+                                                          offset, false, is_pmem != 0, true));
 }
 
 FileNamespace::~FileNamespace() {
-  if (base_ == nullptr) return;
+  if (mapping_ == nullptr) return;
   if (pmem_mapped_) {
-    pmem_unmap(base_, size_);
+    pmem_unmap(mapping_, mapping_size_);
   } else {
-    ::munmap(base_, size_);
+    ::munmap(mapping_, mapping_size_);
   }
 }
 

@@ -24,11 +24,17 @@ namespace tearproof::btt {
 
 class FileNamespace final : public Namespace {
  public:
-  // Maps an existing file (its whole size). read_only maps it PROT_READ.
-  static Result<std::unique_ptr<FileNamespace>> Open(const std::string& path, bool read_only);
-  // Creates (or truncates) `path` to `size_bytes` (sparse, zero-filled) and maps it read-write.
-  static Result<std::unique_ptr<FileNamespace>> Create(const std::string& path,
-                                                       uint64_t size_bytes);
+  // Maps an existing file; read_only maps it PROT_READ. The namespace is the file from `offset`
+  // to its end: a BTT placed inside a bigger file (after a partition table, inside a DIMM image)
+  // is opened by naming where its namespace starts. `offset` must be a multiple of 4096 (so the
+  // BTT's words stay aligned) and lie before the end of the file, otherwise kInvalidArgument.
+  // The bytes before `offset` are never touched.
+  static Result<std::unique_ptr<FileNamespace>> Open(const std::string& path, bool read_only,
+                                                     uint64_t offset = 0);
+  // Creates (or truncates) `path` to `offset + size_bytes` bytes (sparse, zero-filled) and maps
+  // it read-write; the namespace is the last `size_bytes` of them.
+  static Result<std::unique_ptr<FileNamespace>> Create(const std::string& path, uint64_t size_bytes,
+                                                       uint64_t offset = 0);
   ~FileNamespace() override;
   FileNamespace(const FileNamespace&) = delete;
   FileNamespace& operator=(const FileNamespace&) = delete;
@@ -42,16 +48,22 @@ class FileNamespace final : public Namespace {
   Status Flush(uint64_t offset, uint64_t size_bytes) override;
   void Drain() override;
   Status WritePersist(uint64_t offset, std::span<const std::byte> data) override;
+  std::span<const std::byte> MappedBytes() const override { return {base_, size_}; }
 
  private:
-  FileNamespace(std::byte* base, uint64_t size, bool read_only, bool is_pmem, bool pmem_mapped)
-      : base_(base),
-        size_(size),
+  FileNamespace(std::byte* mapping, uint64_t mapping_size, uint64_t offset, bool read_only,
+                bool is_pmem, bool pmem_mapped)
+      : mapping_(mapping),
+        mapping_size_(mapping_size),
+        base_(mapping + offset),
+        size_(mapping_size - offset),
         read_only_(read_only),
         is_pmem_(is_pmem),
         pmem_mapped_(pmem_mapped) {}
 
-  std::byte* base_;
+  std::byte* mapping_;     // the whole file, as mapped
+  uint64_t mapping_size_;  // its length
+  std::byte* base_;        // the namespace: mapping_ + offset
   uint64_t size_;
   bool read_only_;
   bool is_pmem_;

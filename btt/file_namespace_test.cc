@@ -1,6 +1,7 @@
 // FileNamespace tests: the Namespace contract on a real mapped file (range checks, read-only
-// mapping refuses stores, data survives unmap/remap), and a BTT formatted on a file reopens
-// read-only with the same contents.
+// mapping refuses stores, data survives unmap/remap), a BTT formatted on a file reopens
+// read-only with the same contents, and a namespace that starts at an offset inside the file
+// (bad offsets refused) leaves the bytes before it alone.
 #include "btt/file_namespace.h"
 
 #include <gtest/gtest.h>
@@ -35,6 +36,46 @@ TEST(BttFileNamespace, HonoursTheNamespaceContract) {
   EXPECT_EQ(back, std::vector<std::byte>(10000, std::byte{7}));
   EXPECT_EQ((*ro)->Write(0, back).code(), StatusCode::kReadOnly);
   EXPECT_EQ(FileNamespace::Open(path + ".missing", false).status().code(), StatusCode::kNotFound);
+  ::unlink(path.c_str());
+}
+
+TEST(BttFileNamespace, AnOffsetStartsTheNamespaceInsideTheFile) {
+  const std::string path = "/tmp/tearproof_btt_fnso_" + std::to_string(::getpid());
+  constexpr uint64_t kOffset = 1 << 20;
+  {
+    auto ns = FileNamespace::Create(path, 20 << 20, kOffset);
+    ASSERT_TRUE(ns.ok()) << ns.status().ToString();
+    EXPECT_EQ((*ns)->SizeBytes(), 20u << 20);
+    FormatOptions f;
+    f.profile = Profile::kUefi;  // arena 0's info block at namespace offset 0 = file offset 1 MiB
+    f.external_lbasize = 512;
+    ASSERT_TRUE(Btt::Format(**ns, f).ok());
+    auto btt = Btt::Open(**ns);
+    ASSERT_TRUE(btt.ok());
+    ASSERT_TRUE((*btt)->Write(ExternalLba(5), testing::Pattern(5, 1, 512)).ok());
+  }
+  // The whole file holds no BTT where detection looks; from the offset it does, read-only too.
+  auto whole = FileNamespace::Open(path, /*read_only=*/true);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ((*whole)->SizeBytes(), (20u << 20) + kOffset);
+  EXPECT_EQ(Btt::Open(**whole).status().code(), StatusCode::kNotFound);
+  std::vector<std::byte> head(kOffset);
+  ASSERT_TRUE((*whole)->Read(0, head).ok());
+  EXPECT_EQ(head, std::vector<std::byte>(kOffset));  // the bytes before the offset: untouched
+  for (const bool read_only : {true, false}) {
+    auto ns = FileNamespace::Open(path, read_only, kOffset);
+    ASSERT_TRUE(ns.ok());
+    auto btt = Btt::Open(**ns);
+    ASSERT_TRUE(btt.ok()) << btt.status().ToString();
+    EXPECT_EQ(testing::ReadSector(**btt, 5), testing::Pattern(5, 1, 512));
+  }
+  // Offsets that cannot start a namespace are usage errors.
+  EXPECT_EQ(FileNamespace::Open(path, true, 1000).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FileNamespace::Open(path, false, 1000).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FileNamespace::Open(path, true, 64 << 20).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(FileNamespace::Create(path + ".x", 1 << 20, 12).status().code(),
+            StatusCode::kInvalidArgument);
   ::unlink(path.c_str());
 }
 

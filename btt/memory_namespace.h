@@ -34,6 +34,7 @@ class MemoryNamespace final : public Namespace {
   Status Write(uint64_t offset, std::span<const std::byte> data) override;
   Status Flush(uint64_t offset, uint64_t size_bytes) override;
   void Drain() override {}
+  std::span<const std::byte> MappedBytes() const override { return {data_, size_}; }
 
   // Direct access for tests and for building images by hand (bypasses read-only).
   std::byte* data() { return data_; }

@@ -49,6 +49,13 @@ class Namespace {
   virtual Status Flush(uint64_t offset, uint64_t size_bytes) = 0;
   virtual void Drain() = 0;
 
+  // The whole namespace as memory the caller may load from directly (a mapped file, a DRAM
+  // buffer), 8-byte aligned and SizeBytes() long; empty (the default) when loads must go through
+  // Read, as the simulator's adapter needs to see each one. Direct loads follow Read's rules (an
+  // aligned word load cannot tear); stores always go through Write. Valid for the object's life.
+  // The BTT core uses it on its hottest loads: map entries and the data block a read copies.
+  virtual std::span<const std::byte> MappedBytes() const { return {}; }
+
   // Write + Flush + Drain: the bytes are durable when this returns OK.
   virtual Status WritePersist(uint64_t offset, std::span<const std::byte> data) {
     TP_RETURN_IF_ERROR(Write(offset, data));

@@ -24,8 +24,9 @@ Lane ThreadSync::AcquireLane() {
     home = next_home_.fetch_add(1, std::memory_order_relaxed) % lane_count_;
     home_owner = this;
   }
-  for (uint32_t i = 0; i < lane_count_; ++i) {
-    const uint32_t lane = (home + i) % lane_count_;
+  // From the home lane upwards, wrapping (a compare, not a division, per step).
+  for (uint32_t i = 0, lane = home; i < lane_count_;
+       ++i, lane = lane + 1 == lane_count_ ? 0 : lane + 1) {
     if (lanes_[lane].mu.try_lock()) return Lane(lane);
   }
   lanes_[home].mu.lock();

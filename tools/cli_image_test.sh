@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The image commands end to end on real files: format, write from stdin, read to stdout, check,
-# and bad input (short stdin, out-of-range LBA, truncated image, missing file) exiting non-zero
-# with a message. With `interop` as $2 the pmemblk image is also checked by PMDK's pmempool.
+# a BTT inside a bigger file named with --offset, and bad input (short stdin, out-of-range LBA,
+# bad offset, truncated image, missing file) exiting non-zero with a message. With `interop` as $2 the pmemblk image is also checked by PMDK's pmempool.
 set -u
 tp=$1
 mode=${2:-unit}
@@ -32,6 +32,34 @@ for profile in linux uefi pmemblk; do
     pmempool check -v "$img" | grep -q consistent || fail "pmempool check on $img"
   fi
 done
+
+# A BTT whose namespace starts 1 MiB into a bigger file: detection from the start of the file
+# fails and says how to name the offset; --offset names it for every command; bad offsets are
+# usage errors. The bytes before the offset stay untouched.
+img=$dir/inside.img
+head -c $((1 << 20)) /dev/urandom > "$dir/head.bin"
+cp "$dir/head.bin" "$img"
+truncate -s $((33 << 20)) "$img"
+expect_exit 0 "from offset 1048576" "$tp" format "$img" --offset 1048576 --profile linux \
+  --lbasize 512 --nfree 4
+cmp -n $((1 << 20)) "$img" "$dir/head.bin" || fail "format --offset touched the bytes before it"
+expect_exit 1 "name it with --offset" "$tp" info "$img"
+expect_exit 1 "looked from --offset 2097152" "$tp" info "$img" --offset 2097152
+expect_exit 0 '"offset": 1048576' "$tp" info "$img" --offset 1048576 --json
+head -c $((512 * 3)) /dev/urandom > "$dir/in3.bin"
+"$tp" write "$img" 5 3 --offset 1048576 < "$dir/in3.bin" || fail "write --offset"
+"$tp" read "$img" 5 3 --offset 1048576 | cmp - "$dir/in3.bin" || fail "read --offset differs"
+"$tp" zero "$img" 6 --offset 1048576 || fail "zero --offset"
+"$tp" read "$img" 6 --offset 1048576 | cmp - <(head -c 512 /dev/zero) || fail "zero --offset"
+expect_exit 0 "clean" "$tp" check "$img" --offset 1048576
+cmp -n $((1 << 20)) "$img" "$dir/head.bin" || fail "I/O with --offset touched the bytes before it"
+expect_exit 2 "not a multiple of 4096" "$tp" info "$img" --offset 1000
+expect_exit 2 "is not inside" "$tp" read "$img" 0 --offset $((64 << 20))
+expect_exit 2 "offset" "$tp" info "$img" --offset -4096
+expect_exit 0 "profile uefi" "$tp" format "$dir/new.img" --size $((16 << 20)) --offset 4096 \
+  --profile uefi --lbasize 512 --nfree 2
+[ "$(stat -c %s "$dir/new.img")" -eq $(((16 << 20) + 4096)) ] || fail "format --size --offset size"
+expect_exit 0 "\"profile\": \"uefi\"" "$tp" info "$dir/new.img" --offset 4096 --json
 
 img=$dir/linux.img
 expect_exit 2 "stdin ended before sector" sh -c "head -c 100 /dev/zero | '$tp' write '$img' 1"

@@ -24,6 +24,7 @@ constexpr int kExitFailure = kExitViolation;
 struct ImageArgs {
   std::string image;
   std::string profile;  // empty: detect
+  uint64_t offset = 0;  // where the BTT's namespace starts inside IMAGE
   bool json = false;
   // format
   uint64_t size_bytes = 0;
@@ -76,11 +77,20 @@ struct Opened {
 
 Result<Opened> OpenImage(const ImageArgs& args, bool read_only) {
   Opened o;
-  TP_ASSIGN_OR_RETURN(o.ns, btt::FileNamespace::Open(args.image, read_only));
+  TP_ASSIGN_OR_RETURN(o.ns, btt::FileNamespace::Open(args.image, read_only, args.offset));
   btt::OpenOptions options;
   options.read_only = read_only;
   if (!args.profile.empty()) options.profile = ProfilesByName().at(args.profile);
-  TP_ASSIGN_OR_RETURN(o.btt, btt::Btt::Open(*o.ns, options));
+  auto opened = btt::Btt::Open(*o.ns, options);
+  if (opened.status().code() == StatusCode::kNotFound) {
+    // Detection looks where the profiles put a BTT relative to the namespace start; say which
+    // start that was, and how to name another.
+    return NotFound(opened.status().message() +
+                    (args.offset == 0 ? " (looked from the start of the file; if the BTT's "
+                                        "namespace starts further in, name it with --offset BYTES)"
+                                      : fmt::format(" (looked from --offset {})", args.offset)));
+  }
+  TP_ASSIGN_OR_RETURN(o.btt, std::move(opened));
   return o;
 }
 
@@ -105,18 +115,19 @@ int RunFormat(const ImageArgs& args) {
       return Fail("format", InvalidArgument(args.image + " exists; --size only creates new "
                                                          "images (omit it to format in place)"));
     }
-    auto created = btt::FileNamespace::Create(args.image, args.size_bytes);
+    auto created = btt::FileNamespace::Create(args.image, args.size_bytes, args.offset);
     if (!created.ok()) return Fail("format", created.status());
     ns = std::move(*created);
     options.medium_is_zeroed = true;
   } else {
-    auto opened = btt::FileNamespace::Open(args.image, /*read_only=*/false);
+    auto opened = btt::FileNamespace::Open(args.image, /*read_only=*/false, args.offset);
     if (!opened.ok()) return Fail("format", opened.status());
     ns = std::move(*opened);
   }
   const Status status = btt::Btt::Format(*ns, options);
   if (!status.ok()) return Fail("format", status);
-  std::printf("formatted %s: profile %s, %u-byte sectors, nfree %u\n", args.image.c_str(),
+  std::printf("formatted %s%s: profile %s, %u-byte sectors, nfree %u\n", args.image.c_str(),
+              args.offset == 0 ? "" : fmt::format(" from offset {}", args.offset).c_str(),
               btt::ProfileName(options.profile), args.lbasize, args.nfree);
   return 0;
 }
@@ -130,16 +141,16 @@ int RunInfo(const ImageArgs& args) {
     const auto idx = b.FlogIndices(i);
     arenas.push_back({{"arena", i}, {"flog_slots", {idx[0], idx[1]}}});
   }
-  nlohmann::json info = {
-      {"image", args.image},
-      {"profile", btt::ProfileName(b.profile())},
-      {"external_lbasize", b.ExternalLbaSize()},
-      {"internal_lbasize", b.InternalLbaSize()},
-      {"external_nlba", b.ExternalNlba()},
-      {"nfree", b.Nfree()},
-      {"arenas", arenas},
-      {"primaries_from_backup", b.open_report().primaries_from_backup},
-      {"lanes_needing_roll_forward", b.open_report().lanes_rolled_forward}};
+  nlohmann::json info = {{"image", args.image},
+                         {"offset", args.offset},
+                         {"profile", btt::ProfileName(b.profile())},
+                         {"external_lbasize", b.ExternalLbaSize()},
+                         {"internal_lbasize", b.InternalLbaSize()},
+                         {"external_nlba", b.ExternalNlba()},
+                         {"nfree", b.Nfree()},
+                         {"arenas", arenas},
+                         {"primaries_from_backup", b.open_report().primaries_from_backup},
+                         {"lanes_needing_roll_forward", b.open_report().lanes_rolled_forward}};
   if (args.json) {
     std::printf("%s\n", info.dump(2).c_str());
     return 0;
@@ -166,12 +177,14 @@ int RunCheck(const ImageArgs& args) {
   if (args.json) {
     nlohmann::json findings = nlohmann::json::array();
     for (const auto& f : report->findings) {
-      findings.push_back({{"invariant", f.invariant}, {"arena", f.arena}, {"detail", f.detail},
+      findings.push_back({{"invariant", f.invariant},
+                          {"arena", f.arena},
+                          {"detail", f.detail},
                           {"repaired", f.repaired}});
     }
-    std::printf("%s\n", nlohmann::json({{"clean", report->Clean()}, {"findings", findings}})
-                            .dump(2)
-                            .c_str());
+    std::printf(
+        "%s\n",
+        nlohmann::json({{"clean", report->Clean()}, {"findings", findings}}).dump(2).c_str());
   } else {
     std::printf("%s", report->ToString().c_str());
   }
@@ -241,6 +254,10 @@ std::function<int()> AddImageCommands(CLI::App& app) {
     cmd->add_option("IMAGE", args->image, "BTT image file")->required();
     cmd->add_option("--profile", args->profile, "linux, uefi or pmemblk (default: detect)")
         ->check(CLI::IsMember({"linux", "uefi", "pmemblk"}));
+    cmd->add_option("--offset", args->offset,
+                    "bytes into IMAGE where the BTT's namespace (Linux or UEFI namespace, or "
+                    "pmemblk pool) starts; a multiple of 4096 (default 0). With format --size, "
+                    "the new file is offset + size bytes");
   };
   auto* format = app.add_subcommand("format", "lay out a new BTT on an image file");
   add_common(format);
@@ -253,7 +270,8 @@ std::function<int()> AddImageCommands(CLI::App& app) {
   add_common(info);
   info->add_flag("--json", args->json);
 
-  auto* check = app.add_subcommand("check", "check every BTT invariant; --repair fixes what is safe");
+  auto* check =
+      app.add_subcommand("check", "check every BTT invariant; --repair fixes what is safe");
   add_common(check);
   check->add_flag("--repair", args->repair);
   check->add_flag("--json", args->json);
