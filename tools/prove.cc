@@ -35,7 +35,7 @@ double SecondsSince(Clock::time_point start) {
 
 const std::vector<std::string>& AllPhases() {
   static const std::vector<std::string> phases = {"medium", "explore", "deep",   "control",
-                                                   "bmc",    "mutants", "interop"};
+                                                  "bmc",    "mutants", "interop"};
   return phases;
 }
 
@@ -50,9 +50,13 @@ json BoundJson(const std::string& model, int lanes, int lbas, int ops) {
 }
 
 json DefaultConfig(double budget) {
-  // Exploration depth: the workload length is the exponent of the matrix (6^k workloads), so the
-  // budget picks it in steps rather than scaling it linearly.
-  const int explore_ops = budget < 0.25 ? 1 : budget < 0.5 ? 2 : budget < 2.5 ? 3 : 4;
+  // Exploration depth: the workload length is the exponent of the matrix ((2 x lbas)^k workloads
+  // of length k), so the budget picks it in steps rather than scaling it linearly.
+  const int explore_ops = budget < 0.25  ? 1
+                          : budget < 0.5 ? 2
+                          : budget < 1   ? 3
+                          : budget < 4   ? 4
+                                         : 5;
   json proofs = json::array();
   if (budget < 0.5) {
     for (const char* m : {"px86", "word8", "eadr"}) proofs.push_back(BoundJson(m, 2, 2, 1));
@@ -90,8 +94,8 @@ json DefaultConfig(double budget) {
       {"bmc",
        {{"timeout_seconds", std::max(10.0, 300 * budget)},
         {"proofs", proofs},
-        {"witness_bound", budget < 0.5 ? BoundJson("word8", 2, 2, 1)
-                                       : BoundJson("word8", 2, 2, 2)}}},
+        {"witness_bound",
+         budget < 0.5 ? BoundJson("word8", 2, 2, 1) : BoundJson("word8", 2, 2, 2)}}},
       {"mutants", {{"explorer_max_ops", budget < 1 ? 2 : 3}, {"z3_ladder", ladder}}},
   };
 }
@@ -146,8 +150,8 @@ Result<uint64_t> Count(const json& obj, const char* key, uint64_t lo, uint64_t h
   const json& v = obj.at(key);
   if (!v.is_number_integer() || v.get<int64_t>() < static_cast<int64_t>(lo) ||
       v.get<uint64_t>() > hi) {
-    return InvalidArgument(fmt::format("config {}.{}: expected an integer in [{}, {}]", where, key,
-                                       lo, hi));
+    return InvalidArgument(
+        fmt::format("config {}.{}: expected an integer in [{}, {}]", where, key, lo, hi));
   }
   return v.get<uint64_t>();
 }
@@ -206,8 +210,7 @@ Result<CampaignConfig> ParseConfig(const json& c) {
   std::set<std::string> profile_names;
   for (const auto& [name, p] : ProfilesByName()) profile_names.insert(name);
   TP_ASSIGN_OR_RETURN(auto profiles, Names(e["profiles"], "explore.profiles", profile_names));
-  TP_ASSIGN_OR_RETURN(auto models,
-                      Names(e["models"], "explore.models", {"px86", "word8", "eadr"}));
+  TP_ASSIGN_OR_RETURN(auto models, Names(e["models"], "explore.models", {"px86", "word8", "eadr"}));
   cfg.explore.profiles.clear();
   for (const std::string& p : profiles) cfg.explore.profiles.push_back(ProfilesByName().at(p));
   cfg.explore.models.clear();
@@ -267,9 +270,8 @@ Result<CampaignConfig> ParseConfig(const json& c) {
   TP_ASSIGN_OR_RETURN(uint64_t kill_ops, Count(m, "explorer_max_ops", 1, 4, "mutants"));
   cfg.kill_max_ops = static_cast<uint32_t>(kill_ops);
   for (size_t i = 0; i < m["z3_ladder"].size(); ++i) {
-    TP_ASSIGN_OR_RETURN(ProofSpec p,
-                        ParseBound(m["z3_ladder"][i], fmt::format("mutants.z3_ladder[{}]", i),
-                                   false));
+    TP_ASSIGN_OR_RETURN(
+        ProofSpec p, ParseBound(m["z3_ladder"][i], fmt::format("mutants.z3_ladder[{}]", i), false));
     cfg.z3_ladder.push_back(p.bound);
   }
   if (cfg.z3_ladder.empty()) return InvalidArgument("config mutants.z3_ladder: must not be empty");
@@ -305,9 +307,9 @@ Result<std::pair<json, CampaignConfig>> LoadConfig(const ProveOptions& options) 
 // Phases. Each returns its outcome and fills its section of the report.
 
 struct Outcome {
-  std::string status = "passed";  // passed | failed | skipped | error
-  std::string reason;             // why failed / skipped / error
-  std::vector<std::string> lines; // the text summary
+  std::string status = "passed";   // passed | failed | skipped | error
+  std::string reason;              // why failed / skipped / error
+  std::vector<std::string> lines;  // the text summary
   json section = nullptr;
   void Fail(const std::string& why) {
     if (status != "error") status = "failed";
@@ -324,8 +326,9 @@ struct Context {
 
 std::string ExploreReplay(const std::string& profile, uint32_t sector_size, uint32_t nfree,
                           const std::string& model, const std::string& workload) {
-  return fmt::format("tearproof explore --profile {} --lbasize {} --nfree {} --model {} --ops \"{}\"",
-                     profile, sector_size, nfree, model, workload);
+  return fmt::format(
+      "tearproof explore --profile {} --lbasize {} --nfree {} --model {} --ops \"{}\"", profile,
+      sector_size, nfree, model, workload);
 }
 
 // The statistics of one configuration, with what each reduction saved (docs/report.md).
@@ -333,19 +336,19 @@ json StatsJson(const harness::ExploreStats& s) {
   const bool saturated = s.eager_states == UINT64_MAX;
   // Without fence dominance every medium event would be a crash point.
   const uint64_t dominance_saved = s.events > s.crash_points ? s.events - s.crash_points : 0;
-  return {{"executions", s.executions},
-          {"events", s.events},
-          {"crash_points", s.crash_points},
-          {"crash_points_saved_by_fence_dominance", dominance_saved},
-          {"states_checked", s.states_checked},
-          {"recovery_crash_states", s.recovery_crash_states},
-          {"eager_states", saturated ? json(nullptr) : json(s.eager_states)},
-          {"eager_states_saturated", saturated},
-          {"states_saved_by_lazy_branching",
-           saturated ? json(nullptr)
-                     : json(s.eager_states > s.states_checked ? s.eager_states - s.states_checked
-                                                              : 0)},
-          {"incomplete_points", s.incomplete_points}};
+  return {
+      {"executions", s.executions},
+      {"events", s.events},
+      {"crash_points", s.crash_points},
+      {"crash_points_saved_by_fence_dominance", dominance_saved},
+      {"states_checked", s.states_checked},
+      {"recovery_crash_states", s.recovery_crash_states},
+      {"eager_states", saturated ? json(nullptr) : json(s.eager_states)},
+      {"eager_states_saturated", saturated},
+      {"states_saved_by_lazy_branching",
+       saturated ? json(nullptr)
+                 : json(s.eager_states > s.states_checked ? s.eager_states - s.states_checked : 0)},
+      {"incomplete_points", s.incomplete_points}};
 }
 
 json ViolationJson(const std::string& phase, const harness::Violation& v,
@@ -415,9 +418,8 @@ Outcome ExplorePhase(Context& ctx, size_t phase_index) {
               fmt::format("{} {} B {} nfree {}", btt::ProfileName(profile), sector_size,
                           sim::PersistencyModelName(model), nfree);
           const auto start = Clock::now();
-          auto result = harness::RunStandardMatrix(one, [&](uint64_t done, uint64_t) {
-            ctx.progress.Update(done_before + done, name);
-          });
+          auto result = harness::RunStandardMatrix(
+              one, [&](uint64_t done, uint64_t) { ctx.progress.Update(done_before + done, name); });
           done_before += workloads;
           if (!result.ok()) {
             out.status = "error";
@@ -439,14 +441,13 @@ Outcome ExplorePhase(Context& ctx, size_t phase_index) {
           configurations.push_back(row);
           for (size_t i = 0; i < cell.violations.size(); ++i) {
             const std::string& w = cell.violation_workloads[i];
-            ctx.violations.push_back(ViolationJson(
-                "explore", cell.violations[i], name, w,
-                ExploreReplay(btt::ProfileName(profile), sector_size, nfree,
-                              sim::PersistencyModelName(model), w)));
-            out.lines.push_back(fmt::format("VIOLATION {} [{} workload '{}' crash point {}]: {}",
-                                            cell.violations[i].check, name, w,
-                                            cell.violations[i].crash_point,
-                                            cell.violations[i].detail));
+            ctx.violations.push_back(
+                ViolationJson("explore", cell.violations[i], name, w,
+                              ExploreReplay(btt::ProfileName(profile), sector_size, nfree,
+                                            sim::PersistencyModelName(model), w)));
+            out.lines.push_back(fmt::format(
+                "VIOLATION {} [{} workload '{}' crash point {}]: {}", cell.violations[i].check,
+                name, w, cell.violations[i].crash_point, cell.violations[i].detail));
           }
         }
       }
@@ -463,9 +464,8 @@ Outcome ExplorePhase(Context& ctx, size_t phase_index) {
   out.lines.push_back(fmt::format(
       "{} to bound ({}): {} configurations x {} workloads, {} crash points, {} crash states "
       "judged (+{} crashes inside recovery), {} violations, {} incomplete points",
-      out.status == "passed" ? "proved" : "NOT proved", bound, cells, workloads,
-      total.crash_points, total.states_checked, total.recovery_crash_states, violations,
-      total.incomplete_points));
+      out.status == "passed" ? "proved" : "NOT proved", bound, cells, workloads, total.crash_points,
+      total.states_checked, total.recovery_crash_states, violations, total.incomplete_points));
   out.lines.push_back(fmt::format(
       "reductions: fence dominance crashed at {} points instead of {} medium events; lazy "
       "branching judged {} states where eager enumeration of the same points has {}",
@@ -510,8 +510,8 @@ DeepRun MakeDeepRun(const CampaignConfig& cfg, uint64_t campaign_seed, uint64_t 
   const uint64_t ops = rng.Range(cfg.deep_min_ops, cfg.deep_max_ops);
   for (uint64_t i = 0; i < ops; ++i) {
     // Writes dominate (they are what the flog protects); one op in five is a zero.
-    const auto kind = rng.Chance(1, 5) ? harness::WorkloadOp::Kind::kZero
-                                       : harness::WorkloadOp::Kind::kWrite;
+    const auto kind =
+        rng.Chance(1, 5) ? harness::WorkloadOp::Kind::kZero : harness::WorkloadOp::Kind::kWrite;
     c.ops.push_back({kind, rng.Below(lbas)});
   }
   return run;
@@ -568,14 +568,13 @@ Outcome DeepPhase(Context& ctx, size_t phase_index) {
       ++violations;
       cell["violations"] = cell["violations"].get<uint64_t>() + 1;
       const harness::Violation& v = result->violations.front();
-      const std::string name =
-          fmt::format("{} {} B {} nfree {} (run {}, seed {})", profile, c.external_lbasize, model,
-                      c.nfree, i, run.seed);
-      ctx.violations.push_back(ViolationJson(
-          "deep", v, name, workload,
-          ExploreReplay(profile, c.external_lbasize, c.nfree, model, workload)));
-      out.lines.push_back(fmt::format("VIOLATION {} [{} workload '{}' crash point {}]: {}",
-                                      v.check, name, workload, v.crash_point, v.detail));
+      const std::string name = fmt::format("{} {} B {} nfree {} (run {}, seed {})", profile,
+                                           c.external_lbasize, model, c.nfree, i, run.seed);
+      ctx.violations.push_back(
+          ViolationJson("deep", v, name, workload,
+                        ExploreReplay(profile, c.external_lbasize, c.nfree, model, workload)));
+      out.lines.push_back(fmt::format("VIOLATION {} [{} workload '{}' crash point {}]: {}", v.check,
+                                      name, workload, v.crash_point, v.detail));
     }
   }
   json configurations = json::array();
@@ -590,7 +589,8 @@ Outcome DeepPhase(Context& ctx, size_t phase_index) {
     row["violations"] = cell["violations"];
     configurations.push_back(row);
   }
-  if (violations > 0) out.Fail(fmt::format("{} runs with a violation on the real core", violations));
+  if (violations > 0)
+    out.Fail(fmt::format("{} runs with a violation on the real core", violations));
   // An incomplete point in a random run is reported, but it is not a violation: the run is then
   // evidence for the states judged, which the report states.
   out.lines.push_back(fmt::format(
@@ -642,26 +642,27 @@ Outcome ControlPhase(Context& ctx, size_t phase_index) {
     config.ops = {{harness::WorkloadOp::Kind::kWrite, 0}, {harness::WorkloadOp::Kind::kWrite, 0}};
     auto result = harness::Explore(config);
     const bool caught = result.ok() && !result->violations.empty();
-    if (!caught) out.Fail(fmt::format("lost flushes under {} were NOT caught",
-                                      sim::PersistencyModelName(model)));
+    if (!caught)
+      out.Fail(
+          fmt::format("lost flushes under {} were NOT caught", sim::PersistencyModelName(model)));
     const std::string check = caught ? result->violations.front().check : "";
-    const std::string detail = caught ? result->violations.front().detail
+    const std::string detail = caught        ? result->violations.front().detail
                                : result.ok() ? "no violation found"
                                              : result.status().ToString();
-    out.lines.push_back(fmt::format("lost flushes under {}: {}", sim::PersistencyModelName(model),
-                                    caught ? check + ": " + detail : "NOT CAUGHT (" + detail + ")"));
-    rows.push_back({{"name", "lost-flushes"},
-                    {"description",
-                     "the BTT core on a platform whose flushes are silently lost must tear"},
-                    {"model", sim::PersistencyModelName(model)},
-                    {"workload", "w0 w0"},
-                    {"caught", caught},
-                    {"check", caught ? json(check) : json(nullptr)},
-                    {"detail", detail},
-                    {"replay", fmt::format("tearproof explore --model {} --ops \"w0 w0\" --fault "
-                                           "lost-flushes --max-states {}",
-                                           sim::PersistencyModelName(model),
-                                           ctx.cfg.control_max_states)}});
+    out.lines.push_back(
+        fmt::format("lost flushes under {}: {}", sim::PersistencyModelName(model),
+                    caught ? check + ": " + detail : "NOT CAUGHT (" + detail + ")"));
+    rows.push_back(
+        {{"name", "lost-flushes"},
+         {"description", "the BTT core on a platform whose flushes are silently lost must tear"},
+         {"model", sim::PersistencyModelName(model)},
+         {"workload", "w0 w0"},
+         {"caught", caught},
+         {"check", caught ? json(check) : json(nullptr)},
+         {"detail", detail},
+         {"replay", fmt::format("tearproof explore --model {} --ops \"w0 w0\" --fault "
+                                "lost-flushes --max-states {}",
+                                sim::PersistencyModelName(model), ctx.cfg.control_max_states)}});
     ctx.progress.Update(++done);
   }
   out.section = {{"controls", rows}};
@@ -669,7 +670,9 @@ Outcome ControlPhase(Context& ctx, size_t phase_index) {
 }
 
 json BoundOf(const model::BmcOptions& o) {
-  return {{"lanes", o.lanes}, {"lbas", o.lbas}, {"nfree", o.nfree == 0 ? o.lanes : o.nfree},
+  return {{"lanes", o.lanes},
+          {"lbas", o.lbas},
+          {"nfree", o.nfree == 0 ? o.lanes : o.nfree},
           {"ops_per_lane", o.ops_per_lane}};
 }
 
@@ -681,11 +684,11 @@ std::string BoundText(const Bound3& b) {
 json ScheduleTimeline(const model::Counterexample& cex) {
   json lines = json::array();
   for (const model::CexStep& s : cex.schedule) {
-    lines.push_back(fmt::format("lane {} op {} ({} lba {}): {}{}", s.lane, s.op, s.op_kind, s.lba,
-                                s.step,
-                                s.is_store ? fmt::format(" {} = {}{}", s.location, s.value,
-                                                         s.persisted ? " [persisted]" : "")
-                                           : ""));
+    lines.push_back(fmt::format(
+        "lane {} op {} ({} lba {}): {}{}", s.lane, s.op, s.op_kind, s.lba, s.step,
+        s.is_store
+            ? fmt::format(" {} = {}{}", s.location, s.value, s.persisted ? " [persisted]" : "")
+            : ""));
   }
   lines.push_back(fmt::format("crash after step {}", cex.crash_after_step));
   for (const model::CexViolation& v : cex.violations) {
@@ -723,9 +726,9 @@ Outcome BmcPhase(Context& ctx, size_t phase_index) {
     row["assertions"] = r.ok() ? r->assertions : 0;
     row["variables"] = r.ok() ? r->variables : 0;
     row["formula_nodes"] = r.ok() ? r->formula_nodes : 0;
-    row["reason"] = !r.ok()                                   ? r.status().ToString()
+    row["reason"] = !r.ok()                                  ? r.status().ToString()
                     : r->verdict == model::Verdict::kUnknown ? r->reason_unknown
-                                                              : "";
+                                                             : "";
     proofs.push_back(row);
     const std::string replay = fmt::format("tearproof bmc --lanes {} --lbas {} --ops {} --model {}",
                                            bmc.lanes, bmc.lbas, bmc.ops_per_lane, model_name);
@@ -733,31 +736,29 @@ Outcome BmcPhase(Context& ctx, size_t phase_index) {
       out.Fail(fmt::format("Z3 gave no proof under {} at {}: {}", model_name, BoundText(p.bound),
                            row["reason"].get<std::string>()));
     } else if (r->verdict == model::Verdict::kSat) {
-      out.Fail(fmt::format("the protocol is violated under {} at {}", model_name,
-                           BoundText(p.bound)));
+      out.Fail(
+          fmt::format("the protocol is violated under {} at {}", model_name, BoundText(p.bound)));
       const model::CexViolation first = r->counterexample && !r->counterexample->violations.empty()
                                             ? r->counterexample->violations.front()
                                             : model::CexViolation{};
-      ctx.violations.push_back({{"phase", "bmc"},
-                                {"check", first.property},
-                                {"configuration", model_name + ", " + BoundText(p.bound)},
-                                {"workload", nullptr},
-                                {"crash_point", nullptr},
-                                {"op_in_flight", nullptr},
-                                {"detail", first.message},
-                                {"crash_state", nullptr},
-                                {"replay", replay},
-                                {"trace", nullptr},
-                                {"timeline", r->counterexample
-                                                 ? ScheduleTimeline(*r->counterexample)
-                                                 : json(nullptr)}});
+      ctx.violations.push_back(
+          {{"phase", "bmc"},
+           {"check", first.property},
+           {"configuration", model_name + ", " + BoundText(p.bound)},
+           {"workload", nullptr},
+           {"crash_point", nullptr},
+           {"op_in_flight", nullptr},
+           {"detail", first.message},
+           {"crash_state", nullptr},
+           {"replay", replay},
+           {"trace", nullptr},
+           {"timeline", r->counterexample ? ScheduleTimeline(*r->counterexample) : json(nullptr)}});
     }
-    out.lines.push_back(fmt::format("protocol, {}: {} for {} x nfree {} ({:.1f}s, {} formula "
-                                    "nodes){}",
-                                    model_name, verdict, BoundText(p.bound), bmc.lanes,
-                                    row["solve_seconds"].get<double>(),
-                                    row["formula_nodes"].get<uint64_t>(),
-                                    verdict == "UNSAT" ? ": proved to this bound" : ""));
+    out.lines.push_back(fmt::format(
+        "protocol, {}: {} for {} x nfree {} ({:.1f}s, {} formula "
+        "nodes){}",
+        model_name, verdict, BoundText(p.bound), bmc.lanes, row["solve_seconds"].get<double>(),
+        row["formula_nodes"].get<uint64_t>(), verdict == "UNSAT" ? ": proved to this bound" : ""));
     ctx.progress.Update(++done);
   }
   // Coverage witnesses: states the proofs must cover are reachable at the witness bound, so an
@@ -789,9 +790,8 @@ Outcome BmcPhase(Context& ctx, size_t phase_index) {
                                     reachable ? "reachable" : "NOT REACHABLE"));
     ctx.progress.Update(++done);
   }
-  out.section = {{"timeout_seconds", cfg.bmc_timeout_seconds},
-                 {"proofs", proofs},
-                 {"witnesses", witnesses}};
+  out.section = {
+      {"timeout_seconds", cfg.bmc_timeout_seconds}, {"proofs", proofs}, {"witnesses", witnesses}};
   return out;
 }
 
@@ -844,8 +844,8 @@ json ExplorerMutantNames(std::string* binary, std::string* why) {
   auto dir = SelfDirectory();
   *binary = (dir.ok() ? *dir : std::string(".")) + "/tearproof-kill-matrix";
   auto list = RunProcess({*binary, "--list"}, false);
-  json names = list.ok() && list->exit_code == 0 ? json::parse(list->output, nullptr, false)
-                                                 : json(nullptr);
+  json names =
+      list.ok() && list->exit_code == 0 ? json::parse(list->output, nullptr, false) : json(nullptr);
   if (names.is_array()) {
     for (const json& n : names) {
       if (!n.is_string()) names = nullptr;
@@ -855,7 +855,8 @@ json ExplorerMutantNames(std::string* binary, std::string* why) {
   if (!names.is_array()) {
     *why = list.ok() ? "tearproof-kill-matrix --list failed"
                      : "tearproof-kill-matrix (the mutant build, built next to tearproof) is not "
-                       "available: " + list.status().message();
+                       "available: " +
+                           list.status().message();
   }
   return names;
 }
@@ -864,9 +865,9 @@ json ExplorerMutantNames(std::string* binary, std::string* why) {
 // summary and fills `cells` by mutant name.
 json ExplorerFamily(Context& ctx, const std::string& binary, json names, const std::string& why,
                     std::map<std::string, json>* cells, Outcome* out, uint64_t* done) {
-  json family = {{"family", "explorer"}, {"status", "ran"}, {"reason", nullptr},
-                 {"mutants", 0},         {"killed", 0},     {"kill_matrix", nullptr},
-                 {"unmutated_clean", nullptr}};
+  json family = {
+      {"family", "explorer"}, {"status", "ran"},        {"reason", nullptr},         {"mutants", 0},
+      {"killed", 0},          {"kill_matrix", nullptr}, {"unmutated_clean", nullptr}};
   if (!names.is_array()) {
     family["status"] = "skipped";
     family["reason"] = why;
@@ -878,11 +879,10 @@ json ExplorerFamily(Context& ctx, const std::string& binary, json names, const s
   for (const json& n : names) {
     const std::string name = n.get<std::string>();
     ctx.progress.Update(*done, "explorer vs " + name);
-    auto run = RunProcess({binary, "--mutant", name, "--max-ops",
-                           std::to_string(ctx.cfg.kill_max_ops)},
-                          false);
-    json doc = run.ok() && run->exit_code == 0 ? json::parse(run->output, nullptr, false)
-                                               : json(nullptr);
+    auto run = RunProcess(
+        {binary, "--mutant", name, "--max-ops", std::to_string(ctx.cfg.kill_max_ops)}, false);
+    json doc =
+        run.ok() && run->exit_code == 0 ? json::parse(run->output, nullptr, false) : json(nullptr);
     ++*done;
     if (!doc.is_object() || !doc.contains("result")) {
       out->status = "error";
@@ -905,11 +905,10 @@ json ExplorerFamily(Context& ctx, const std::string& binary, json names, const s
     if (r["killed"].get<bool>()) {
       ++killed;
       cell["by"] = r["check"];
-      cell["where"] = fmt::format("{}'{}', {}, nfree {}, crash point {}",
-                                  r["aged"].get<bool>() ? "aged " : "",
-                                  r["workload"].get<std::string>(),
-                                  r["model"].get<std::string>(), r["nfree"].get<uint64_t>(),
-                                  r["crash_point"].get<uint64_t>());
+      cell["where"] =
+          fmt::format("{}'{}', {}, nfree {}, crash point {}", r["aged"].get<bool>() ? "aged " : "",
+                      r["workload"].get<std::string>(), r["model"].get<std::string>(),
+                      r["nfree"].get<uint64_t>(), r["crash_point"].get<uint64_t>());
       cell["detail"] = r["detail"];
     }
     cell["replay"] = "tearproof-kill-matrix --mutant " + name;
@@ -950,9 +949,10 @@ json Z3Family(Context& ctx, std::map<std::string, json>* cells, Outcome* out, ui
         cell["detail"] = r->counterexample->violations.front().message;
       }
       cell["where"] = "word8, " + BoundText(b);
-      cell["replay"] = fmt::format("tearproof bmc --lanes {} --lbas {} --ops {} --model word8 "
-                                   "--mutant {}",
-                                   b.lanes, b.lbas, b.ops, name);
+      cell["replay"] = fmt::format(
+          "tearproof bmc --lanes {} --lbas {} --ops {} --model word8 "
+          "--mutant {}",
+          b.lanes, b.lbas, b.ops, name);
       ++killed;
       break;
     }
@@ -965,8 +965,8 @@ json Z3Family(Context& ctx, std::map<std::string, json>* cells, Outcome* out, ui
   if (killed != mutants.size()) {
     out->Fail(fmt::format("Z3 killed only {}/{} protocol mutants", killed, mutants.size()));
   }
-  out->lines.push_back(fmt::format("z3: {}/{} protocol mutants killed (SAT under word8)", killed,
-                                   mutants.size()));
+  out->lines.push_back(
+      fmt::format("z3: {}/{} protocol mutants killed (SAT under word8)", killed, mutants.size()));
   return family;
 }
 
@@ -982,12 +982,12 @@ Outcome MutantsPhase(Context& ctx, size_t phase_index) {
   json families = json::array();
   families.push_back(ExplorerFamily(ctx, binary, names, why, &explorer_cells, &out, &done));
   if (out.status == "error") return out;
-  families.push_back({{"family", "properties"},
-                      {"status", "skipped"},
-                      {"reason",
-                       "no RapidCheck property suites are built into this campaign yet (issue 5)"},
-                      {"mutants", 0},
-                      {"killed", 0}});
+  families.push_back(
+      {{"family", "properties"},
+       {"status", "skipped"},
+       {"reason", "no RapidCheck property suites are built into this campaign yet (issue 5)"},
+       {"mutants", 0},
+       {"killed", 0}});
   families.push_back(Z3Family(ctx, &z3_cells, &out, &done));
 
   json rows = json::array();
@@ -1048,14 +1048,13 @@ json CoverageMarks(const json& report) {
     return n;
   };
   const uint64_t recovery_crashes = total("recovery_crash_states");
-  marks.push_back(Mark("crash-inside-recovery", "a crash inside recovery, then recovery again",
-                       recovery_crashes > 0,
-                       fmt::format("{} nested crash states judged (ORACLE-IDEMPOTENT)",
-                                   recovery_crashes)));
+  marks.push_back(Mark(
+      "crash-inside-recovery", "a crash inside recovery, then recovery again", recovery_crashes > 0,
+      fmt::format("{} nested crash states judged (ORACLE-IDEMPOTENT)", recovery_crashes)));
   const uint64_t states = total("states_checked");
-  marks.push_back(Mark("read-only-open", "read-only open (recovery into a DRAM overlay)",
-                       states > 0,
-                       fmt::format("run on each of {} crash states (ORACLE-RO-EQUALS-RW)", states)));
+  marks.push_back(
+      Mark("read-only-open", "read-only open (recovery into a DRAM overlay)", states > 0,
+           fmt::format("run on each of {} crash states (ORACLE-RO-EQUALS-RW)", states)));
   uint64_t zero_workloads = 0;
   if (explore.is_object()) {
     // Of the 2N choices per op, N are zeros: workloads with at least one zero.
@@ -1068,12 +1067,14 @@ json CoverageMarks(const json& report) {
     }
     zero_workloads *= explore["configurations"].size();
   }
-  const uint64_t deep_zero = deep.is_object() ? deep["totals"]["runs_with_zero"].get<uint64_t>() : 0;
+  const uint64_t deep_zero =
+      deep.is_object() ? deep["totals"]["runs_with_zero"].get<uint64_t>() : 0;
   marks.push_back(Mark("zero-under-crash", "Zero (the map's Z flag) crashed at every point",
                        zero_workloads + deep_zero > 0,
                        fmt::format("{} exhaustive explorations and {} deep runs contain a zero",
                                    zero_workloads, deep_zero)));
-  const uint64_t wraps = deep.is_object() ? deep["totals"]["runs_with_flog_wrap"].get<uint64_t>() : 0;
+  const uint64_t wraps =
+      deep.is_object() ? deep["totals"]["runs_with_flog_wrap"].get<uint64_t>() : 0;
   marks.push_back(Mark("flog-seq-wrap", "a lane's flog sequence number wraps 3 -> 1 under crashes",
                        wraps > 0,
                        fmt::format("{} deep runs with more than 2 x nfree writes (pigeonhole: "
@@ -1086,8 +1087,9 @@ json CoverageMarks(const json& report) {
   }
   const bool many_lanes = !nfrees.empty() && *nfrees.rbegin() >= 3;
   marks.push_back(Mark("nfree-3-plus", "three or more free blocks and flog lanes", many_lanes,
-                       nfrees.empty() ? "no exploration ran"
-                                      : fmt::format("largest nfree explored: {}", *nfrees.rbegin())));
+                       nfrees.empty()
+                           ? "no exploration ran"
+                           : fmt::format("largest nfree explored: {}", *nfrees.rbegin())));
   // Paths the campaign cannot reach yet; each names what would exercise it.
   marks.push_back(Mark("recovery-roll-forward", "recovery rolls an interrupted map update forward",
                        false,
@@ -1107,13 +1109,13 @@ json CoverageMarks(const json& report) {
   const json& bmc = report["bmc"];
   if (bmc.is_object()) {
     for (const json& w : bmc["witnesses"]) {
-      marks.push_back(Mark("z3-witness-" + w["witness"].get<std::string>(),
-                           "Z3 reaches the witness state " + w["witness"].get<std::string>(),
-                           w["reachable"].get<bool>(),
-                           fmt::format("{} at {} lanes x {} ops x {} LBAs under {}",
-                                       w["verdict"].get<std::string>(), w["lanes"].get<int>(),
-                                       w["ops_per_lane"].get<int>(), w["lbas"].get<int>(),
-                                       w["model"].get<std::string>())));
+      marks.push_back(Mark(
+          "z3-witness-" + w["witness"].get<std::string>(),
+          "Z3 reaches the witness state " + w["witness"].get<std::string>(),
+          w["reachable"].get<bool>(),
+          fmt::format("{} at {} lanes x {} ops x {} LBAs under {}", w["verdict"].get<std::string>(),
+                      w["lanes"].get<int>(), w["ops_per_lane"].get<int>(), w["lbas"].get<int>(),
+                      w["model"].get<std::string>())));
     }
   }
   const json& mutants = report["mutants"];
@@ -1151,21 +1153,22 @@ json Verdict(const json& report, const CampaignConfig& cfg, int* exit_code) {
   if (explore.is_object() && explore["totals"]["violations"] == 0 &&
       explore["totals"]["incomplete_points"] == 0) {
     proved.push_back({{"phase", "explore"},
-                      {"subject", "the production BTT core (btt/), every crash point and crash "
-                                  "state"},
+                      {"subject",
+                       "the production BTT core (btt/), every crash point and crash "
+                       "state"},
                       {"bound", explore["bound"]["description"]},
                       {"configurations", explore["configurations"].size()}});
   }
   if (report["bmc"].is_object()) {
     for (const json& p : report["bmc"]["proofs"]) {
       if (p["verdict"] != "UNSAT") continue;
-      proved.push_back({{"phase", "bmc"},
-                        {"subject", "the BTT protocol (Z3 model), every interleaving and crash"},
-                        {"bound", fmt::format("{} lanes x {} ops x {} LBAs, nfree {}, {}",
-                                              p["lanes"].get<int>(), p["ops_per_lane"].get<int>(),
-                                              p["lbas"].get<int>(), p["nfree"].get<int>(),
-                                              p["model"].get<std::string>())},
-                        {"configurations", 1}});
+      proved.push_back(
+          {{"phase", "bmc"},
+           {"subject", "the BTT protocol (Z3 model), every interleaving and crash"},
+           {"bound", fmt::format("{} lanes x {} ops x {} LBAs, nfree {}, {}", p["lanes"].get<int>(),
+                                 p["ops_per_lane"].get<int>(), p["lbas"].get<int>(),
+                                 p["nfree"].get<int>(), p["model"].get<std::string>())},
+           {"configurations", 1}});
     }
   }
   const json& deep = report["deep"];
@@ -1188,33 +1191,31 @@ json Verdict(const json& report, const CampaignConfig& cfg, int* exit_code) {
   if (status == "violation" || status == "evidence-failed") *exit_code = kExitViolation;
   std::string headline;
   if (status == "holds") {
-    headline = fmt::format("All evidence holds: proved to bound in {} checks, held on {} random "
-                           "runs, no violation.",
-                           proved.size(), deep.is_object() ? cfg.deep_runs : 0);
+    headline = fmt::format(
+        "All evidence holds: proved to bound in {} checks, held on {} random "
+        "runs, no violation.",
+        proved.size(), deep.is_object() ? cfg.deep_runs : 0);
   } else if (status == "violation") {
-    headline = fmt::format("VIOLATION: {} violation(s) found. See the violations section for the "
-                           "replay commands.",
-                           violations);
+    headline = fmt::format(
+        "VIOLATION: {} violation(s) found. See the violations section for the "
+        "replay commands.",
+        violations);
   } else if (status == "evidence-failed") {
     headline = "EVIDENCE DOES NOT HOLD: " + failures.front().get<std::string>();
   } else {
     headline = "ERROR: the campaign could not run: " + failures.front().get<std::string>();
   }
-  return {{"status", status},
-          {"exit_code", *exit_code},
-          {"headline", headline},
-          {"proved_to_bound", proved},
-          {"held_on_runs", held},
-          {"violations", violations},
+  return {{"status", status},          {"exit_code", *exit_code}, {"headline", headline},
+          {"proved_to_bound", proved}, {"held_on_runs", held},    {"violations", violations},
           {"failures", failures}};
 }
 
 // Rough durations at budget 1 on one core of the reference machine, for the progress estimate.
 std::vector<double> PhaseEstimates(const CampaignConfig& cfg) {
-  const double explorations = static_cast<double>(
-      harness::AllWorkloads(cfg.explore.lbas, cfg.explore.max_ops).size() *
-      cfg.explore.profiles.size() * cfg.explore.sector_sizes.size() * cfg.explore.models.size() *
-      cfg.explore.nfrees.size());
+  const double explorations =
+      static_cast<double>(harness::AllWorkloads(cfg.explore.lbas, cfg.explore.max_ops).size() *
+                          cfg.explore.profiles.size() * cfg.explore.sector_sizes.size() *
+                          cfg.explore.models.size() * cfg.explore.nfrees.size());
   double bmc = 5;
   for (const ProofSpec& p : cfg.proofs) {
     bmc += p.bound.lanes * p.bound.ops * p.bound.lbas >= 18 ? 60 : 3;
@@ -1250,18 +1251,18 @@ int RunProve(const ProveOptions& options) {
   Context ctx{options, cfg, progress};
   const auto campaign_start = Clock::now();
 
-  json report = {{"schema_version", kReportSchemaVersion},
-                 {"generator", GeneratorJson()},
-                 {"campaign",
-                  {{"seed", options.seed},
-                   {"budget", options.budget},
-                   {"command", options.command_line},
-                   {"config_file", options.config_path.empty() ? json(nullptr)
-                                                               : json(options.config_path)},
-                   {"config", config_json},
-                   {"seconds", 0.0}}},
-                 {"verdict", nullptr},
-                 {"phases", json::array()}};
+  json report = {
+      {"schema_version", kReportSchemaVersion},
+      {"generator", GeneratorJson()},
+      {"campaign",
+       {{"seed", options.seed},
+        {"budget", options.budget},
+        {"command", options.command_line},
+        {"config_file", options.config_path.empty() ? json(nullptr) : json(options.config_path)},
+        {"config", config_json},
+        {"seconds", 0.0}}},
+      {"verdict", nullptr},
+      {"phases", json::array()}};
   for (const std::string& phase : AllPhases()) report[phase] = nullptr;
 
   for (size_t i = 0; i < cfg.phases.size(); ++i) {
@@ -1276,9 +1277,9 @@ int RunProve(const ProveOptions& options) {
     if (name == "mutants") out = MutantsPhase(ctx, i);
     if (name == "interop") {
       ctx.progress.StartPhase(i, kInteropChecks, "checks");
-      InteropOutcome interop = RunInterop(options.seed, [&](uint64_t done, const std::string& item) {
-        ctx.progress.Update(done, item);
-      });
+      InteropOutcome interop = RunInterop(
+          options.seed,
+          [&](uint64_t done, const std::string& item) { ctx.progress.Update(done, item); });
       out.status = interop.status;
       out.reason = interop.reason;
       out.lines = interop.lines;

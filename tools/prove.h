@@ -30,9 +30,9 @@ struct ProveOptions {
   bool json = false;    // print report.json on stdout instead of the text summary
   double budget = 1.0;  // scales the default campaign (see docs/report.md)
   std::string out_dir = "report";
-  std::string config_path;  // optional JSON campaign config (docs/report.md)
-  std::string phases;       // optional comma-separated subset of the phases
-  std::string command_line; // how the campaign was invoked, recorded in the report
+  std::string config_path;   // optional JSON campaign config (docs/report.md)
+  std::string phases;        // optional comma-separated subset of the phases
+  std::string command_line;  // how the campaign was invoked, recorded in the report
 };
 
 // Returns the process exit status: 0 all evidence holds, 1 a violation (or evidence that does not

@@ -136,8 +136,8 @@ std::string RenderMarkdown(const json& report) {
   const json& gen = report["generator"];
   const std::string status = v["status"];
   const char* badge = status == "holds" ? "PASS" : status == "error" ? "ERROR" : "FAIL";
-  std::string md = fmt::format("## tearproof prove: {} ({})\n\n{}\n\n", badge, status,
-                               Str(v["headline"]));
+  std::string md =
+      fmt::format("## tearproof prove: {} ({})\n\n{}\n\n", badge, status, Str(v["headline"]));
   if (!v["proved_to_bound"].empty()) {
     md += "**Proved to bound** (exhaustive within the bound):\n\n";
     for (const json& c : v["proved_to_bound"]) {
@@ -163,23 +163,24 @@ std::string RenderMarkdown(const json& report) {
     std::string sep;
     for (const json& f : report["mutants"]["families"]) {
       md += sep + Str(f["family"]) + " ";
-      md += f["status"] == "ran" ? fmt::format("{}/{}", f["killed"].get<uint64_t>(),
-                                               f["mutants"].get<uint64_t>())
-                                 : "skipped";
+      md += f["status"] == "ran"
+                ? fmt::format("{}/{}", f["killed"].get<uint64_t>(), f["mutants"].get<uint64_t>())
+                : "skipped";
       sep = ", ";
     }
     md += "\n";
   }
   std::string unexercised;
   for (const json& m : report["coverage"]) {
-    if (m["status"] == "not-exercised") unexercised += (unexercised.empty() ? "" : ", ") + Str(m["id"]);
+    if (m["status"] == "not-exercised")
+      unexercised += (unexercised.empty() ? "" : ", ") + Str(m["id"]);
   }
   if (!unexercised.empty()) md += "\n**Not exercised:** " + unexercised + "\n";
   if (!report["violations"].empty()) {
     md += "\n**Violations:**\n\n";
     for (const json& viol : report["violations"]) {
-      md += "- " + MdCell(Str(viol["check"])) + " in " + MdCell(Str(viol["configuration"])) +
-            ": " + MdCell(Str(viol["detail"])) + "\n  replay: `" + Str(viol["replay"]) + "`\n";
+      md += "- " + MdCell(Str(viol["check"])) + " in " + MdCell(Str(viol["configuration"])) + ": " +
+            MdCell(Str(viol["detail"])) + "\n  replay: `" + Str(viol["replay"]) + "`\n";
     }
   }
   md += fmt::format("\nReproduce: `{}` at tearproof {} ({}, Z3 {}), seed {}.\n",
@@ -193,12 +194,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

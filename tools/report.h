@@ -21,7 +21,8 @@ namespace tearproof::tools {
 // Bumped on any change that can break a reader of report.json (docs/report.md, "Versioning").
 inline constexpr int kReportSchemaVersion = 1;
 
-// {"tool", "version", "commit", "compiler", "build_type", "sanitizers", "z3_version", "host_cores"}.
+// {"tool", "version", "commit", "compiler", "build_type", "sanitizers", "z3_version",
+// "host_cores"}.
 nlohmann::json GeneratorJson();
 
 // Creates `dir` (and parents) if needed and checks that files can be written in it.

@@ -118,17 +118,18 @@ std::string BarChart(const std::string& title, const std::vector<std::string>& l
   // Legend.
   double x = kLabelW;
   for (const Series& s : series) {
-    svg += fmt::format("<rect x=\"{:.0f}\" y=\"6\" width=\"10\" height=\"10\" fill=\"{}\"/>"
-                       "<text x=\"{:.0f}\" y=\"15\">{}</text>",
-                       x, s.color, x + 14, E(s.name));
+    svg += fmt::format(
+        "<rect x=\"{:.0f}\" y=\"6\" width=\"10\" height=\"10\" fill=\"{}\"/>"
+        "<text x=\"{:.0f}\" y=\"15\">{}</text>",
+        x, s.color, x + 14, E(s.name));
     x += 20 + 7.0 * s.name.size();
   }
   svg += fmt::format("<text x=\"{:.0f}\" y=\"15\" fill=\"#667085\">{}</text>", x + 10,
                      E(log_scale ? "(log scale)" : ""));
   for (size_t i = 0; i < labels.size(); ++i) {
     const double y = 30 + i * row_h;
-    svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" text-anchor=\"end\">{}</text>",
-                       kLabelW - 6, y + row_h / 2, E(labels[i]));
+    svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" text-anchor=\"end\">{}</text>", kLabelW - 6,
+                       y + row_h / 2, E(labels[i]));
     for (size_t s = 0; s < series.size(); ++s) {
       const double v = values[i][s];
       const double w = scale(v);
@@ -142,9 +143,10 @@ std::string BarChart(const std::string& title, const std::vector<std::string>& l
                          kLabelW + w + 4, by + kBarH - 1.5, v);
     }
   }
-  svg += fmt::format("<line x1=\"{0:.0f}\" y1=\"26\" x2=\"{0:.0f}\" y2=\"{1:.0f}\" "
-                     "stroke=\"#98a2b3\"/>",
-                     kLabelW, height - 20);
+  svg += fmt::format(
+      "<line x1=\"{0:.0f}\" y1=\"26\" x2=\"{0:.0f}\" y2=\"{1:.0f}\" "
+      "stroke=\"#98a2b3\"/>",
+      kLabelW, height - 20);
   svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" fill=\"#667085\">{}</text></svg>", kLabelW,
                      height - 6, E(unit));
   return svg;
@@ -200,7 +202,8 @@ std::string PhasesSection(const json& r) {
   for (const json& p : r["phases"]) {
     std::string summary;
     for (const json& line : p["summary"]) summary += E(line) + "<br>";
-    if (!p["reason"].get<std::string>().empty()) summary = "<em>" + E(p["reason"]) + "</em><br>" + summary;
+    if (!p["reason"].get<std::string>().empty())
+      summary = "<em>" + E(p["reason"]) + "</em><br>" + summary;
     h += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                      E(p["name"]), StatusSpan(p["status"]), Seconds(p["seconds"]), summary);
   }
@@ -217,7 +220,8 @@ std::string ConfigTable(const json& configurations, bool deep) {
       "<th>incomplete points</th><th>violations</th>{}</tr>",
       deep ? "runs (ops)" : "workloads", deep ? "" : "<th>time</th>");
   for (const json& c : configurations) {
-    const bool flag = c["violations"].get<uint64_t>() > 0 || c["incomplete_points"].get<uint64_t>() > 0;
+    const bool flag =
+        c["violations"].get<uint64_t>() > 0 || c["incomplete_points"].get<uint64_t>() > 0;
     h += fmt::format(
         "<tr{}><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
@@ -225,8 +229,7 @@ std::string ConfigTable(const json& configurations, bool deep) {
         "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td>{}</tr>",
         flag ? " class=\"flag\"" : "", E(c["profile"]), Num(c["sector_size"]), E(c["model"]),
-        Num(c["nfree"]),
-        deep ? Num(c["runs"]) + " (" + Num(c["ops"]) + ")" : Num(c["workloads"]),
+        Num(c["nfree"]), deep ? Num(c["runs"]) + " (" + Num(c["ops"]) + ")" : Num(c["workloads"]),
         Num(c["crash_points"]), Num(c["events"]), Num(c["crash_points_saved_by_fence_dominance"]),
         Num(c["states_checked"]),
         c["eager_states_saturated"].get<bool>() ? "&gt; 2<sup>64</sup>" : Num(c["eager_states"]),
@@ -265,9 +268,9 @@ std::string ExploreSection(const json& r) {
       "ORACLE-RO-EQUALS-RW, ORACLE-ATOMIC, ORACLE-CHECK, ORACLE-IDEMPOTENT).</p>"
       "<p>Totals: {} explorations, {} crash points for {} medium events, {} crash states judged "
       "(+{} crashes inside recovery), {} violations, {} incomplete points.</p>",
-      E(e["bound"]["description"]), Num(t["workloads"]), Num(t["crash_points"]),
-      Num(t["events"]), Num(t["states_checked"]), Num(t["recovery_crash_states"]),
-      Num(t["violations"]), Num(t["incomplete_points"]));
+      E(e["bound"]["description"]), Num(t["workloads"]), Num(t["crash_points"]), Num(t["events"]),
+      Num(t["states_checked"]), Num(t["recovery_crash_states"]), Num(t["violations"]),
+      Num(t["incomplete_points"]));
   h += StatesPlot(e["configurations"], "Crash points and crash states judged per configuration");
   h += ConfigTable(e["configurations"], false);
   return h + "</section>";
@@ -286,11 +289,10 @@ std::string DeepSection(const json& r) {
       "{} runs with a violation, {} incomplete points; longest workload {} ops, up to {} LBAs; "
       "{} runs wrap a flog sequence number.</p>",
       Num(g["runs"]), Num(g["seed"]), Num(g["ops"][0]), Num(g["ops"][1]), Num(g["lbas"][0]),
-      Num(g["lbas"][1]), Num(g["nfree"][0]), Num(g["nfree"][1]),
-      Num(g["max_states_per_point"]), E(g["description"]), Num(t["ops"]), Num(t["crash_points"]),
-      Num(t["states_checked"]), Num(t["recovery_crash_states"]), Num(t["violations"]),
-      Num(t["incomplete_points"]), Num(t["longest_workload_ops"]), Num(t["most_lbas"]),
-      Num(t["runs_with_flog_wrap"]));
+      Num(g["lbas"][1]), Num(g["nfree"][0]), Num(g["nfree"][1]), Num(g["max_states_per_point"]),
+      E(g["description"]), Num(t["ops"]), Num(t["crash_points"]), Num(t["states_checked"]),
+      Num(t["recovery_crash_states"]), Num(t["violations"]), Num(t["incomplete_points"]),
+      Num(t["longest_workload_ops"]), Num(t["most_lbas"]), Num(t["runs_with_flog_wrap"]));
   h += ConfigTable(d["configurations"], true);
   return h + "</section>";
 }
@@ -348,12 +350,12 @@ std::string BmcSection(const json& r) {
   h += "<h3>Coverage witnesses (the proofs are not vacuous)</h3><table><tr><th>witness</th>"
        "<th>bound</th><th>verdict</th><th>reachable</th><th>Z3 time</th></tr>";
   for (const json& w : b["witnesses"]) {
-    h += fmt::format("<tr><td>{}</td><td>{} {}x{}x{}</td><td>{}</td><td class=\"{}\">{}</td>"
-                     "<td class=\"n\">{}</td></tr>",
-                     E(w["witness"]), E(w["model"]), Num(w["lanes"]), Num(w["ops_per_lane"]),
-                     Num(w["lbas"]), E(w["verdict"]),
-                     w["reachable"].get<bool>() ? "reachable" : "failed",
-                     w["reachable"].get<bool>() ? "yes" : "NO", Seconds(w["solve_seconds"]));
+    h += fmt::format(
+        "<tr><td>{}</td><td>{} {}x{}x{}</td><td>{}</td><td class=\"{}\">{}</td>"
+        "<td class=\"n\">{}</td></tr>",
+        E(w["witness"]), E(w["model"]), Num(w["lanes"]), Num(w["ops_per_lane"]), Num(w["lbas"]),
+        E(w["verdict"]), w["reachable"].get<bool>() ? "reachable" : "failed",
+        w["reachable"].get<bool>() ? "yes" : "NO", Seconds(w["solve_seconds"]));
   }
   return h + "</table></section>";
 }
@@ -384,14 +386,15 @@ std::string KillHeatMap(const json& m) {
       "<title>Mutant kill matrix (bug class x family)</title>",
       height);
   for (size_t f = 0; f < 3; ++f) {
-    svg += fmt::format("<text x=\"{:.0f}\" y=\"40\" text-anchor=\"middle\" "
-                       "font-weight=\"bold\">{}</text>",
-                       kLabelW + f * kCellW + kCellW / 2, kFamilies[f]);
+    svg += fmt::format(
+        "<text x=\"{:.0f}\" y=\"40\" text-anchor=\"middle\" "
+        "font-weight=\"bold\">{}</text>",
+        kLabelW + f * kCellW + kCellW / 2, kFamilies[f]);
   }
   double y = 48;
   for (const json& row : m["rows"]) {
-    svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" text-anchor=\"end\">{}</text>",
-                       kLabelW - 6, y + 14, E(row["bug"]));
+    svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" text-anchor=\"end\">{}</text>", kLabelW - 6,
+                       y + 14, E(row["bug"]));
     for (size_t f = 0; f < 3; ++f) {
       const json& cell = row[kFamilies[f]];
       const std::string status = cell["status"];
@@ -402,17 +405,17 @@ std::string KillHeatMap(const json& m) {
           "stroke=\"#fff\"><title>{}: {}{}</title></rect><text x=\"{:.0f}\" y=\"{:.0f}\" "
           "text-anchor=\"middle\"{}>{}</text>",
           x, y, kCellW, kCellH, CellColor(status), E(kFamilies[f]), E(status),
-          cell["mutant"].is_string() ? " (" + E(cell["mutant"]) + ")" : "", x + kCellW / 2,
-          y + 14, status == "killed" || status == "survived" ? " fill=\"#fff\"" : "",
-          E(text));
+          cell["mutant"].is_string() ? " (" + E(cell["mutant"]) + ")" : "", x + kCellW / 2, y + 14,
+          status == "killed" || status == "survived" ? " fill=\"#fff\"" : "", E(text));
     }
     y += kCellH;
   }
   double lx = kLabelW;
   for (const char* s : {"killed", "survived", "not-seeded", "not-run"}) {
-    svg += fmt::format("<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"10\" height=\"10\" fill=\"{}\" "
-                       "stroke=\"#98a2b3\"/><text x=\"{:.0f}\" y=\"{:.0f}\">{}</text>",
-                       lx, y + 12, CellColor(s), lx + 14, y + 21, s);
+    svg += fmt::format(
+        "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"10\" height=\"10\" fill=\"{}\" "
+        "stroke=\"#98a2b3\"/><text x=\"{:.0f}\" y=\"{:.0f}\">{}</text>",
+        lx, y + 12, CellColor(s), lx + 14, y + 21, s);
     lx += 100;
   }
   return svg + "</svg>";
@@ -486,8 +489,9 @@ std::string InteropSection(const json& r) {
 std::string ViolationsSection(const json& r) {
   std::string h = "<section id=\"violations\"><h2>Violations</h2>";
   if (r["violations"].empty()) {
-    return h + "<p class=\"passed\">None: no check failed on the real core or protocol.</p>"
-               "</section>";
+    return h +
+           "<p class=\"passed\">None: no check failed on the real core or protocol.</p>"
+           "</section>";
   }
   for (const json& v : r["violations"]) {
     h += fmt::format("<div class=\"violation\"><h3>{} in {} ({})</h3><p>{}</p>", E(v["check"]),
@@ -528,8 +532,7 @@ std::string ReproduceSection(const json& r) {
       E(c["command"]), Num(c["seed"]), c["budget"].get<double>(),
       c["config_file"].is_string() ? E(c["config_file"]) : "none (embedded default)",
       E(g["version"]), E(g["commit"]), E(g["compiler"]), E(g["build_type"]), E(g["sanitizers"]),
-      E(g["z3_version"]), Num(g["host_cores"]), Seconds(c["seconds"]),
-      Num(r["schema_version"]));
+      E(g["z3_version"]), Num(g["host_cores"]), Seconds(c["seconds"]), Num(r["schema_version"]));
   h += "<h3>Effective campaign configuration</h3><pre>" + E(c["config"].dump(2)) + "</pre>";
   return h + "</section>";
 }
@@ -544,18 +547,17 @@ std::string RenderHtml(const json& r) {
       "<title>tearproof report: {}</title><style>{}</style></head><body>"
       "<h1>tearproof: proof-of-atomicity report</h1>"
       "<p class=\"meta\">tearproof {} (commit {}), seed {}, budget {:g}, campaign time {}</p>",
-      E(r["verdict"]["status"]), kCss, E(g["version"]), E(g["commit"]),
-      Num(r["campaign"]["seed"]), r["campaign"]["budget"].get<double>(),
-      Seconds(r["campaign"]["seconds"]));
+      E(r["verdict"]["status"]), kCss, E(g["version"]), E(g["commit"]), Num(r["campaign"]["seed"]),
+      r["campaign"]["budget"].get<double>(), Seconds(r["campaign"]["seconds"]));
   h += VerdictSection(r);
   h += "<nav><a href=\"#phases\">phases</a><a href=\"#explore\">exploration</a>"
        "<a href=\"#deep\">deep runs</a><a href=\"#controls\">controls</a><a href=\"#bmc\">Z3</a>"
        "<a href=\"#mutants\">mutants</a><a href=\"#coverage\">coverage</a>"
        "<a href=\"#interop\">interop</a><a href=\"#violations\">violations</a>"
        "<a href=\"#reproduce\">reproduce</a></nav>";
-  h += PhasesSection(r) + ExploreSection(r) + DeepSection(r) + ControlsSection(r) +
-       BmcSection(r) + MutantsSection(r) + CoverageSection(r) + InteropSection(r) +
-       ViolationsSection(r) + ReproduceSection(r);
+  h += PhasesSection(r) + ExploreSection(r) + DeepSection(r) + ControlsSection(r) + BmcSection(r) +
+       MutantsSection(r) + CoverageSection(r) + InteropSection(r) + ViolationsSection(r) +
+       ReproduceSection(r);
   return h + "</body></html>\n";
 }
 

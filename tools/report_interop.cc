@@ -210,8 +210,8 @@ json ImageToNdctl(const std::string& dir, btt::Profile profile, uint32_t size,
                  command);
   }
   return Check(name, "ndctl", "passed",
-               fmt::format("ndctl reads BTT {} with {} B sectors, nfree {}, {} LBAs", version,
-                           size, kNfree, (*block)["external_nlba"].dump()),
+               fmt::format("ndctl reads BTT {} with {} B sectors, nfree {}, {} LBAs", version, size,
+                           kNfree, (*block)["external_nlba"].dump()),
                command);
 }
 
@@ -253,9 +253,7 @@ InteropOutcome RunInterop(uint64_t seed,
     out.lines.push_back(fmt::format("{}: {}: {}", c["name"].get<std::string>(), status,
                                     c["detail"].get<std::string>()));
   }
-  out.status = !out.reason.empty()             ? "failed"
-               : skipped == checks.size()      ? "skipped"
-                                               : "passed";
+  out.status = !out.reason.empty() ? "failed" : skipped == checks.size() ? "skipped" : "passed";
   if (out.status == "skipped") out.reason = "neither pmempool nor ndctl is installed";
   out.section = {{"checks", checks}, {"passed", passed}, {"skipped", skipped}};
   return out;

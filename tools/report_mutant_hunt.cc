@@ -15,7 +15,6 @@
 // when the hunt ran (kills and survivors alike), 2 on a usage error. Deterministic: the hunt order
 // is fixed and no time is measured.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,8 +32,8 @@ nlohmann::json HuntToJson(btt::Mutant mutant, const harness::KillResult& r) {
           {"check", r.killed ? nlohmann::json(r.check) : nlohmann::json(nullptr)},
           {"workload", r.killed ? nlohmann::json(r.workload) : nlohmann::json(nullptr)},
           {"aged", r.aged},
-          {"model", r.killed ? nlohmann::json(sim::PersistencyModelName(r.model))
-                             : nlohmann::json(nullptr)},
+          {"model",
+           r.killed ? nlohmann::json(sim::PersistencyModelName(r.model)) : nlohmann::json(nullptr)},
           {"nfree", r.nfree},
           {"crash_point", r.crash_point},
           {"op_in_flight", r.op_in_flight},
