@@ -17,6 +17,7 @@
 #include "btt/btt.h"
 #include "btt/types.h"
 #include "fmt/format.h"
+#include "harness/explorer.h"
 #include "harness/sim_namespace.h"
 #include "sim/medium.h"
 #include "util/assert.h"
@@ -621,15 +622,9 @@ Result<ConformanceReport> CheckConformance(const ConformanceScenario& sc) {
       sim::Medium::Create(
           {.size_bytes = size, .model = sim::PersistencyModel::kPx86, .event_log = true}));
   harness::SimNamespace format_ns(medium);
-  btt::FormatOptions format;
-  format.profile = sc.profile;
-  format.external_lbasize = sc.external_lbasize;
-  format.nfree = sc.nfree;
-  format.uuid = {0x74, 0x65, 0x61, 0x72, 0x70, 0x72, 0x6f, 0x6f, 0x66, 1, 2, 3, 4, 5, 6, 7};
-  format.parent_uuid = {0x70, 0x61, 0x72, 0x65, 0x6e, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  format.pool_part_uuid = {0x70, 0x61, 0x72, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-  format.medium_is_zeroed = true;  // a fresh simulated medium reads as zero
-  TP_RETURN_IF_ERROR(btt::Btt::Format(format_ns, format).Annotate("format: "));
+  TP_RETURN_IF_ERROR(
+      harness::FormatSimulatedBtt(format_ns, sc.profile, sc.external_lbasize, sc.nfree)
+          .Annotate("format: "));
   if (sc.after_format) sc.after_format();
   Checker checker(sc, regions);
   TP_RETURN_IF_ERROR(checker.Run(medium));
