@@ -768,9 +768,8 @@ Status Btt::PersistMapEntry(Arena& arena, PremapAba premap, uint32_t raw) {
   // still roll back. Also used by recovery's roll-forward and by Zero/SetError.
   std::byte word[4];
   StoreLe<uint32_t>(word, raw);
-  // The Namespace's word store is relaxed: this release fence pairs with the acquire fence in
-  // Read, so a reader that sees the new entry also sees the block's data (P1).
-  std::atomic_thread_fence(std::memory_order_release);
+  // A release store under the Namespace contract: a reader that loads the new entry also sees
+  // the block's data (P1).
   return ns_.WritePersist(arena.map_abs() + uint64_t{premap.value()} * kMapEntrySize, word);
 }
 
@@ -905,10 +904,8 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
     raw = again;
     sync_->Pause();
   }
-  // The map load is relaxed (the Namespace promises atomicity only): this acquire fence pairs
-  // with the release fence before the map store that published the block (PersistMapEntry), so
-  // the block's data written before it (P1) is what we copy.
-  std::atomic_thread_fence(std::memory_order_acquire);
+  // The validating map load was an acquire load (the Namespace contract) of the entry whose
+  // release store published the block (P4), so the block's data (P1) is what we copy.
   const uint64_t offset = arena.data_abs() + uint64_t{block.value()} * internal_lbasize_;
   Status s;
   if (mapped_ != nullptr) {

@@ -3,12 +3,12 @@
 // Contract: implements btt::Namespace (btt/namespace.h). Read-write files are mapped with
 // pmem_map_file; on real persistent memory Flush is pmem_flush (clwb/clflushopt) and Drain is
 // pmem_drain (sfence); on ordinary files Flush is pmem_msync (which is itself durable) and Drain
-// is harmless. Aligned 1/2/4/8-byte accesses are single relaxed atomic loads and stores
-// (std::atomic_ref), so the 8-byte flog halves and 4-byte map entries never tear; wider Writes use
-// pmem_memcpy_nodrain on pmem and memcpy otherwise. WritePersist is one call: a word store +
-// pmem_persist, or pmem_memcpy_persist for wide data (msync on ordinary files). Read-only files are
-// mapped PROT_READ with mmap; every Write and Flush returns kReadOnly. Thread-safe in the sense of
-// the Namespace contract. The mapping lives as long as the object.
+// is harmless. Aligned 1/2/4/8-byte accesses are single atomic loads (acquire) and stores
+// (release) through std::atomic_ref, so the 8-byte flog halves and 4-byte map entries never tear;
+// wider Writes use pmem_memcpy_nodrain on pmem and memcpy otherwise. WritePersist is one call: a
+// word store + pmem_persist, or pmem_memcpy_persist for wide data (msync on ordinary files).
+// Read-only files are mapped PROT_READ with mmap; every Write and Flush returns kReadOnly.
+// Thread-safe in the sense of the Namespace contract. The mapping lives as long as the object.
 #pragma once
 
 #include <cstddef>

@@ -2,7 +2,8 @@
 //
 // Contract: implements btt::Namespace (btt/namespace.h) over a 64-byte aligned heap buffer,
 // zero-filled at construction. Aligned 1/2/4/8-byte Reads and Writes are single atomic loads and
-// stores (std::atomic_ref, relaxed), so concurrent readers never see a torn map or flog word;
+// stores (std::atomic_ref, acquire/release), so concurrent readers never see a torn map or flog
+// word and see what was written before it;
 // wider accesses are memcpy and the caller orders conflicting ones. Flush and Drain are no-ops
 // (DRAM is its own persistence domain here); a read-only instance refuses Write and Flush with
 // kReadOnly. Thread-safe in the sense of the Namespace contract.
@@ -47,22 +48,22 @@ class MemoryNamespace final : public Namespace {
 };
 
 // Aligned single-word copy helpers shared by the in-memory backends: when `size` is 1, 2, 4 or 8
-// and `p` is aligned to it, do the access as one relaxed atomic load/store (it cannot tear; the
-// Namespace contract promises atomicity, not ordering) and return true; otherwise return false
-// and touch nothing. Inline: they sit on every map and flog access of the BTT's I/O paths.
+// and `p` is aligned to it, do the access as one atomic load (acquire) or store (release), as the
+// Namespace contract asks, and return true; otherwise return false and touch nothing. On x86 both
+// are plain moves. Inline: they sit on every map and flog access of the BTT's I/O paths.
 namespace word_internal {
 template <typename T>
 inline void Load(const std::byte* p, std::byte* out) {
   // atomic_ref needs a non-const object; the load does not modify it.
   const T v = std::atomic_ref<T>(*reinterpret_cast<T*>(const_cast<std::byte*>(p)))
-                  .load(std::memory_order_relaxed);
+                  .load(std::memory_order_acquire);
   std::memcpy(out, &v, sizeof(T));
 }
 template <typename T>
 inline void Store(std::byte* p, const std::byte* in) {
   T v;
   std::memcpy(&v, in, sizeof(T));
-  std::atomic_ref<T>(*reinterpret_cast<T*>(p)).store(v, std::memory_order_relaxed);
+  std::atomic_ref<T>(*reinterpret_cast<T*>(p)).store(v, std::memory_order_release);
 }
 inline bool IsAlignedWord(const std::byte* p, size_t size) {
   return (size == 1 || size == 2 || size == 4 || size == 8) &&

@@ -14,9 +14,10 @@
 //     (or, on eADR-like media, immediately). A Write is NOT durable by itself.
 //   - Atomicity: a Write or Read of exactly 1, 2, 4 or 8 bytes at an offset aligned to its size is
 //     one store or load that cannot tear, either under concurrency or across power failure. Wider
-//     Writes may tear at 8-byte boundaries after a crash. Atomicity only: such accesses are
-//     relaxed (no ordering with other addresses); the caller adds the fences it needs (the BTT's
-//     read path and map publication do, btt/btt.cc).
+//     Writes may tear at 8-byte boundaries after a crash. Between threads such a Write is a
+//     release store and such a Read an acquire load: a thread that reads a word sees everything
+//     the writer wrote before it (the BTT publishes a data block by its map entry this way).
+//     Nothing stronger: ordering a store before a load of another address is the caller's fence.
 //   - Flush(offset, size) schedules write-back of every 64-byte line the range touches (clwb).
 //   - Drain() is a store fence (sfence): every Flush issued before it by this CPU is durable when
 //   it
@@ -52,7 +53,8 @@ class Namespace {
   // The whole namespace as memory the caller may load from directly (a mapped file, a DRAM
   // buffer), 8-byte aligned and SizeBytes() long; empty (the default) when loads must go through
   // Read, as the simulator's adapter needs to see each one. Direct loads follow Read's rules (an
-  // aligned word load cannot tear); stores always go through Write. Valid for the object's life.
+  // aligned word is one acquire load); stores always go through Write. Valid for the object's
+  // life.
   // The BTT core uses it on its hottest loads: map entries and the data block a read copies.
   virtual std::span<const std::byte> MappedBytes() const { return {}; }
 
