@@ -417,7 +417,8 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
     word.choice = c;
     auto value = view.Load64(sim::Lane(0), c.word_addr);
     word.value = value.ok() ? *value : 0;
-    word.guaranteed = medium.WordCandidates(c.word_addr).front();
+    const std::vector<uint64_t> candidates = medium.WordCandidates(c.word_addr);
+    word.guaranteed = candidates.empty() ? word.value : candidates.front();
     if (word.value != word.guaranteed) {
       const auto& events = medium.events();
       for (auto it = events.rbegin(); it != events.rend(); ++it) {
