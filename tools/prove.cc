@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -21,6 +22,7 @@
 #include "tools/report_interop.h"
 #include "tools/report_process.h"
 #include "tools/report_progress.h"
+#include "tools/report_traces.h"
 #include "util/prng.h"
 
 namespace tearproof::tools {
@@ -317,12 +319,42 @@ struct Outcome {
   }
 };
 
+// Violations recorded as minimized traces (each costs up to kTraceCandidates re-runs); the rest
+// keep their explore replay command.
+constexpr uint64_t kMaxTracedViolations = 8;
+constexpr uint64_t kTraceCandidates = 300;
+
 struct Context {
   const ProveOptions& options;
   const CampaignConfig& cfg;
   Progress& progress;
+  std::string trace_dir;            // <out>/traces
   json violations = json::array();  // every violation, with its replay command
+  uint64_t traced = 0;
 };
+
+// A file under the report directory, named relative to it (so a moved report stays whole).
+std::string ReportRelative(const Context& ctx, const std::string& path) {
+  const std::string prefix = ctx.options.out_dir + "/";
+  return path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : path;
+}
+
+// Stores the violation as a minimized trace and points its JSON (a violation or a control) at
+// it: trace path, the replay timeline, and `tearproof replay` as the replay command.
+void AttachTrace(Context& ctx, const harness::ExploreConfig& config, const harness::Violation& v,
+                 const std::string& subdir, json* out) {
+  if (ctx.traced >= kMaxTracedViolations) return;
+  ++ctx.traced;
+  auto recorded = RecordViolationTrace(config, v, ctx.trace_dir + subdir, kTraceCandidates);
+  if (!recorded.ok()) {
+    (*out)["detail"] =
+        (*out)["detail"].get<std::string>() + " [no trace: " + recorded.status().ToString() + "]";
+    return;
+  }
+  (*out)["trace"] = ReportRelative(ctx, recorded->path);
+  (*out)["timeline"] = recorded->timeline;
+  (*out)["replay"] = "tearproof replay " + recorded->path;
+}
 
 std::string ExploreReplay(const std::string& profile, uint32_t sector_size, uint32_t nfree,
                           const std::string& model, const std::string& workload) {
@@ -441,10 +473,20 @@ Outcome ExplorePhase(Context& ctx, size_t phase_index) {
           configurations.push_back(row);
           for (size_t i = 0; i < cell.violations.size(); ++i) {
             const std::string& w = cell.violation_workloads[i];
-            ctx.violations.push_back(
+            json violation =
                 ViolationJson("explore", cell.violations[i], name, w,
                               ExploreReplay(btt::ProfileName(profile), sector_size, nfree,
-                                            sim::PersistencyModelName(model), w)));
+                                            sim::PersistencyModelName(model), w));
+            harness::ExploreConfig config;
+            config.profile = profile;
+            config.external_lbasize = sector_size;
+            config.model = model;
+            config.nfree = nfree;
+            if (auto ops = harness::ParseWorkload(w); ops.ok()) {
+              config.ops = *ops;
+              AttachTrace(ctx, config, cell.violations[i], "", &violation);
+            }
+            ctx.violations.push_back(violation);
             out.lines.push_back(fmt::format(
                 "VIOLATION {} [{} workload '{}' crash point {}]: {}", cell.violations[i].check,
                 name, w, cell.violations[i].crash_point, cell.violations[i].detail));
@@ -570,9 +612,11 @@ Outcome DeepPhase(Context& ctx, size_t phase_index) {
       const harness::Violation& v = result->violations.front();
       const std::string name = fmt::format("{} {} B {} nfree {} (run {}, seed {})", profile,
                                            c.external_lbasize, model, c.nfree, i, run.seed);
-      ctx.violations.push_back(
+      json violation =
           ViolationJson("deep", v, name, workload,
-                        ExploreReplay(profile, c.external_lbasize, c.nfree, model, workload)));
+                        ExploreReplay(profile, c.external_lbasize, c.nfree, model, workload));
+      AttachTrace(ctx, c, v, "", &violation);
+      ctx.violations.push_back(violation);
       out.lines.push_back(fmt::format("VIOLATION {} [{} workload '{}' crash point {}]: {}", v.check,
                                       name, workload, v.crash_point, v.detail));
     }
@@ -625,45 +669,76 @@ Outcome DeepPhase(Context& ctx, size_t phase_index) {
   return out;
 }
 
+// The controls: sector devices that must tear. Each stops at its first violation, which is
+// stored as a minimized trace (under traces/controls/) with its timeline.
+struct Control {
+  const char* name;
+  const char* description;
+  harness::Device device;
+  harness::FlushKind flush;
+  const char* workload;
+};
+
+const Control kControls[] = {
+    {"plain-pmem",
+     "a sector device without BTT (memcpy + flush + fence per sector, as the kernel's pmem driver)",
+     harness::Device::kPlainPmem, harness::FlushKind::kClwb, "w0"},
+    {"lost-flushes", "the BTT core on a platform whose flushes are silently lost",
+     harness::Device::kBtt, harness::FlushKind::kNone, "w0 w0"},
+};
+
 Outcome ControlPhase(Context& ctx, size_t phase_index) {
   Outcome out;
   const sim::PersistencyModel models[] = {sim::PersistencyModel::kPx86,
                                           sim::PersistencyModel::kWord8};
-  ctx.progress.StartPhase(phase_index, std::size(models), "controls");
+  ctx.progress.StartPhase(phase_index, std::size(kControls) * std::size(models), "controls");
   json rows = json::array();
   uint64_t done = 0;
-  for (sim::PersistencyModel model : models) {
-    harness::ExploreConfig config;
-    config.model = model;
-    config.workload_flush = harness::FlushKind::kNone;
-    config.max_states_per_point = ctx.cfg.control_max_states;
-    config.check_layout = false;
-    config.crash_in_recovery = false;
-    config.ops = {{harness::WorkloadOp::Kind::kWrite, 0}, {harness::WorkloadOp::Kind::kWrite, 0}};
-    auto result = harness::Explore(config);
-    const bool caught = result.ok() && !result->violations.empty();
-    if (!caught)
-      out.Fail(
-          fmt::format("lost flushes under {} were NOT caught", sim::PersistencyModelName(model)));
-    const std::string check = caught ? result->violations.front().check : "";
-    const std::string detail = caught        ? result->violations.front().detail
-                               : result.ok() ? "no violation found"
-                                             : result.status().ToString();
-    out.lines.push_back(
-        fmt::format("lost flushes under {}: {}", sim::PersistencyModelName(model),
-                    caught ? check + ": " + detail : "NOT CAUGHT (" + detail + ")"));
-    rows.push_back(
-        {{"name", "lost-flushes"},
-         {"description", "the BTT core on a platform whose flushes are silently lost must tear"},
-         {"model", sim::PersistencyModelName(model)},
-         {"workload", "w0 w0"},
-         {"caught", caught},
-         {"check", caught ? json(check) : json(nullptr)},
-         {"detail", detail},
-         {"replay", fmt::format("tearproof explore --model {} --ops \"w0 w0\" --fault "
-                                "lost-flushes --max-states {}",
-                                sim::PersistencyModelName(model), ctx.cfg.control_max_states)}});
-    ctx.progress.Update(++done);
+  for (const Control& control : kControls) {
+    for (sim::PersistencyModel model : models) {
+      const std::string model_name = sim::PersistencyModelName(model);
+      harness::ExploreConfig config;
+      config.device = control.device;
+      config.model = model;
+      config.workload_flush = control.flush;
+      config.max_states_per_point = ctx.cfg.control_max_states;
+      // A torn device fails every check; the first violation is all a control needs.
+      config.check_layout = false;
+      config.crash_in_recovery = false;
+      config.stop_at_first_violation = true;
+      config.ops = *harness::ParseWorkload(control.workload);
+      auto result = harness::Explore(config);
+      const bool caught = result.ok() && !result->violations.empty();
+      if (!caught) {
+        out.Fail(fmt::format("the {} control under {} was NOT caught", control.name, model_name));
+      }
+      const std::string detail = caught        ? result->violations.front().detail
+                                 : result.ok() ? "no violation found"
+                                               : result.status().ToString();
+      out.lines.push_back(fmt::format("{} under {}: {}", control.name, model_name,
+                                      caught ? result->violations.front().check + ": " + detail
+                                             : "NOT CAUGHT (" + detail + ")"));
+      json row = {
+          {"name", control.name},
+          {"description", control.description},
+          {"device", harness::DeviceName(control.device)},
+          {"model", model_name},
+          {"workload", control.workload},
+          {"caught", caught},
+          {"check", caught ? json(result->violations.front().check) : json(nullptr)},
+          {"detail", detail},
+          {"replay",
+           fmt::format("tearproof explore --device {} --model {} --ops \"{}\"{} "
+                       "--max-states {}",
+                       harness::DeviceName(control.device), model_name, control.workload,
+                       control.flush == harness::FlushKind::kNone ? " --fault lost-flushes" : "",
+                       ctx.cfg.control_max_states)},
+          {"trace", nullptr},
+          {"timeline", nullptr}};
+      if (caught) AttachTrace(ctx, config, result->violations.front(), "/controls", &row);
+      rows.push_back(row);
+      ctx.progress.Update(++done);
+    }
   }
   out.section = {{"controls", rows}};
   return out;
@@ -835,7 +910,8 @@ json Cell(const char* mutant, const std::string& status) {
           {"by", nullptr},
           {"where", nullptr},
           {"detail", nullptr},
-          {"replay", nullptr}};
+          {"replay", nullptr},
+          {"trace", nullptr}};
 }
 
 // The names of the core's mutants, from the sibling binary tearproof-kill-matrix (the mutant
@@ -879,8 +955,10 @@ json ExplorerFamily(Context& ctx, const std::string& binary, json names, const s
   for (const json& n : names) {
     const std::string name = n.get<std::string>();
     ctx.progress.Update(*done, "explorer vs " + name);
-    auto run = RunProcess(
-        {binary, "--mutant", name, "--max-ops", std::to_string(ctx.cfg.kill_max_ops)}, false);
+    auto run =
+        RunProcess({binary, "--mutant", name, "--max-ops", std::to_string(ctx.cfg.kill_max_ops),
+                    "--trace-dir", ctx.trace_dir + "/mutants"},
+                   false);
     json doc =
         run.ok() && run->exit_code == 0 ? json::parse(run->output, nullptr, false) : json(nullptr);
     ++*done;
@@ -912,6 +990,10 @@ json ExplorerFamily(Context& ctx, const std::string& binary, json names, const s
       cell["detail"] = r["detail"];
     }
     cell["replay"] = "tearproof-kill-matrix --mutant " + name;
+    if (r.contains("trace") && r["trace"].is_string()) {
+      cell["trace"] = ReportRelative(ctx, r["trace"].get<std::string>());
+      cell["replay"] = "tearproof replay " + r["trace"].get<std::string>();
+    }
     (*cells)[name] = cell;
   }
   family["mutants"] = names.size() - 1;
@@ -1247,8 +1329,11 @@ int RunProve(const ProveOptions& options) {
     std::fprintf(stderr, "tearproof prove: %s\n", s.message().c_str());
     return kExitUsage;
   }
+  // Traces of an earlier campaign in the same directory would be mistaken for this one's.
+  std::error_code ignored;
+  std::filesystem::remove_all(options.out_dir + "/traces", ignored);
   Progress progress(!options.quiet, cfg.phases, PhaseEstimates(cfg));
-  Context ctx{options, cfg, progress};
+  Context ctx{options, cfg, progress, options.out_dir + "/traces"};
   const auto campaign_start = Clock::now();
 
   json report = {

@@ -137,9 +137,21 @@ def strip(value):
 SECTIONS = ("medium", "explore", "deep", "control", "bmc", "mutants", "interop")
 
 
+def relocate(value, directory):
+    """The report's own directory, as it appears in replay commands, becomes '<out>'."""
+    if isinstance(value, dict):
+        return {k: relocate(v, directory) for k, v in value.items()}
+    if isinstance(value, list):
+        return [relocate(v, directory) for v in value]
+    if isinstance(value, str):
+        return value.replace(directory, "<out>")
+    return value
+
+
 def cmd_same_results(a_path, b_path):
     """Compares the phases both reports ran (the second run may select fewer phases)."""
-    a, b = strip(load(a_path)), strip(load(b_path))
+    a = relocate(strip(load(a_path)), os.path.dirname(a_path))
+    b = relocate(strip(load(b_path)), os.path.dirname(b_path))
     common = [s for s in SECTIONS if a.get(s) is not None and b.get(s) is not None]
     if not common:
         fail("the two reports have no phase in common")

@@ -158,6 +158,19 @@ std::string ConfigLabel(const json& c) {
                      c["nfree"].get<uint64_t>());
 }
 
+// The opening of a report section: an anchor for the navigation bar and its heading.
+std::string SectionStart(const char* id, const char* title) {
+  return fmt::format("<section id=\"{}\"><h2>{}</h2>", id, title);
+}
+// The body of a section whose phase did not run (the phases table says why).
+const char* kNotRun = "<p class=\"skipped\">Not run (see the phases table).</p></section>";
+
+std::string Timeline(const json& lines) {
+  std::string text;
+  for (const json& line : lines) text += E(line) + "\n";
+  return "<pre>" + text + "</pre>";
+}
+
 std::string StatusSpan(const json& status) {
   return fmt::format("<span class=\"{0}\">{0}</span>", E(status));
 }
@@ -259,8 +272,8 @@ std::string StatesPlot(const json& configurations, const std::string& title) {
 
 std::string ExploreSection(const json& r) {
   const json& e = r["explore"];
-  std::string h = "<section id=\"explore\"><h2>Exhaustive crash exploration (production core)</h2>";
-  if (!e.is_object()) return h + "<p class=\"skipped\">Not run.</p></section>";
+  std::string h = SectionStart("explore", "Exhaustive crash exploration (production core)");
+  if (!e.is_object()) return h + kNotRun;
   const json& t = e["totals"];
   h += fmt::format(
       "<p>Bound: {}. Every crash point (fence dominance) and every resolution of the words "
@@ -278,8 +291,8 @@ std::string ExploreSection(const json& r) {
 
 std::string DeepSection(const json& r) {
   const json& d = r["deep"];
-  std::string h = "<section id=\"deep\"><h2>Random deep runs (held on N runs, not a proof)</h2>";
-  if (!d.is_object()) return h + "<p class=\"skipped\">Not run.</p></section>";
+  std::string h = SectionStart("deep", "Random deep runs (held on N runs, not a proof)");
+  if (!d.is_object()) return h + kNotRun;
   const json& g = d["generator"];
   const json& t = d["totals"];
   h += fmt::format(
@@ -298,12 +311,13 @@ std::string DeepSection(const json& r) {
 }
 
 std::string ControlsSection(const json& r) {
-  std::string h =
-      "<section id=\"controls\"><h2>Controls: the harness catches a torn sector</h2>"
-      "<p>A control must fail: it shows that the oracle can see the bug it is looking for.</p>";
-  if (!r["control"].is_object()) return h + "<p class=\"skipped\">Not run.</p></section>";
+  std::string h = SectionStart("controls", "Controls: the harness catches a torn sector") +
+                  "<p>A control must fail: it shows that the oracle can see the bug it is "
+                  "looking for.</p>";
+  if (!r["control"].is_object()) return h + kNotRun;
   h += "<table><tr><th>control</th><th>model</th><th>workload</th><th>caught</th><th>first "
        "violation</th><th>replay</th></tr>";
+  std::string timelines;
   for (const json& c : r["control"]["controls"]) {
     h += fmt::format(
         "<tr{}><td>{}<br><span class=\"note\">{}</span></td><td>{}</td><td><code>{}</code></td>"
@@ -311,14 +325,19 @@ std::string ControlsSection(const json& r) {
         c["caught"].get<bool>() ? "" : " class=\"flag\"", E(c["name"]), E(c["description"]),
         E(c["model"]), E(c["workload"]), c["caught"].get<bool>() ? "passed" : "failed",
         c["caught"].get<bool>() ? "yes" : "NO", E(c["check"]), E(c["detail"]), E(c["replay"]));
+    if (c["timeline"].is_array()) {
+      timelines += fmt::format("<h3>{} under {}: the minimized trace <code>{}</code></h3>",
+                               E(c["name"]), E(c["model"]), E(c["trace"])) +
+                   Timeline(c["timeline"]);
+    }
   }
-  return h + "</table></section>";
+  return h + "</table>" + timelines + "</section>";
 }
 
 std::string BmcSection(const json& r) {
   const json& b = r["bmc"];
-  std::string h = "<section id=\"bmc\"><h2>Z3 bounded model checks (protocol)</h2>";
-  if (!b.is_object()) return h + "<p class=\"skipped\">Not run.</p></section>";
+  std::string h = SectionStart("bmc", "Z3 bounded model checks (protocol)");
+  if (!b.is_object()) return h + kNotRun;
   h += "<p>UNSAT = every property (INV-SECTOR-ATOMIC, INV-SECTOR-DURABLE, INV-MAP-BIJECTION, "
        "INV-FLOG-SEQ, INV-RECOVERY-IDEMPOTENT) holds for every interleaving of the lanes' "
        "8-byte stores and persists, every crash and one crash inside recovery, within the "
@@ -423,8 +442,8 @@ std::string KillHeatMap(const json& m) {
 
 std::string MutantsSection(const json& r) {
   const json& m = r["mutants"];
-  std::string h = "<section id=\"mutants\"><h2>Mutant kill matrix</h2>";
-  if (!m.is_object()) return h + "<p class=\"skipped\">Not run.</p></section>";
+  std::string h = SectionStart("mutants", "Mutant kill matrix");
+  if (!m.is_object()) return h + kNotRun;
   h += "<p>Each row is a classic way a BTT breaks, seeded as a mutant in each family that can "
        "express it: the crash explorer runs mutants of the production core (the mutant build, "
        "tearproof-kill-matrix), Z3 runs mutants of the protocol model. A kill names the check "
@@ -475,8 +494,8 @@ std::string CoverageSection(const json& r) {
 
 std::string InteropSection(const json& r) {
   const json& i = r["interop"];
-  std::string h = "<section id=\"interop\"><h2>Interoperability (PMDK, ndctl)</h2>";
-  if (!i.is_object()) return h + "<p class=\"skipped\">Not run.</p></section>";
+  std::string h = SectionStart("interop", "Interoperability (PMDK, ndctl)");
+  if (!i.is_object()) return h + kNotRun;
   h += "<table><tr><th>check</th><th>tool</th><th>status</th><th>detail</th><th>command</th></tr>";
   for (const json& c : i["checks"]) {
     h += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -503,14 +522,9 @@ std::string ViolationsSection(const json& r) {
     if (v["crash_state"].is_string() && !v["crash_state"].get<std::string>().empty()) {
       h += "<p>Crash state (word:candidate/count): <code>" + E(v["crash_state"]) + "</code></p>";
     }
-    if (v["timeline"].is_array()) {
-      std::string lines;
-      for (const json& line : v["timeline"]) lines += E(line) + "\n";
-      h += "<p>Timeline:</p><pre>" + lines + "</pre>";
-    }
+    if (v["timeline"].is_array()) h += "<p>Timeline:</p>" + Timeline(v["timeline"]);
     h += fmt::format("<p>Trace: {}</p><p>Replay: <code>{}</code></p></div>",
-                     v["trace"].is_string() ? "<code>" + E(v["trace"]) + "</code>"
-                                            : "not recorded (no trace format yet)",
+                     v["trace"].is_string() ? "<code>" + E(v["trace"]) + "</code>" : "not recorded",
                      E(v["replay"]));
   }
   return h + "</section>";

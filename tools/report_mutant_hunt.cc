@@ -5,12 +5,15 @@
 // runs this sibling binary (built next to it, never installed) and reads the JSON it prints:
 //
 //   tearproof-kill-matrix --list                        the mutant names (JSON array)
-//   tearproof-kill-matrix [--max-ops N] [--mutant NAME]  hunt one mutant, or all of them
+//   tearproof-kill-matrix [--max-ops N] [--mutant NAME] [--trace-dir DIR]
+//                                                       hunt one mutant, or all of them
 //
 // For every mutant (or the one named), harness::HuntMutant searches the kill sub-matrix (linux,
 // 512 B, px86 + word8, nfree 1-2, every workload of 1..N ops over 2 LBAs, fresh then aged) and
 // stops at the first violation; the unmutated core ("none") runs the whole sub-matrix and must stay
-// clean, which shows the hooks are inert when off. Output: one JSON document on stdout
+// clean, which shows the hooks are inert when off. With --trace-dir, each kill is stored there as a
+// minimized trace (traces/, docs/traces.md) that `tearproof replay` reproduces. Output: one JSON
+// document on stdout
 // ({"kill_matrix": ..., "result": ...} for one mutant, "results" for all; docs/report.md). Exit 0
 // when the hunt ran (kills and survivors alike), 2 on a usage error. Deterministic: the hunt order
 // is fixed and no time is measured.
@@ -22,6 +25,7 @@
 
 #include "btt/mutant.h"
 #include "harness/mutant_kills.h"
+#include "tools/report_traces.h"
 
 namespace tearproof::tools {
 namespace {
@@ -48,11 +52,13 @@ int Main(int argc, char** argv) {
   CLI::App app{"tearproof-kill-matrix: hunt the seeded BTT core mutants with the crash explorer"};
   uint32_t max_ops = 3;
   std::string only;
+  std::string trace_dir;
   bool list = false;
   app.add_option("--max-ops", max_ops, "longest workload of the kill sub-matrix")
       ->check(CLI::Range(1, 4));
   app.add_option("--mutant", only, "hunt only this mutant (none: the unmutated core)");
   app.add_flag("--list", list, "print the mutant names as a JSON array");
+  app.add_option("--trace-dir", trace_dir, "store each kill as a minimized trace here");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -88,7 +94,19 @@ int Main(int argc, char** argv) {
                    std::string(btt::MutantName(mutant)).c_str(), r.status().ToString().c_str());
       return 2;
     }
-    rows.push_back(HuntToJson(mutant, *r));
+    nlohmann::json row = HuntToJson(mutant, *r);
+    row["trace"] = nullptr;
+    if (r->killed && !trace_dir.empty()) {
+      auto recorded = RecordViolationTrace(r->config, r->violation, trace_dir, 4000);
+      if (!recorded.ok()) {
+        std::fprintf(stderr, "tearproof-kill-matrix: %s: trace: %s\n",
+                     std::string(btt::MutantName(mutant)).c_str(),
+                     recorded.status().ToString().c_str());
+        return 2;
+      }
+      row["trace"] = recorded->path;
+    }
+    rows.push_back(row);
   }
   nlohmann::json out = {{"kill_matrix",
                          {{"profile", "linux"},
