@@ -214,6 +214,58 @@ std::optional<uint64_t> StoredWord(const sim::Event& e, uint64_t word_addr) {
   return v;
 }
 
+// Names the BTT structure a medium address belongs to ("map entry of premap 3", "flog lane 0
+// slot 1 half B", "data block 7 word 2"), for the timeline. Empty when it names nothing (the
+// plain device, or an address outside every region).
+class RegionNamer {
+ public:
+  RegionNamer(const ExploreConfig& config, uint64_t medium_size) {
+    if (config.device != Device::kBtt) return;
+    auto internal = btt::InternalLbaSizeFor(config.profile, config.external_lbasize);
+    auto geometry = btt::ComputeGeometry(config.profile, medium_size, config.external_lbasize,
+                                         config.nfree);
+    if (!internal.ok() || !geometry.ok()) return;
+    internal_lbasize_ = *internal;
+    geometry_ = std::move(*geometry);
+  }
+
+  std::string Name(uint64_t addr) const {
+    if (!geometry_) return "";
+    for (size_t i = 0; i < geometry_->arenas.size(); ++i) {
+      const btt::ArenaGeometry& a = geometry_->arenas[i];
+      const uint64_t base = geometry_->btt_offset + a.offset;
+      if (addr < base) continue;
+      const uint64_t off = addr - base;
+      const std::string arena =
+          geometry_->arenas.size() > 1 ? "arena " + std::to_string(i) + " " : std::string();
+      if (off < sizeof(btt::InfoBlock)) return arena + "info block";
+      if (off >= a.dataoff && off < a.mapoff) {
+        const uint64_t d = off - a.dataoff;
+        return arena + "data block " + std::to_string(d / internal_lbasize_) + " word " +
+               std::to_string(d % internal_lbasize_ / 8);
+      }
+      if (off >= a.mapoff && off < a.flogoff) {
+        return arena + "map entries of premap " + std::to_string((off - a.mapoff) / 4) + "-" +
+               std::to_string((off - a.mapoff) / 4 + 1);
+      }
+      if (off >= a.flogoff && off < a.flogoff + btt::FlogSizeFor(geometry_->nfree)) {
+        const uint64_t f = off - a.flogoff;
+        return arena + "flog lane " + std::to_string(f / btt::kFlogGroupSize) + " slot " +
+               std::to_string(f % btt::kFlogGroupSize / 16) + " half " +
+               (f % 16 < 8 ? "A" : "B");
+      }
+      if (off >= a.infooff && off < a.infooff + sizeof(btt::InfoBlock)) {
+        return arena + "backup info block";
+      }
+    }
+    return "";
+  }
+
+ private:
+  std::optional<btt::Geometry> geometry_;
+  uint32_t internal_lbasize_ = 0;
+};
+
 // --- The explorer -----------------------------------------------------------------------------
 
 struct Expectation {
@@ -390,6 +442,7 @@ int64_t Explorer::OpOfEvent(uint64_t seq) const {
 
 void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forced) {
   CrashTimeline& t = *timeline_;
+  const RegionNamer regions(config_, medium.size_bytes());
   t.reached = true;
   t.crash_point = result_.stats.crash_points;
   t.op_in_flight = op_in_flight_;
@@ -406,7 +459,7 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
       const std::optional<uint64_t> v = StoredWord(e, w);
       pending = !v || std::find(candidates.begin() + 1, candidates.end(), *v) != candidates.end();
     }
-    if (pending) t.pending.push_back({e, OpOfEvent(e.seq)});
+    if (pending) t.pending.push_back({e, OpOfEvent(e.seq), regions.Name(e.addr)});
   }
   // The resolved words: a second crash view with the same choices, read in the same order, gives
   // the same values (px86 candidates depend on the words of the line resolved before).
@@ -415,6 +468,7 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
   for (const Choice& c : forced.choices()) {
     CrashTimeline::ResolvedWord word;
     word.choice = c;
+    word.region = regions.Name(c.word_addr);
     auto value = view.Load64(sim::Lane(0), c.word_addr);
     word.value = value.ok() ? *value : 0;
     const std::vector<uint64_t> candidates = medium.WordCandidates(c.word_addr);

@@ -151,6 +151,7 @@ struct CrashTimeline {
   struct PendingStore {
     sim::Event event;  // a workload store with at least one word not yet guaranteed
     int64_t op = -1;   // index into ops
+    std::string region;  // the BTT structure at its first byte ("flog lane 0 slot 1 half A")
   };
   struct ResolvedWord {
     Choice choice;             // the word, its candidate count and the index chosen
@@ -158,6 +159,7 @@ struct CrashTimeline {
     uint64_t guaranteed = 0;   // the value at its guaranteed persist point (candidate 0)
     int64_t store_event = -1;  // seq of the workload store that produced `value`, -1 if none
     int64_t store_op = -1;     // index into ops of that store
+    std::string region;        // the BTT structure it belongs to ("map entries of premap 0-1")
   };
   struct SectorView {
     uint64_t lba = 0;

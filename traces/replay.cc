@@ -125,8 +125,9 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
     line("pending at the crash (workload stores with words not yet guaranteed):");
     if (t.pending.empty()) line("  none");
     for (const auto& p : t.pending) {
-      line(fmt::format("  #{} {} {} 0x{:x}+{}: {}", p.event.seq, OpRef(trace, p.op),
-                       sim::EventKindName(p.event.kind), p.event.addr, p.event.data.size(),
+      const std::string region = p.region.empty() ? "" : " (" + p.region + ")";
+      line(fmt::format("  #{} {} {} 0x{:x}+{}{}: {}", p.event.seq, OpRef(trace, p.op),
+                       sim::EventKindName(p.event.kind), p.event.addr, p.event.data.size(), region,
                        StoreSummary(p.event)));
     }
     line("crash state: each word read after the crash, in read order (candidate / count):");
@@ -140,6 +141,7 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
       std::string s = j - i == 1 ? fmt::format("  0x{:x}", w.choice.word_addr)
                                  : fmt::format("  0x{:x}-0x{:x} ({} words)", w.choice.word_addr,
                                                t.words[j - 1].choice.word_addr, j - i);
+      if (!w.region.empty()) s += (j - i == 1 ? " " : " from ") + w.region;
       s += fmt::format("  {}/{}  ", w.choice.index, w.choice.candidate_count);
       if (w.value == w.guaranteed) {
         s += "not persisted, keeps " + ValueSummary(w.value, j - i > 1);
