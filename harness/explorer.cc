@@ -222,8 +222,8 @@ class RegionNamer {
   RegionNamer(const ExploreConfig& config, uint64_t medium_size) {
     if (config.device != Device::kBtt) return;
     auto internal = btt::InternalLbaSizeFor(config.profile, config.external_lbasize);
-    auto geometry = btt::ComputeGeometry(config.profile, medium_size, config.external_lbasize,
-                                         config.nfree);
+    auto geometry =
+        btt::ComputeGeometry(config.profile, medium_size, config.external_lbasize, config.nfree);
     if (!internal.ok() || !geometry.ok()) return;
     internal_lbasize_ = *internal;
     geometry_ = std::move(*geometry);
@@ -251,8 +251,7 @@ class RegionNamer {
       if (off >= a.flogoff && off < a.flogoff + btt::FlogSizeFor(geometry_->nfree)) {
         const uint64_t f = off - a.flogoff;
         return arena + "flog lane " + std::to_string(f / btt::kFlogGroupSize) + " slot " +
-               std::to_string(f % btt::kFlogGroupSize / 16) + " half " +
-               (f % 16 < 8 ? "A" : "B");
+               std::to_string(f % btt::kFlogGroupSize / 16) + " half " + (f % 16 < 8 ? "A" : "B");
       }
       if (off >= a.infooff && off < a.infooff + sizeof(btt::InfoBlock)) {
         return arena + "backup info block";

@@ -149,8 +149,8 @@ struct CrashTimeline {
     uint64_t first_crash_point = 0, last_crash_point = 0;  // 0, 0 when it has none
   };
   struct PendingStore {
-    sim::Event event;  // a workload store with at least one word not yet guaranteed
-    int64_t op = -1;   // index into ops
+    sim::Event event;    // a workload store with at least one word not yet guaranteed
+    int64_t op = -1;     // index into ops
     std::string region;  // the BTT structure at its first byte ("flog lane 0 slot 1 half A")
   };
   struct ResolvedWord {
