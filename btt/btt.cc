@@ -690,15 +690,22 @@ Status Btt::WaitForReaders(Arena& arena, PostmapAba block) {
   const uint32_t busy = kRttValid | block.value();
   // Only lanes < lane_count_ are ever handed out, so only their RTT slots can be published.
   for (uint32_t i = 0; i < lane_count_; ++i) {
-    uint64_t spins = 0;
     // Acquire: a reader's copy (before its release clear) happens before our overwrite.
-    while (arena.rtt[i].load(std::memory_order_acquire) == busy) {
-      if (++spins > kMaxSpins) [[unlikely]] {
-        return ColdError(StatusCode::kInternal, "INV-RTT-WAIT-BOUND: a reader held block ",
-                         block.value(), " too long");
-      }
-      sync_->Pause();
+    if (arena.rtt[i].load(std::memory_order_acquire) == busy) [[unlikely]] {
+      TP_RETURN_IF_ERROR(WaitForSlot(arena.rtt[i], block));
     }
+  }
+  return Status::Ok();
+}
+
+Status Btt::WaitForSlot(const std::atomic<uint32_t>& slot, PostmapAba block) {
+  const uint32_t busy = kRttValid | block.value();
+  for (uint64_t spins = 0; slot.load(std::memory_order_acquire) == busy;) {
+    if (++spins > kMaxSpins) {
+      return ColdError(StatusCode::kInternal, "INV-RTT-WAIT-BOUND: a reader held block ",
+                       block.value(), " too long");
+    }
+    sync_->Pause();
   }
   return Status::Ok();
 }
@@ -879,10 +886,12 @@ Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
     }
     TP_RETURN_IF_ERROR(Resolve(arena, loc.premap, raw, &block));
     if (mapped_ != nullptr) {
-      // Start loading the block now, so the trip to memory overlaps the publish, the fence and
-      // the re-validation below. Only a hint: if the entry changes we retry and copy nothing.
+      // Start the trip to memory for the block now (its page walk and first lines), so it
+      // overlaps the publish, the fence and the re-validation below; the hardware prefetcher
+      // streams the rest once the copy starts. Only a hint: if the entry changes we retry.
       const std::byte* p = mapped_ + arena.data_abs() + uint64_t{block.value()} * internal_lbasize_;
-      for (size_t line = 0; line < out.size(); line += 64) __builtin_prefetch(p + line);
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + 64);
     }
     // Publish the block we are about to copy, then re-read the map. A store followed by a load
     // of another address needs a full fence between them (a compiler barrier is not enough: the

@@ -164,6 +164,9 @@ class Btt {
   Status Resolve(const Arena& arena, PremapAba premap, uint32_t raw, PostmapAba* block) const;
   uint32_t MapLockIndex(const Arena& arena, PremapAba premap) const;
   Status WaitForReaders(Arena& arena, PostmapAba block);
+  // The slow path of WaitForReaders: spins, through Sync::Pause (a yield point under a fiber
+  // scheduler), until `slot` no longer publishes `block`; bounded (INV-RTT-WAIT-BOUND).
+  [[gnu::noinline]] Status WaitForSlot(const std::atomic<uint32_t>& slot, PostmapAba block);
   Status UpdateMapFlags(ExternalLba lba, uint32_t flag);
 
   // The write path, one function per durability point (P1..P4, docs/btt.md).
