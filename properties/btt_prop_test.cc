@@ -49,6 +49,7 @@ TEST(BttProp, FormatOpenRoundTripsAndInterruptedFormatIsNeverHalfValid) {
   ExpectFamilyHolds("format");
 }
 TEST(BttProp, CorruptMetadataGivesAClearErrorOrACorrectRecovery) { ExpectFamilyHolds("bad-input"); }
+TEST(BttProp, InterleavedLanesReadWholeValuesAndSurviveACrash) { ExpectFamilyHolds("concurrent"); }
 
 // Each family's test_name is the gtest above that runs it: the replay command relies on it.
 TEST(BttProp, EveryFamilyHasItsOwnTest) {

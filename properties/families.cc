@@ -28,11 +28,12 @@ const std::vector<Family>& AllFamilies() {
   // Default case counts keep each family at seconds in Release and tolerable under ASan
   // (docs/testing.md has the measured times).
   static const std::vector<Family> families = {
-      {"model", "ModelMatchesTheReferenceSectorsUnderRandomCommands", 60, &ModelProperty},
-      {"crash", "EveryCrashRecoversToOldOrNewPerLba", 150, &CrashProperty},
-      {"recovery", "RecoveryIsIdempotentAndReadOnlyOpenEqualsRecovery", 150, &RecoveryProperty},
-      {"format", "FormatOpenRoundTripsAndInterruptedFormatIsNeverHalfValid", 100, &FormatProperty},
-      {"bad-input", "CorruptMetadataGivesAClearErrorOrACorrectRecovery", 150, &BadInputProperty},
+      {"model", "ModelMatchesTheReferenceSectorsUnderRandomCommands", 300, &ModelProperty},
+      {"crash", "EveryCrashRecoversToOldOrNewPerLba", 750, &CrashProperty},
+      {"recovery", "RecoveryIsIdempotentAndReadOnlyOpenEqualsRecovery", 750, &RecoveryProperty},
+      {"format", "FormatOpenRoundTripsAndInterruptedFormatIsNeverHalfValid", 500, &FormatProperty},
+      {"bad-input", "CorruptMetadataGivesAClearErrorOrACorrectRecovery", 750, &BadInputProperty},
+      {"concurrent", "InterleavedLanesReadWholeValuesAndSurviveACrash", 750, &ConcurrentProperty},
   };
   return families;
 }

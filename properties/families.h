@@ -40,6 +40,9 @@ void FormatProperty();
 // Corrupted info blocks, map, flog, data: a clear error or a correct recovery
 // (bad_input_prop.cc).
 void BadInputProperty();
+// Lanes interleaved by a generated schedule on fibers, with an optional crash
+// (concurrent_prop.cc).
+void ConcurrentProperty();
 
 // Every family, in the kill matrix's column order.
 const std::vector<Family>& AllFamilies();

@@ -37,16 +37,6 @@ rc::Gen<btt::Profile> GenProfile() {
   return rc::gen::element(btt::Profile::kLinux, btt::Profile::kUefi, btt::Profile::kPmemblk);
 }
 
-rc::Gen<Op> GenOp(rc::Gen<uint64_t> lba) {
-  return rc::gen::exec([lba] {
-    Op op;
-    op.kind = *rc::gen::weightedElement<Op::Kind>(
-        {{6, Op::Kind::kWrite}, {2, Op::Kind::kZero}, {1, Op::Kind::kError}});
-    op.lba = *lba;
-    return op;
-  });
-}
-
 // Profile, sector size, nfree and persistency model; the caller sizes the namespace.
 DeviceConfig DrawDeviceShape() {
   DeviceConfig c;
@@ -79,6 +69,16 @@ rc::Gen<DeviceConfig> GenMultiArenaConfig() {
     c.namespace_bytes = full_arenas * btt::kMaxArenaSize + btt::BttOffsetFor(c.profile) +
                         btt::kMinArenaSize + tail_pages * kPage;
     return c;
+  });
+}
+
+rc::Gen<Op> GenOp(rc::Gen<uint64_t> lba) {
+  return rc::gen::exec([lba] {
+    Op op;
+    op.kind = *rc::gen::weightedElement<Op::Kind>(
+        {{6, Op::Kind::kWrite}, {2, Op::Kind::kZero}, {1, Op::Kind::kError}});
+    op.lba = *lba;
+    return op;
   });
 }
 

@@ -30,6 +30,9 @@ rc::Gen<uint64_t> GenLba(uint64_t nlba);
 // An LBA among `lbas` (the interesting ones of a large device).
 rc::Gen<uint64_t> GenLbaFrom(std::vector<uint64_t> lbas);
 
+// One write (mostly), zero or error flag on an LBA from `lba`; write ids are left 0.
+rc::Gen<Op> GenOp(rc::Gen<uint64_t> lba);
+
 // A history of 0..size operations on LBAs from `lba`, mostly writes. Write ids are 1, 2, ... in
 // order, so every write of a case has its own value.
 rc::Gen<std::vector<Op>> GenHistory(rc::Gen<uint64_t> lba);

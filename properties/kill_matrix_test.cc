@@ -22,7 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "btt/layout.h"
 #include "btt/mutant.h"
+#include "properties/concurrent_case.h"
 #include "properties/families.h"
 
 namespace tearproof::properties {
@@ -103,14 +105,18 @@ class ScopedMutant {
   ScopedMutant& operator=(const ScopedMutant&) = delete;
 };
 
-// The last line of the failure description: the message of the check that fired.
+// The message of the check that fired, on one line (RapidCheck's description is
+// "file:line:\nRC_FAIL(...)\n\n<message>").
 std::string FailureLine(const rc::detail::TestResult& result) {
   rc::detail::FailureResult failure;
   if (!result.match(failure)) return "";
   std::string d = failure.description;
-  while (!d.empty() && d.back() == '\n') d.pop_back();
-  const size_t nl = d.rfind('\n');
-  return nl == std::string::npos ? d : d.substr(nl + 1);
+  const size_t blank = d.find("\n\n");
+  if (blank != std::string::npos) d = d.substr(blank + 2);
+  for (char& c : d) {
+    if (c == '\n') c = ' ';
+  }
+  return d;
 }
 
 // The gtest parameter name of a row: "seq-skips" -> "seq_skips".
@@ -190,6 +196,26 @@ TEST(KillMatrix, AKillReplaysBitForBit) {
   EXPECT_EQ(fa.numSuccess, fb.numSuccess);
   EXPECT_EQ(fa.description, fb.description);
   EXPECT_EQ(fa.reproduce, fb.reproduce);
+}
+
+// The concurrent family's oracle on the race the harness's concurrency test kills
+// read-recheck-block-only with: lane 0 reads lba 1 (identity map entry) and is preempted between
+// its two map loads while lane 1 writes lba 1 and lba 2.
+TEST(KillMatrix, ConcurrentOracleCatchesTheReadRecheckRaceOnlyUnderTheMutant) {
+  ConcurrentCase c;
+  c.config.nfree = 2;
+  c.config.namespace_bytes = btt::MinimumNamespaceSize(c.config.profile, 512, 2) + 4 * 4096;
+  c.setup = {{Op::Kind::kWrite, 3, 1}, {Op::Kind::kWrite, 0, 2}};
+  c.programs = {{{LaneOp::Kind::kRead, 1}}, {{LaneOp::Kind::kWrite, 1}, {LaneOp::Kind::kWrite, 2}}};
+  c.schedule = {0, 0, 0, 1};
+  auto real = RunConcurrentCase(c);
+  ASSERT_TRUE(real.ok()) << real.status().ToString();
+  EXPECT_FALSE(real->violation.has_value()) << real->violation->ToString();
+  ScopedMutant scoped(btt::Mutant::kReadRecheckBlockOnly);
+  auto mutant = RunConcurrentCase(c);
+  ASSERT_TRUE(mutant.ok()) << mutant.status().ToString();
+  ASSERT_TRUE(mutant->violation.has_value()) << "schedule " << mutant->schedule;
+  EXPECT_EQ(mutant->violation->check, "ORACLE-CONCURRENT-READ") << mutant->violation->ToString();
 }
 
 }  // namespace

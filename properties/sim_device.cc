@@ -168,7 +168,8 @@ Status FormatDevice(sim::Medium& medium, const DeviceConfig& config, bool fresh,
 }
 
 Result<std::unique_ptr<Session>> Session::Open(sim::Medium& medium, const DeviceConfig& config,
-                                               bool read_only, CrashTrap* trap, bool detect) {
+                                               bool read_only, CrashTrap* trap, bool detect,
+                                               btt::Sync* sync) {
   std::unique_ptr<Session> s(new Session(medium, read_only));
   s->SetTrap(trap);
   btt::OpenOptions options;
@@ -176,7 +177,7 @@ Result<std::unique_ptr<Session>> Session::Open(sim::Medium& medium, const Device
     options.profile = config.profile;
     options.external_lbasize = config.lbasize;
   }
-  options.sync = &s->sync_;
+  options.sync = sync != nullptr ? sync : &s->sync_;
   options.lanes = btt::kMaxNfree;  // capped at nfree: every lane is in use
   options.read_only = read_only;
   TP_ASSIGN_OR_RETURN(s->btt_, btt::Btt::Open(s->ns_, options));

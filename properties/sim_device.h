@@ -118,10 +118,11 @@ Status FormatDevice(sim::Medium& medium, const DeviceConfig& config, bool fresh 
 // in use, so the run does not depend on the host (as in harness/explorer.cc).
 class Session {
  public:
-  // `detect`: let Open detect the profile and sector size (otherwise both are named).
+  // `detect`: let Open detect the profile and sector size (otherwise both are named). `sync`:
+  // the lane provider (nullptr: the session's own SequentialSync); it must outlive the session.
   static Result<std::unique_ptr<Session>> Open(sim::Medium& medium, const DeviceConfig& config,
                                                bool read_only, CrashTrap* trap = nullptr,
-                                               bool detect = false);
+                                               bool detect = false, btt::Sync* sync = nullptr);
   btt::Btt& btt() { return *btt_; }
   harness::SimNamespace& ns() { return ns_; }
   Status Apply(const Op& op);
