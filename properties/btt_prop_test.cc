@@ -39,7 +39,8 @@ void ExpectFamilyHolds(const char* name) {
     std::cout << std::endl;
     return;
   }
-  ADD_FAILURE() << FailureReport(*family, result, ReplayCommand(*family));
+  ADD_FAILURE() << FailureReport(*family, result, ReplayCommand(*family))
+                << (family->write_trace != nullptr ? family->write_trace() : std::string());
 }
 
 TEST(BttProp, ModelMatchesTheReferenceSectorsUnderRandomCommands) { ExpectFamilyHolds("model"); }

@@ -2,8 +2,12 @@
 
 #include <rapidcheck.h>
 
+#include <cstdlib>
+#include <exception>
+
 #include "properties/generators.h"
 #include "properties/prop_assert.h"
+#include "traces/trace.h"
 
 namespace tearproof::properties {
 
@@ -18,7 +22,26 @@ CrashCase DrawCrashCase() {
   return c;
 }
 
+namespace {
+thread_local std::optional<CrashCase> g_last_failed;
+}  // namespace
+
+std::optional<CrashCase> TakeLastFailedCrashCase() {
+  std::optional<CrashCase> c = std::move(g_last_failed);
+  g_last_failed.reset();
+  return c;
+}
+
 CrashOutcome RunCrashCase(const CrashCase& c, const std::optional<CrashSpec>& recovery_crash) {
+  // Remember the case when an RC_* assertion below throws (RapidCheck's failure signal), then let
+  // it propagate: nothing here runs on a fiber or inside the core.
+  struct RememberOnFailure {
+    const CrashCase& c;
+    int uncaught = std::uncaught_exceptions();
+    ~RememberOnFailure() {
+      if (std::uncaught_exceptions() > uncaught) g_last_failed = c;
+    }
+  } remember{c};
   CrashOutcome out;
   out.run = ValueOrFail(RunHistoryToCrash(c.config, c.history, c.crash), "harness");
   out.where = out.run.in_flight ? "crash during " + ToString(*out.run.in_flight)
@@ -30,6 +53,44 @@ CrashOutcome RunCrashCase(const CrashCase& c, const std::optional<CrashSpec>& re
                    c.config.lbasize, nullptr),
          out.where);
   return out;
+}
+
+Result<std::string> WriteCrashCaseTrace(const CrashCase& c, const std::string& dir,
+                                        btt::Mutant mutant) {
+  if (c.history.size() > kMaxTraceOps) {
+    return InvalidArgument(std::to_string(c.history.size()) +
+                           " operations are too many to explore; shrink the case first");
+  }
+  harness::ExploreConfig config;
+  config.profile = c.config.profile;
+  config.external_lbasize = c.config.lbasize;
+  config.nfree = c.config.nfree;
+  config.model = c.config.model;
+  config.mutant = mutant;
+  config.stop_at_first_violation = true;
+  for (const Op& op : c.history) {
+    if (op.kind == Op::Kind::kError) continue;
+    config.ops.push_back({op.kind == Op::Kind::kWrite ? harness::WorkloadOp::Kind::kWrite
+                                                      : harness::WorkloadOp::Kind::kZero,
+                          op.lba});
+  }
+  TP_ASSIGN_OR_RETURN(const harness::ExploreResult result, harness::Explore(config));
+  if (result.violations.empty()) {
+    return NotFound("the explorer finds no violation for this workload on its device");
+  }
+  const traces::Trace trace = traces::TraceFromViolation(config, result.violations.front());
+  const std::string path = dir + "/" + traces::TraceStem(trace) + ".jsonl";
+  TP_RETURN_IF_ERROR(traces::WriteTraceFile(path, trace));
+  return path;
+}
+
+std::string WriteTraceOfLastFailure() {
+  const std::optional<CrashCase> c = TakeLastFailedCrashCase();
+  if (!c) return "no trace: the failure did not come from a crash case";
+  const char* env = std::getenv("TEARPROOF_TRACE_DIR");
+  auto path = WriteCrashCaseTrace(*c, env != nullptr && *env != '\0' ? env : ".");
+  if (!path.ok()) return "no trace: " + path.status().ToString();
+  return "trace written: " + *path + " (replay: tearproof replay " + *path + ")";
 }
 
 }  // namespace tearproof::properties

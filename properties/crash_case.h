@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "btt/mutant.h"
 #include "properties/sim_device.h"
 
 namespace tearproof::properties {
@@ -27,5 +28,26 @@ struct CrashOutcome {
 // Runs `c`, recovers with `recovery_crash` (sim_device.h Recover) and checks ORACLE-ATOMIC on
 // every LBA against the history.
 CrashOutcome RunCrashCase(const CrashCase& c, const std::optional<CrashSpec>& recovery_crash);
+
+// The last case RunCrashCase failed on, in this thread (std::nullopt if none since the last
+// call). RapidCheck's final failure is its shrunk counterexample, so after a failed family run
+// this is that counterexample.
+std::optional<CrashCase> TakeLastFailedCrashCase();
+
+// A tearproof trace (traces/trace.h) of `c`, for `tearproof replay`: the case's profile, sector
+// size, nfree, model and operations are explored exhaustively by harness::Explore (every crash
+// point, every resolution, stopping at the first violation) on the explorer's device, and the
+// first violation is written as `<dir>/<stem>.jsonl`. Returns the path, or kNotFound when the
+// explorer does not reproduce the case (its device is larger than the case's; error flags are
+// not in its workload language and are dropped) and kInvalidArgument for histories too long to
+// explore (more than kMaxTraceOps operations: replay the shrunk counterexample instead).
+inline constexpr size_t kMaxTraceOps = 8;
+Result<std::string> WriteCrashCaseTrace(const CrashCase& c, const std::string& dir,
+                                        btt::Mutant mutant = btt::Mutant::kNone);
+
+// Family::write_trace of the crash and recovery families: the trace of the last failed case,
+// in $TEARPROOF_TRACE_DIR (default: the working directory), as a line saying where and how to
+// replay it, or why there is none.
+std::string WriteTraceOfLastFailure();
 
 }  // namespace tearproof::properties

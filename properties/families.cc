@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "properties/crash_case.h"
+
 namespace tearproof::properties {
 namespace {
 
@@ -29,8 +31,10 @@ const std::vector<Family>& AllFamilies() {
   // (docs/testing.md has the measured times).
   static const std::vector<Family> families = {
       {"model", "ModelMatchesTheReferenceSectorsUnderRandomCommands", 300, &ModelProperty},
-      {"crash", "EveryCrashRecoversToOldOrNewPerLba", 750, &CrashProperty},
-      {"recovery", "RecoveryIsIdempotentAndReadOnlyOpenEqualsRecovery", 750, &RecoveryProperty},
+      {"crash", "EveryCrashRecoversToOldOrNewPerLba", 750, &CrashProperty,
+       &WriteTraceOfLastFailure},
+      {"recovery", "RecoveryIsIdempotentAndReadOnlyOpenEqualsRecovery", 750, &RecoveryProperty,
+       &WriteTraceOfLastFailure},
       {"format", "FormatOpenRoundTripsAndInterruptedFormatIsNeverHalfValid", 500, &FormatProperty},
       {"bad-input", "CorruptMetadataGivesAClearErrorOrACorrectRecovery", 750, &BadInputProperty},
       {"concurrent", "InterleavedLanesReadWholeValuesAndSurviveACrash", 750, &ConcurrentProperty},

@@ -26,6 +26,9 @@ struct Family {
   const char* test_name;  // the gtest test (suite BttProp) that runs it in ctest
   int default_cases;      // max_success of a default (`prop`, not `slow`) run
   void (*property)();     // the RapidCheck testable
+  // After a failed run: writes what replays the failure outside RapidCheck (a tearproof trace)
+  // and says where, or why not. nullptr: the family's cases have no trace form.
+  std::string (*write_trace)() = nullptr;
 };
 
 // Model-based (rc::state) commands against a reference sector array (model_prop.cc).

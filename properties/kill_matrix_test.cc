@@ -25,7 +25,10 @@
 #include "btt/layout.h"
 #include "btt/mutant.h"
 #include "properties/concurrent_case.h"
+#include "properties/crash_case.h"
 #include "properties/families.h"
+#include "traces/replay.h"
+#include "traces/trace.h"
 
 namespace tearproof::properties {
 namespace {
@@ -216,6 +219,32 @@ TEST(KillMatrix, ConcurrentOracleCatchesTheReadRecheckRaceOnlyUnderTheMutant) {
   ASSERT_TRUE(mutant.ok()) << mutant.status().ToString();
   ASSERT_TRUE(mutant->violation.has_value()) << "schedule " << mutant->schedule;
   EXPECT_EQ(mutant->violation->check, "ORACLE-CONCURRENT-READ") << mutant->violation->ToString();
+}
+
+// The trace hook: a crash-family failure, shrunk by RapidCheck, becomes a tearproof trace that
+// traces::Replay (= `tearproof replay`) reproduces.
+TEST(KillMatrix, AShrunkCrashFailureBecomesATraceThatReplays) {
+  ScopedMutant scoped(btt::Mutant::kDataNotPersisted);
+  const Family* crash = FindFamily("crash");
+  ASSERT_NE(crash, nullptr);
+  rc::detail::TestParams params = KillParams();
+  params.disableShrinking = false;
+  (void)TakeLastFailedCrashCase();
+  const rc::detail::TestResult result = RunFamily(*crash, params, /*quiet=*/true);
+  ASSERT_FALSE(result.is<rc::detail::SuccessResult>());
+  const std::optional<CrashCase> shrunk = TakeLastFailedCrashCase();
+  ASSERT_TRUE(shrunk.has_value());
+  EXPECT_LE(shrunk->history.size(), 2u) << ToString(shrunk->history);  // shrunk: one or two ops
+  auto path = WriteCrashCaseTrace(*shrunk, ::testing::TempDir(), btt::Mutant::kDataNotPersisted);
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  auto trace = traces::ReadTraceFile(*path);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_EQ(trace->mutant, "data-not-persisted");
+  auto replay = traces::Replay(*trace);
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_TRUE(replay->violated());
+  EXPECT_TRUE(replay->matches_expectation);
+  std::printf("trace %s replays %s\n", path->c_str(), trace->expect.check.c_str());
 }
 
 }  // namespace
