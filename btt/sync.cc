@@ -10,8 +10,8 @@ Status ThreadSync::Init(uint32_t lane_count, uint32_t map_lock_count) {
   }
   lane_count_ = lane_count;
   map_lock_count_ = map_lock_count;
-  lanes_ = std::make_unique<PaddedMutex[]>(lane_count);
-  map_locks_ = std::make_unique<PaddedMutex[]>(map_lock_count);
+  lanes_ = std::make_unique<PaddedLock[]>(lane_count);
+  map_locks_ = std::make_unique<PaddedLock[]>(map_lock_count);
   return Status::Ok();
 }
 
@@ -27,25 +27,25 @@ Lane ThreadSync::AcquireLane() {
   // From the home lane upwards, wrapping (a compare, not a division, per step).
   for (uint32_t i = 0, lane = home; i < lane_count_;
        ++i, lane = lane + 1 == lane_count_ ? 0 : lane + 1) {
-    if (lanes_[lane].mu.try_lock()) return Lane(lane);
+    if (lanes_[lane].lock.try_lock()) return Lane(lane);
   }
-  lanes_[home].mu.lock();
+  lanes_[home].lock.lock();
   return Lane(home);
 }
 
 void ThreadSync::ReleaseLane(Lane lane) {
   TP_ASSERT(lane.value() < lane_count_, "INV-LANE-RANGE");
-  lanes_[lane.value()].mu.unlock();
+  lanes_[lane.value()].lock.unlock();
 }
 
 void ThreadSync::LockMap(uint32_t index) {
   TP_ASSERT(index < map_lock_count_, "INV-MAP-LOCK-RANGE");
-  map_locks_[index].mu.lock();
+  map_locks_[index].lock.lock();
 }
 
 void ThreadSync::UnlockMap(uint32_t index) {
   TP_ASSERT(index < map_lock_count_, "INV-MAP-LOCK-RANGE");
-  map_locks_[index].mu.unlock();
+  map_locks_[index].lock.unlock();
 }
 
 void ThreadSync::Pause() { std::this_thread::yield(); }
