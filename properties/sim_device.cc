@@ -10,23 +10,11 @@
 namespace tearproof::properties {
 namespace {
 
-constexpr uint64_t kTagMagic = 0x5450;  // the top 16 bits of harness::SectorTag
-
 // Fixed UUIDs: a case's bytes must not depend on anything but the case.
 constexpr btt::Uuid kUuid = {0x70, 0x72, 0x6f, 0x70, 0x73, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 constexpr btt::Uuid kParentUuid = {0x70, 0x61, 0x72, 0x65, 0x6e, 0x74, 0, 0,
                                    0,    0,    0,    0,    0,    0,    0, 2};
 constexpr btt::Uuid kPartUuid = {0x70, 0x61, 0x72, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3};
-
-std::string WordSource(std::span<const std::byte> sector, uint64_t off) {
-  uint64_t v = 0;
-  std::memcpy(&v, sector.data() + off, std::min<uint64_t>(8, sector.size() - off));
-  if (v == 0) return "zero";
-  // A partial last word keeps only the low bytes of its tag: name it by what survives.
-  if (sector.size() - off < 8 || (v >> 48) != kTagMagic) return "untagged";
-  return "write " + std::to_string((v >> 16) & 0xFFFF) + " of lba " +
-         std::to_string((v >> 32) & 0xFFFF);
-}
 
 }  // namespace
 
@@ -60,26 +48,6 @@ std::string ValueName(ValueId id) {
   if (id == kZeroValue) return "zero";
   if (id == kErrorValue) return "error";
   return "write " + std::to_string(id);
-}
-
-std::string DescribeSector(std::span<const std::byte> sector) {
-  std::string out;
-  const uint64_t words = (sector.size() + 7) / 8;
-  uint64_t run_start = 0;
-  std::string run_source = words ? WordSource(sector, 0) : std::string();
-  for (uint64_t w = 1; w <= words; ++w) {
-    const std::string src = w < words ? WordSource(sector, w * 8) : std::string();
-    if (w == words || src != run_source) {
-      if (!out.empty()) out += ", ";
-      out += run_start == w - 1
-                 ? "word " + std::to_string(run_start)
-                 : "words " + std::to_string(run_start) + "-" + std::to_string(w - 1);
-      out += " " + run_source;
-      run_start = w;
-      run_source = src;
-    }
-  }
-  return out;
 }
 
 ValueId Op::Value() const {
@@ -246,7 +214,7 @@ std::optional<Violation> JudgeView(const View& view, const Allowed& allowed, uin
     std::string seen = "status ";
     if (got.code == StatusCode::kOk) {
       seen = "[";  // appended: GCC 12's -Wrestrict misfires on "[" + std::string
-      seen += DescribeSector(got.bytes);
+      seen += harness::DescribeSector(got.bytes);
       seen += ']';
     } else {
       seen += StatusCodeName(got.code);

@@ -51,8 +51,6 @@ inline constexpr ValueId kZeroValue = 0;
 inline constexpr ValueId kErrorValue = UINT64_MAX;
 std::vector<std::byte> SectorBytes(uint64_t lba, ValueId id, uint32_t size);
 std::string ValueName(ValueId id);
-// "words 0-31 write 2 of lba 1, words 32-63 zero": which write produced each word.
-std::string DescribeSector(std::span<const std::byte> sector);
 
 // One operation of a history. A write's id names its value (unique within a case).
 struct Op {
