@@ -616,6 +616,14 @@ Status Btt::Locate(ExternalLba lba, Location* loc) {
   return ColdError(StatusCode::kInternal, "LBA ", lba.value(), " in no arena");
 }
 
+Status Btt::LocateSector(ExternalLba lba, size_t size, std::string_view what, Location* loc) {
+  if (size != external_lbasize_) [[unlikely]] {
+    return ColdError(StatusCode::kInvalidArgument, what, " of ", size, " bytes, sector size ",
+                     external_lbasize_);
+  }
+  return Locate(lba, loc);
+}
+
 void Btt::EnterErrorState(Arena& arena) {
   // The first caller persists; concurrent failures in the same arena only see the state.
   if (arena.error.exchange(true)) return;
@@ -782,12 +790,8 @@ Status Btt::PersistMapEntry(Arena& arena, PremapAba premap, uint32_t raw) {
 
 Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
   if (read_only_) return ReadOnlyError("BTT opened read-only");
-  if (data.size() != external_lbasize_) [[unlikely]] {
-    return ColdError(StatusCode::kInvalidArgument, "write of ", data.size(), " bytes, sector size ",
-                     external_lbasize_);
-  }
   Location loc;
-  TP_RETURN_IF_ERROR(Locate(lba, &loc));
+  TP_RETURN_IF_ERROR(LocateSector(lba, data.size(), "write", &loc));
   Arena& arena = *loc.arena;
   if (arena.error.load(std::memory_order_relaxed)) return ArenaErrorStatus(arena);
   LaneGuard lane_guard(*sync_);
@@ -859,12 +863,8 @@ Status Btt::Write(ExternalLba lba, std::span<const std::byte> data) {
 }
 
 Status Btt::Read(ExternalLba lba, std::span<std::byte> out) {
-  if (out.size() != external_lbasize_) [[unlikely]] {
-    return ColdError(StatusCode::kInvalidArgument, "read of ", out.size(), " bytes, sector size ",
-                     external_lbasize_);
-  }
   Location loc;
-  TP_RETURN_IF_ERROR(Locate(lba, &loc));
+  TP_RETURN_IF_ERROR(LocateSector(lba, out.size(), "read", &loc));
   Arena& arena = *loc.arena;
   LaneGuard lane_guard(*sync_);
   std::atomic<uint32_t>& rtt = arena.rtt[lane_guard.lane().value()];

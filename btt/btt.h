@@ -26,6 +26,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -145,6 +146,8 @@ class Btt {
 
   // The arena and premap ABA of `lba`; kInvalidArgument past the last LBA.
   Status Locate(ExternalLba lba, Location* loc);
+  // Locate, after checking that a Read or Write (`what`) moves exactly one sector of `size`.
+  Status LocateSector(ExternalLba lba, size_t size, std::string_view what, Location* loc);
   Status LoadArenas(const OpenOptions& options);
   Status RecoverArena(Arena& arena);
   Status VerifyBijection(Arena& arena, CheckReport* report);
