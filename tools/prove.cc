@@ -98,7 +98,11 @@ json DefaultConfig(double budget) {
         {"proofs", proofs},
         {"witness_bound",
          budget < 0.5 ? BoundJson("word8", 2, 2, 1) : BoundJson("word8", 2, 2, 2)}}},
-      {"mutants", {{"explorer_max_ops", budget < 1 ? 2 : 3}, {"z3_ladder", ladder}}},
+      {"mutants",
+       {{"explorer_max_ops", budget < 1 ? 2 : 3},
+        // The properties' own kill matrix (properties/kill_matrix.expected) holds at 100 cases.
+        {"property_cases", budget < 1 ? std::max(5, static_cast<int>(100 * budget)) : 100},
+        {"z3_ladder", ladder}}},
   };
 }
 
@@ -141,6 +145,7 @@ struct CampaignConfig {
   std::vector<ProofSpec> proofs;
   ProofSpec witness_bound;
   uint32_t kill_max_ops = 0;
+  uint32_t property_cases = 0;
   std::vector<Bound3> z3_ladder;
   bool Runs(const std::string& phase) const {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
@@ -271,6 +276,8 @@ Result<CampaignConfig> ParseConfig(const json& c) {
   const json& m = c["mutants"];
   TP_ASSIGN_OR_RETURN(uint64_t kill_ops, Count(m, "explorer_max_ops", 1, 4, "mutants"));
   cfg.kill_max_ops = static_cast<uint32_t>(kill_ops);
+  TP_ASSIGN_OR_RETURN(uint64_t property_cases, Count(m, "property_cases", 1, 100000, "mutants"));
+  cfg.property_cases = static_cast<uint32_t>(property_cases);
   for (size_t i = 0; i < m["z3_ladder"].size(); ++i) {
     TP_ASSIGN_OR_RETURN(
         ProofSpec p, ParseBound(m["z3_ladder"][i], fmt::format("mutants.z3_ladder[{}]", i), false));
@@ -937,45 +944,96 @@ json ExplorerMutantNames(std::string* binary, std::string* why) {
   return names;
 }
 
-// The explorer family: every core mutant hunted by the sibling binary. Returns the family
-// summary and fills `cells` by mutant name.
-json ExplorerFamily(Context& ctx, const std::string& binary, json names, const std::string& why,
-                    std::map<std::string, json>* cells, Outcome* out, uint64_t* done) {
-  json family = {
+// The properties family's cell for one mutant, from the per-family results of the RapidCheck
+// suites: killed when any property family fails under the mutant.
+json PropertyCell(const std::string& name, const json& families, const std::string& replay,
+                  std::map<std::string, uint64_t>* kills_by_family) {
+  json cell = Cell(nullptr, "survived");
+  cell["mutant"] = name;
+  cell["replay"] = replay;
+  std::string by, detail;
+  for (const json& f : families) {
+    uint64_t& kills = (*kills_by_family)[f["family"].get<std::string>()];  // every family listed
+    if (!f["killed"].get<bool>()) continue;
+    ++kills;
+    by += (by.empty() ? "" : ", ") + f["family"].get<std::string>();
+    if (detail.empty()) detail = f["detail"].get<std::string>();
+  }
+  if (!by.empty()) {
+    cell["status"] = "killed";
+    cell["by"] = "properties: " + by;
+    cell["where"] = "RapidCheck families " + by;
+    cell["detail"] = detail;
+  }
+  return cell;
+}
+
+// The explorer and properties families: every core mutant, hunted by the sibling binary
+// tearproof-kill-matrix (crash explorer, then each RapidCheck property family). Returns the two
+// family summaries and fills the cells by mutant name.
+std::pair<json, json> CoreMutantFamilies(Context& ctx, const std::string& binary, json names,
+                                         const std::string& why,
+                                         std::map<std::string, json>* explorer_cells,
+                                         std::map<std::string, json>* property_cells, Outcome* out,
+                                         uint64_t* done) {
+  json explorer = {
       {"family", "explorer"}, {"status", "ran"},        {"reason", nullptr},         {"mutants", 0},
       {"killed", 0},          {"kill_matrix", nullptr}, {"unmutated_clean", nullptr}};
+  json properties = {{"family", "properties"},
+                     {"status", "ran"},
+                     {"reason", nullptr},
+                     {"mutants", 0},
+                     {"killed", 0},
+                     {"unmutated_clean", nullptr},
+                     {"cases", ctx.cfg.property_cases},
+                     {"kills_by_family", nullptr}};
   if (!names.is_array()) {
-    family["status"] = "skipped";
-    family["reason"] = why;
-    out->lines.push_back("explorer family skipped: " + why);
-    return family;
+    for (json* f : {&explorer, &properties}) {
+      (*f)["status"] = "skipped";
+      (*f)["reason"] = why;
+    }
+    out->lines.push_back("explorer and properties families skipped: " + why);
+    return {explorer, properties};
   }
   names.push_back("none");  // the unmutated core over the whole sub-matrix, last
-  uint64_t killed = 0;
+  uint64_t killed = 0, property_killed = 0;
+  std::map<std::string, uint64_t> kills_by_family;
+  const std::string cases = std::to_string(ctx.cfg.property_cases);
   for (const json& n : names) {
     const std::string name = n.get<std::string>();
-    ctx.progress.Update(*done, "explorer vs " + name);
+    ctx.progress.Update(*done, "explorer and properties vs " + name);
     auto run =
         RunProcess({binary, "--mutant", name, "--max-ops", std::to_string(ctx.cfg.kill_max_ops),
-                    "--trace-dir", ctx.trace_dir + "/mutants"},
+                    "--trace-dir", ctx.trace_dir + "/mutants", "--property-cases", cases},
                    false);
     json doc =
         run.ok() && run->exit_code == 0 ? json::parse(run->output, nullptr, false) : json(nullptr);
     ++*done;
-    if (!doc.is_object() || !doc.contains("result")) {
+    if (!doc.is_object() || !doc.contains("result") || !doc["result"].contains("properties")) {
       out->status = "error";
       out->reason = "tearproof-kill-matrix --mutant " + name + " failed";
-      family["status"] = "error";
-      family["reason"] = out->reason;
-      return family;
+      for (json* f : {&explorer, &properties}) {
+        (*f)["status"] = "error";
+        (*f)["reason"] = out->reason;
+      }
+      return {explorer, properties};
     }
-    family["kill_matrix"] = doc["kill_matrix"];
+    explorer["kill_matrix"] = doc["kill_matrix"];
     const json& r = doc["result"];
+    const std::string property_replay =
+        "tearproof-kill-matrix --mutant " + name + " --property-cases " + cases;
     if (name == "none") {
       const bool clean = !r["killed"].get<bool>() && r["workload_errors"].get<uint64_t>() == 0 &&
                          r["incomplete_points"].get<uint64_t>() == 0;
-      family["unmutated_clean"] = clean;
+      explorer["unmutated_clean"] = clean;
       if (!clean) out->Fail("the unmutated core fails the kill sub-matrix: " + r["detail"].dump());
+      std::map<std::string, uint64_t> false_alarms;
+      const json cell = PropertyCell(name, r["properties"], property_replay, &false_alarms);
+      properties["unmutated_clean"] = cell["status"] != "killed";
+      if (cell["status"] == "killed") {
+        out->Fail("the unmutated core fails " + cell["by"].get<std::string>() + ": " +
+                  cell["detail"].get<std::string>());
+      }
       continue;
     }
     json cell = Cell(nullptr, r["killed"].get<bool>() ? "killed" : "survived");
@@ -994,14 +1052,29 @@ json ExplorerFamily(Context& ctx, const std::string& binary, json names, const s
       cell["trace"] = ReportRelative(ctx, r["trace"].get<std::string>());
       cell["replay"] = "tearproof replay " + r["trace"].get<std::string>();
     }
-    (*cells)[name] = cell;
+    (*explorer_cells)[name] = cell;
+    json property_cell = PropertyCell(name, r["properties"], property_replay, &kills_by_family);
+    property_killed += property_cell["status"] == "killed";
+    (*property_cells)[name] = property_cell;
   }
-  family["mutants"] = names.size() - 1;
-  family["killed"] = killed;
+  const uint64_t mutants = names.size() - 1;
+  explorer["mutants"] = mutants;
+  explorer["killed"] = killed;
+  properties["mutants"] = mutants;
+  properties["killed"] = property_killed;
+  properties["kills_by_family"] = kills_by_family;
+  // Each RapidCheck family must kill something: one that kills nothing checks nothing.
+  for (const auto& [family, kills] : kills_by_family) {
+    if (kills == 0) out->Fail("the RapidCheck family " + family + " killed no core mutant");
+  }
   out->lines.push_back(fmt::format("explorer: {}/{} core mutants killed, unmutated core {}", killed,
-                                   names.size() - 1,
-                                   family["unmutated_clean"] == true ? "clean" : "NOT clean"));
-  return family;
+                                   mutants,
+                                   explorer["unmutated_clean"] == true ? "clean" : "NOT clean"));
+  out->lines.push_back(
+      fmt::format("properties ({} cases per family): {}/{} core mutants killed, unmutated core {}",
+                  ctx.cfg.property_cases, property_killed, mutants,
+                  properties["unmutated_clean"] == true ? "clean" : "NOT clean"));
+  return {explorer, properties};
 }
 
 json Z3Family(Context& ctx, std::map<std::string, json>* cells, Outcome* out, uint64_t* done) {
@@ -1060,20 +1133,17 @@ Outcome MutantsPhase(Context& ctx, size_t phase_index) {
   const uint64_t explorer_units = names.is_array() ? names.size() + 1 : 0;
   ctx.progress.StartPhase(phase_index, explorer_units + model::AllMutants().size(), "mutants");
   uint64_t done = 0;
-  std::map<std::string, json> explorer_cells, z3_cells;
+  std::map<std::string, json> explorer_cells, property_cells, z3_cells;
   json families = json::array();
-  families.push_back(ExplorerFamily(ctx, binary, names, why, &explorer_cells, &out, &done));
+  auto [explorer, properties] =
+      CoreMutantFamilies(ctx, binary, names, why, &explorer_cells, &property_cells, &out, &done);
   if (out.status == "error") return out;
-  families.push_back(
-      {{"family", "properties"},
-       {"status", "skipped"},
-       {"reason", "no RapidCheck property suites are built into this campaign yet (issue 5)"},
-       {"mutants", 0},
-       {"killed", 0}});
+  families.push_back(explorer);
+  families.push_back(properties);
   families.push_back(Z3Family(ctx, &z3_cells, &out, &done));
 
   json rows = json::array();
-  const bool explorer_ran = families[0]["status"] == "ran";
+  const bool core_ran = families[0]["status"] == "ran";
   auto take = [](std::map<std::string, json>* cells, const char* name, bool ran) {
     if (name == nullptr) return Cell(nullptr, "not-seeded");
     auto it = cells->find(name);
@@ -1084,19 +1154,22 @@ Outcome MutantsPhase(Context& ctx, size_t phase_index) {
   };
   for (const BugClass& bug : kBugClasses) {
     rows.push_back({{"bug", bug.bug},
-                    {"explorer", take(&explorer_cells, bug.explorer, explorer_ran)},
-                    {"properties", Cell(nullptr, "not-run")},
+                    {"explorer", take(&explorer_cells, bug.explorer, core_ran)},
+                    {"properties", take(&property_cells, bug.explorer, core_ran)},
                     {"z3", take(&z3_cells, bug.z3, true)}});
   }
   // Mutants added to a family after this table was written still get a row of their own.
-  for (auto* cells : {&explorer_cells, &z3_cells}) {
-    for (auto& [name, cell] : *cells) {
-      const bool explorer = cells == &explorer_cells;
-      rows.push_back({{"bug", name},
-                      {"explorer", explorer ? cell : Cell(nullptr, "not-seeded")},
-                      {"properties", Cell(nullptr, "not-run")},
-                      {"z3", explorer ? Cell(nullptr, "not-seeded") : cell}});
-    }
+  for (auto& [name, cell] : explorer_cells) {
+    rows.push_back({{"bug", name},
+                    {"explorer", cell},
+                    {"properties", take(&property_cells, name.c_str(), core_ran)},
+                    {"z3", Cell(nullptr, "not-seeded")}});
+  }
+  for (auto& [name, cell] : z3_cells) {
+    rows.push_back({{"bug", name},
+                    {"explorer", Cell(nullptr, "not-seeded")},
+                    {"properties", Cell(nullptr, "not-seeded")},
+                    {"z3", cell}});
   }
   for (const json& f : families) {
     if (f["status"] == "ran" && f["killed"].get<uint64_t>() == 0) {
@@ -1309,7 +1382,9 @@ std::vector<double> PhaseEstimates(const CampaignConfig& cfg) {
     if (phase == "deep") estimates.push_back(static_cast<double>(cfg.deep_runs) * 0.05);
     if (phase == "control") estimates.push_back(0.2);
     if (phase == "bmc") estimates.push_back(bmc);
-    if (phase == "mutants") estimates.push_back(cfg.kill_max_ops >= 3 ? 40 : 10);
+    if (phase == "mutants") {
+      estimates.push_back((cfg.kill_max_ops >= 3 ? 25 : 8) + cfg.property_cases * 0.1);
+    }
     if (phase == "interop") estimates.push_back(2);
   }
   return estimates;

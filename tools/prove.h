@@ -11,8 +11,9 @@
 //   4. control   the same explorer on a platform that loses flushes must find torn sectors;
 //   5. bmc       Z3 bounded model checks: the protocol is UNSAT (proved to the bound) in every
 //                model, and the coverage witnesses are reachable (the proof is not vacuous);
-//   6. mutants   the mutant kill matrix: seeded BTT core mutants against the explorer (through
-//                the sibling binary tearproof-kill-matrix) and protocol mutants against Z3;
+//   6. mutants   the mutant kill matrix: seeded BTT core mutants against the explorer and the
+//                RapidCheck property families (through the sibling binary
+//                tearproof-kill-matrix), protocol mutants against Z3;
 //   7. interop   PMDK's pmempool and ndctl read what tearproof wrote, where they are installed.
 // The result is report.json (docs/report.schema.json), index.html and report.md in --out.
 // Deterministic: apart from timings, versions and the host, the same seed, budget and config give

@@ -389,7 +389,7 @@ const char* CellColor(const std::string& status) {
 std::string ShortCheck(const json& by) {
   if (!by.is_string()) return "";
   std::string s = by.get<std::string>();
-  for (const char* prefix : {"ORACLE-", "INV-"}) {
+  for (const char* prefix : {"ORACLE-", "INV-", "properties: "}) {
     if (s.rfind(prefix, 0) == 0) s = s.substr(std::string(prefix).size());
   }
   return s;
@@ -445,15 +445,23 @@ std::string MutantsSection(const json& r) {
   std::string h = SectionStart("mutants", "Mutant kill matrix");
   if (!m.is_object()) return h + kNotRun;
   h += "<p>Each row is a classic way a BTT breaks, seeded as a mutant in each family that can "
-       "express it: the crash explorer runs mutants of the production core (the mutant build, "
-       "tearproof-kill-matrix), Z3 runs mutants of the protocol model. A kill names the check "
-       "that caught it.</p><table><tr><th>family</th><th>status</th><th>killed</th><th>note</th>"
+       "express it: the crash explorer and the RapidCheck property families run mutants of the "
+       "production core (the mutant build, tearproof-kill-matrix), Z3 runs mutants of the "
+       "protocol model. A kill names the check that caught "
+       "it.</p><table><tr><th>family</th><th>status</th><th>killed</th><th>note</th>"
        "</tr>";
   for (const json& f : m["families"]) {
     std::string note = f["reason"].is_string() ? E(f["reason"]) : "";
     if (f.contains("unmutated_clean") && f["unmutated_clean"].is_boolean()) {
       note += f["unmutated_clean"].get<bool>() ? "the unmutated core passes the same search"
                                                : "THE UNMUTATED CORE FAILS THE SAME SEARCH";
+    }
+    if (f.contains("kills_by_family") && f["kills_by_family"].is_object()) {
+      note += fmt::format("; {} cases per RapidCheck family; kills per family:",
+                          f["cases"].get<uint64_t>());
+      for (const auto& [family, kills] : f["kills_by_family"].items()) {
+        note += " " + E(family) + " " + Num(kills);
+      }
     }
     h += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"n\">{} / {}</td><td>{}</td></tr>",
                      E(f["family"]), StatusSpan(f["status"]), Num(f["killed"]), Num(f["mutants"]),

@@ -5,14 +5,16 @@
 // runs this sibling binary (built next to it, never installed) and reads the JSON it prints:
 //
 //   tearproof-kill-matrix --list                        the mutant names (JSON array)
-//   tearproof-kill-matrix [--max-ops N] [--mutant NAME] [--trace-dir DIR]
+//   tearproof-kill-matrix [--max-ops N] [--mutant NAME] [--trace-dir DIR] [--property-cases N]
 //                                                       hunt one mutant, or all of them
 //
 // For every mutant (or the one named), harness::HuntMutant searches the kill sub-matrix (linux,
 // 512 B, px86 + word8, nfree 1-2, every workload of 1..N ops over 2 LBAs, fresh then aged) and
 // stops at the first violation; the unmutated core ("none") runs the whole sub-matrix and must stay
 // clean, which shows the hooks are inert when off. With --trace-dir, each kill is stored there as a
-// minimized trace (traces/, docs/traces.md) that `tearproof replay` reproduces. Output: one JSON
+// minimized trace (traces/, docs/traces.md) that `tearproof replay` reproduces. With
+// --property-cases N, every RapidCheck property family (properties/families.h) also runs N cases
+// against the mutant: the properties' column of the report's kill matrix. Output: one JSON
 // document on stdout
 // ({"kill_matrix": ..., "result": ...} for one mutant, "results" for all; docs/report.md). Exit 0
 // when the hunt ran (kills and survivors alike), 2 on a usage error. Deterministic: the hunt order
@@ -25,6 +27,7 @@
 
 #include "btt/mutant.h"
 #include "harness/mutant_kills.h"
+#include "properties/families.h"
 #include "tools/report_traces.h"
 
 namespace tearproof::tools {
@@ -48,17 +51,54 @@ nlohmann::json HuntToJson(btt::Mutant mutant, const harness::KillResult& r) {
           {"incomplete_points", r.incomplete_points}};
 }
 
+// The first line of RapidCheck's failure message: the check that fired (its description is
+// "file:line:\nRC_FAIL(...)\n\n<message>").
+std::string FailureMessage(const std::string& description) {
+  const size_t blank = description.find("\n\n");
+  std::string message = blank == std::string::npos ? description : description.substr(blank + 2);
+  return message.substr(0, message.find('\n'));
+}
+
+// Every RapidCheck property family (properties/families.h) against `mutant`, `cases` cases each,
+// with the fixed seed of the properties' kill matrix and no shrinking: the first failing case is
+// the kill, so the result is deterministic.
+nlohmann::json PropertyKills(btt::Mutant mutant, uint32_t cases) {
+  rc::detail::TestParams params;
+  params.seed = properties::kDefaultSeed;
+  params.maxSuccess = static_cast<int>(cases);
+  params.maxSize = properties::kMaxSize;
+  params.disableShrinking = true;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const properties::Family& family : properties::AllFamilies()) {
+    btt::SetMutant(mutant);
+    const rc::detail::TestResult result = properties::RunFamily(family, params, /*quiet=*/true);
+    btt::SetMutant(btt::Mutant::kNone);
+    rc::detail::FailureResult failure;
+    rc::detail::GaveUpResult gave_up;
+    const bool killed = result.match(failure);
+    rows.push_back({{"family", family.name},
+                    {"killed", killed},
+                    {"gave_up", result.match(gave_up)},
+                    {"detail", killed ? FailureMessage(failure.description) : ""}});
+  }
+  return rows;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"tearproof-kill-matrix: hunt the seeded BTT core mutants with the crash explorer"};
   uint32_t max_ops = 3;
   std::string only;
   std::string trace_dir;
+  uint32_t property_cases = 0;
   bool list = false;
   app.add_option("--max-ops", max_ops, "longest workload of the kill sub-matrix")
       ->check(CLI::Range(1, 4));
   app.add_option("--mutant", only, "hunt only this mutant (none: the unmutated core)");
   app.add_flag("--list", list, "print the mutant names as a JSON array");
   app.add_option("--trace-dir", trace_dir, "store each kill as a minimized trace here");
+  app.add_option("--property-cases", property_cases,
+                 "also run every RapidCheck property family with this many cases (0: none)")
+      ->check(CLI::Range(0, 100000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -106,6 +146,7 @@ int Main(int argc, char** argv) {
       }
       row["trace"] = recorded->path;
     }
+    if (property_cases > 0) row["properties"] = PropertyKills(mutant, property_cases);
     rows.push_back(row);
   }
   nlohmann::json out = {{"kill_matrix",
