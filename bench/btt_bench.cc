@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -355,6 +356,55 @@ class RatioReporter : public benchmark::ConsoleReporter {
   std::map<std::string, double> side_;
 };
 
+// `--fixed IMPL OP BSIZE COUNT` (IMPL tearproof or pmemblk, OP write or read): no timing, for
+// instruction counts that machine load cannot disturb. Writes every LBA of the working set once
+// (so reads find mapped blocks in both libraries: PMDK reads never-written LBAs as zeros), then
+// runs COUNT random ops inside FixedLoop:
+//   valgrind --tool=callgrind --toggle-collect='*FixedLoop*' tearproof_btt_bench --fixed ...
+// and divide the instructions collected by COUNT.
+[[gnu::noinline]] bool FixedLoop(const std::function<bool(uint64_t)>& op, uint64_t count) {
+  Prng prng(5);
+  bool ok = true;
+  for (uint64_t i = 0; i < count; ++i) ok &= op(prng.Below(kWorkingSetBlocks));
+  return ok;
+}
+
+int RunFixed(const std::string& impl, const std::string& op, uint32_t bsize, uint64_t count) {
+  const bool write = op == "write";
+  if ((impl != "tearproof" && impl != "pmemblk") || (!write && op != "read") || bsize == 0 ||
+      count == 0) {
+    std::fprintf(stderr, "usage: --fixed tearproof|pmemblk write|read BSIZE COUNT\n");
+    return 2;
+  }
+  const auto data = Pattern(bsize, 1);
+  std::vector<std::byte> out(bsize);
+  std::function<bool(uint64_t)> run;
+  if (impl == "tearproof") {
+    btt::Btt& b = *Tearproof(bsize).btt;
+    run = [&b, &data, &out, write](uint64_t lba) {
+      return (write ? b.Write(btt::ExternalLba(lba), data) : b.Read(btt::ExternalLba(lba), out))
+          .ok();
+    };
+  } else {
+    PMEMblkpool* pool = Pmemblk(bsize).pool;
+    run = [pool, &data, &out, write](uint64_t lba) {
+      const auto l = static_cast<long long>(lba);
+      return (write ? pmemblk_write(pool, data.data(), l) : pmemblk_read(pool, out.data(), l)) == 0;
+    };
+  }
+  for (uint64_t lba = 0; lba < kWorkingSetBlocks; ++lba) {
+    if (impl == "tearproof"
+            ? !Tearproof(bsize).btt->Write(btt::ExternalLba(lba), data).ok()
+            : pmemblk_write(Pmemblk(bsize).pool, data.data(), static_cast<long long>(lba)) != 0) {
+      return 1;
+    }
+  }
+  if (!FixedLoop(run, count)) return 1;
+  std::printf("%s %s %u B: %llu ops done\n", impl.c_str(), op.c_str(), bsize,
+              static_cast<unsigned long long>(count));
+  return 0;
+}
+
 void PrintLoad(const char* when) {
   double load[3] = {0, 0, 0};
   if (getloadavg(load, 3) == 3) {
@@ -373,6 +423,12 @@ int main(int argc, char** argv) {
     execv("/proc/self/exe", argv);
     std::perror("execv");
     return 2;
+  }
+  if (argc == 6 && std::string(argv[1]) == "--fixed") {
+    const int rc = tearproof::RunFixed(argv[2], argv[3], static_cast<uint32_t>(std::atoi(argv[4])),
+                                       std::strtoull(argv[5], nullptr, 10));
+    for (const std::string& path : tearproof::CreatedFiles()) unlink(path.c_str());
+    return rc;
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
