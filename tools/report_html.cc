@@ -395,6 +395,17 @@ std::string ShortCheck(const json& by) {
   return s;
 }
 
+// What fits in a heat-map cell: a list "a, b, c" becomes "a +2", and at most 20 characters.
+std::string CellText(const std::string& by) {
+  std::string text = by;
+  const size_t comma = by.find(", ");
+  if (comma != std::string::npos) {
+    const size_t more = static_cast<size_t>(std::count(by.begin(), by.end(), ','));
+    text = by.substr(0, comma) + " +" + std::to_string(more);
+  }
+  return text.size() > 20 ? text.substr(0, 19) + "~" : text;
+}
+
 std::string KillHeatMap(const json& m) {
   static const char* kFamilies[] = {"explorer", "properties", "z3"};
   constexpr double kLabelW = 330, kCellW = 140, kCellH = 20;
@@ -418,7 +429,7 @@ std::string KillHeatMap(const json& m) {
       const json& cell = row[kFamilies[f]];
       const std::string status = cell["status"];
       const double x = kLabelW + f * kCellW;
-      const std::string text = status == "killed" ? ShortCheck(cell["by"]) : status;
+      const std::string text = status == "killed" ? CellText(ShortCheck(cell["by"])) : status;
       svg += fmt::format(
           "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"{:.0f}\" height=\"{:.0f}\" fill=\"{}\" "
           "stroke=\"#fff\"><title>{}: {}{}</title></rect><text x=\"{:.0f}\" y=\"{:.0f}\" "

@@ -1,6 +1,7 @@
 #include "tools/report_progress.h"
 
 #include <fmt/core.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,12 +89,15 @@ void Progress::Draw(bool force) {
   }
   phase_left = std::max(phase_left, 0.0);
   const std::string line = fmt::format(
-      "[{}/{} {}] {}/{} {}, {} elapsed, ~{} left in phase, ~{} left in campaign{}{}", phase_ + 1,
-      names_.size(), names_[phase_], done_, total_, unit_, FormatDuration(elapsed),
-      FormatDuration(phase_left), FormatDuration(CampaignSecondsLeft(phase_left)),
-      item_.empty() ? "" : ": ", item_);
+      "[{}/{} {}] {}/{} {}, {} elapsed, ~{} left (campaign ~{}){}{}", phase_ + 1, names_.size(),
+      names_[phase_], done_, total_, unit_, FormatDuration(elapsed), FormatDuration(phase_left),
+      FormatDuration(CampaignSecondsLeft(phase_left)), item_.empty() ? "" : ": ", item_);
   if (tty_) {
-    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    // One screen line, or the next redraw would leave the wrapped rest behind.
+    winsize size{};
+    const size_t columns =
+        ::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1 ? size.ws_col - 1 : 79;
+    std::fprintf(stderr, "\r\033[K%s", line.substr(0, columns).c_str());
   } else {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
