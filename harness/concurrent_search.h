@@ -1,0 +1,92 @@
+// harness::SearchConcurrent — the production BTT core under interleaved lanes, judged by an
+// oracle: the concurrent search of `tearproof prove` (phase `concurrent`, docs/report.md) and of
+// the kill matrix's concurrency family (tools/report_mutant_hunt.cc).
+//
+// Each workload is formatted (linux profile, 512 B sectors, nfree 2, one minimum-size arena, px86
+// medium), optionally aged by sequential setup ops, then its lanes run as sim::Scheduler fibers
+// over FiberSync (harness/fiber_sync.h): every medium operation, load result, lane acquisition,
+// map lock and spin-wait is a scheduling point. No crash is injected: this judges what a running
+// BTT returns and keeps, not what survives a power failure.
+//
+// Two parts, never mixed (their numbers are kept apart):
+//   - exhaustive: every schedule with at most `preemption_bound` preemptions
+//     (sim::ExhaustiveStrategy). With no violation and no error this is a proof to that bound,
+//     for these workloads.
+//   - sampled: `pct_seeds` PCT runs (depth 2 and 3 alternately) and `random_seeds` uniformly
+//     random runs per workload, seeds sim::RunSeed(seed_base, i). Evidence on N runs only.
+// Oracle, per run:
+//   - ORACLE-CONCURRENT-READ: every read returns a whole sector of some write to that LBA (of
+//     the workload or its setup) or zeros: never torn, never another LBA's;
+//   - ORACLE-LINEARIZABLE: each LBA's history (invocation and response on the run's logical
+//     clock, then a sequential read-back after the lanes) has a linearization (Wing & Gong);
+//   - ORACLE-CHECK: Btt::Check is clean after the run;
+//   - ORACLE-LIVENESS: the run completes (no deadlock, no livelock past the step bound).
+// A run the core refused (an op error) or whose schedule no longer fits counts as an error, not a
+// violation (as in the crash explorer, a refusal is the core detecting something).
+// Deterministic: no clock, no thread; the same options give the same result bit for bit.
+// harness/concurrency_test.cc runs its own copy of this search (it predates this file).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "btt/mutant.h"
+#include "util/status.h"
+
+namespace tearproof::harness {
+
+struct ConcurrentWorkload {
+  std::string setup;               // sequential ops after format ("w3 w0"), may be empty
+  std::vector<std::string> lanes;  // one op string per lane ("w1 r2"); reads allowed
+  std::string Name() const;        // "[w3 w0] r1 || w1 w2"
+};
+
+// The standard workloads: two and three lanes over LBAs 0-3, reads racing writes and zeros, and
+// an aged medium whose lane-1 free block is block 0 (so a write maps an LBA to block 0, whose
+// bare number equals an identity map entry's).
+const std::vector<ConcurrentWorkload>& StandardConcurrentWorkloads();
+
+struct ConcurrentSearchOptions {
+  uint32_t preemption_bound = 1;  // exhaustive part; 0..3
+  uint64_t pct_seeds = 16;        // sampled part, per workload
+  uint64_t random_seeds = 16;     // sampled part, per workload
+  uint64_t seed_base = 20261126;
+  bool stop_at_first_violation = true;
+  // The seeded core mutant active while the lanes run (setup always runs unmutated). Only the
+  // mutant build (tearproof_harness_mutants) accepts anything but kNone.
+  btt::Mutant mutant = btt::Mutant::kNone;
+};
+
+// One part's numbers.
+struct ConcurrentPartStats {
+  uint64_t runs = 0;
+  uint64_t runs_with_contention = 0;  // a BTT lane or map lock was found held
+  uint64_t preemptions_max = 0;
+  uint64_t steps = 0;       // scheduling points, summed
+  uint64_t violations = 0;  // runs with an ORACLE-* verdict
+  uint64_t errors = 0;      // runs the core refused, or whose schedule did not fit
+  void Add(const ConcurrentPartStats& o);
+};
+
+struct ConcurrentSearchResult {
+  ConcurrentPartStats exhaustive;
+  ConcurrentPartStats sampled;
+  uint64_t workloads = 0;            // workloads searched (fewer when stopped at a violation)
+  bool exhaustive_complete = false;  // every workload's bounded enumeration ran to its end
+  // The first ORACLE violation: its check and detail, where (workload, strategy) and the
+  // schedule (sim::ScheduleToString) that replays it.
+  std::string first_violation;
+  std::string violation_check;  // "ORACLE-CONCURRENT-READ", ...
+  std::string violation_workload;
+  std::string violation_strategy;
+  std::string violation_schedule;
+  std::string first_error;  // the first refused or unfit run, likewise
+};
+
+// Runs the search. A Status only for bad options (a bad workload, a mutant in the production
+// build) or a harness failure (format, scheduler creation).
+Result<ConcurrentSearchResult> SearchConcurrent(const std::vector<ConcurrentWorkload>& workloads,
+                                                const ConcurrentSearchOptions& options);
+
+}  // namespace tearproof::harness
