@@ -564,7 +564,16 @@ Status Btt::RecoverArena(Arena& arena) {
       const uint32_t fixed = new_block | kMapNormal;
       // MUTANT read-only-writes-recovery (§2.7): a read-only open stores its roll-forward.
       if (read_only_ && !TP_MUTANT(kReadOnlyWritesRecovery)) {
-        arena.overlay.emplace_back(premap.value(), fixed);
+        // One overlay entry per premap: a later lane's roll-forward of the same LBA (a chain,
+        // lane 1's old_map is lane 0's new_map) replaces the earlier one, exactly as the
+        // read-write recovery's second map store overwrites its first (INV-RO-EQUALS-RW).
+        auto it = std::find_if(arena.overlay.begin(), arena.overlay.end(),
+                               [&](const auto& e) { return e.first == premap.value(); });
+        if (it != arena.overlay.end()) {
+          it->second = fixed;
+        } else {
+          arena.overlay.emplace_back(premap.value(), fixed);
+        }
       } else {
         TP_RETURN_IF_ERROR(PersistMapEntry(arena, premap, fixed).Annotate(ltag));
       }

@@ -270,11 +270,14 @@ Status CheckPoolHeader(const PoolHeader& header) {
   if (std::memcmp(header.signature, kPoolSignature, sizeof(kPoolSignature)) != 0) {
     return Corruption("INV-POOL-HDR: signature is not \"PMEMBLK\"");
   }
-  if (header.major != 1) {
-    return Unsupported("INV-POOL-HDR: pool major " + std::to_string(header.major) + " != 1");
-  }
+  // The checksum before the version: a header torn by a crash in format (signature durable,
+  // major still 0) is corrupt, not a pool from an unsupported PMDK. Only a header that is whole
+  // can speak for its version.
   if (PoolHeaderChecksum(header) != header.checksum) {
     return Corruption("INV-POOL-HDR: pool header checksum mismatch");
+  }
+  if (header.major != 1) {
+    return Unsupported("INV-POOL-HDR: pool major " + std::to_string(header.major) + " != 1");
   }
   return Status::Ok();
 }

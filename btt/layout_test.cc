@@ -163,6 +163,20 @@ TEST(BttLayout, PoolHeaderChecksumHonoursCksum2K) {
   EXPECT_FALSE(CheckPoolHeader(h).ok());
 }
 
+// A header torn by a crash in format (signature durable, major and checksum not) is corrupt;
+// only a whole header with another major is unsupported.
+TEST(BttLayout, PoolHeaderTornIsCorruptAndOtherMajorIsUnsupported) {
+  Uuid a{}, b{};
+  a[0] = 1;
+  PoolHeader torn = MakePoolHeader(a, b, 1234);
+  torn.major = 0;
+  EXPECT_EQ(CheckPoolHeader(torn).code(), StatusCode::kCorruption);
+  PoolHeader newer = MakePoolHeader(a, b, 1234);
+  newer.major = 2;
+  newer.checksum = PoolHeaderChecksum(newer);
+  EXPECT_EQ(CheckPoolHeader(newer).code(), StatusCode::kUnsupported);
+}
+
 FlogGroup Group(std::initializer_list<std::pair<int, FlogSlot>> slots) {
   FlogGroup g;
   std::memset(&g, 0, sizeof(g));

@@ -26,7 +26,6 @@
 #include "btt/layout.h"
 #include "properties/families.h"
 #include "properties/generators.h"
-#include "properties/known_bugs.h"
 #include "properties/prop_assert.h"
 #include "properties/sim_device.h"
 #include "util/endian.h"
@@ -140,23 +139,6 @@ struct Regions {
 // The block a raw map entry points at (00 = identity), as Btt::Read resolves it.
 uint32_t MappedBlock(uint64_t lba, uint32_t raw) {
   return (raw & btt::kMapFlagMask) == 0 ? static_cast<uint32_t>(lba) : btt::EntLba(raw);
-}
-
-// LBAs that the newer flog slots of two or more lanes name in a committed write: where a
-// recovery may roll one LBA forward more than once (properties/known_bugs.h).
-std::set<uint64_t> ChainedLbas(sim::Medium& medium, const btt::Geometry& geo) {
-  std::map<uint64_t, int> lanes_naming;
-  for (uint32_t lane = 0; lane < geo.nfree; ++lane) {
-    const auto slot = NewerFlogSlot(LoadFlogGroup(medium, geo, lane));
-    if (slot && btt::EntLba(slot->old_map) != btt::EntLba(slot->new_map)) {
-      ++lanes_naming[slot->lba];
-    }
-  }
-  std::set<uint64_t> chained;
-  for (const auto& [lba, n] : lanes_naming) {
-    if (n >= 2) chained.insert(lba);
-  }
-  return chained;
 }
 
 struct Damage {
@@ -303,15 +285,7 @@ void BadInputProperty() {
   std::unique_ptr<Session> session = std::move(rw).value();
   Session& s = *session;
   const View view = ReadView(s.btt(), lbas);
-  View ro_compared = *ro_view;
-  View rw_compared = view;
-  if (kKnownBugReadOnlyOverlayChain) {
-    for (uint64_t lba : ChainedLbas(medium, geo)) {
-      ro_compared.erase(lba);
-      rw_compared.erase(lba);
-    }
-  }
-  if (ro_compared != rw_compared) {
+  if (*ro_view != view) {
     RC_FAIL("PROP-BAD-RO-EQUALS-RW: the two opens show other sectors");
   }
   View untouched;

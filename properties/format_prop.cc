@@ -185,9 +185,14 @@ void InterruptedFormat(const DeviceConfig& config, const btt::Geometry& geo,
               " but read-write open " + rw.status().ToString());
     }
     if (!rw.ok()) {
-      // Usually kNotFound (no info block yet) or kCorruption; a torn pmemblk pool header whose
-      // major is still 0 is kUnsupported (CheckPoolHeader tests major before the checksum).
+      // kNotFound (no info block yet) or kCorruption (a torn info block or pool header). Never
+      // kUnsupported: an interrupted format is not an image from another implementation.
       ExpectClearError(rw.status(), "PROP-FORMAT-CRASH: open of an interrupted format");
+      if (rw.status().code() != StatusCode::kNotFound &&
+          rw.status().code() != StatusCode::kCorruption) {
+        RC_FAIL("PROP-FORMAT-CRASH: an interrupted format is refused as neither missing nor "
+                "corrupt: " + rw.status().ToString());
+      }
     } else {
       CheckOpenGeometry(**rw, config, geo, {}, "PROP-FORMAT-CRASH");
       ExpectView(**rw, lbas, {}, config.lbasize, "PROP-FORMAT-CRASH: interrupted format");

@@ -1,9 +1,9 @@
-// Unit tests of the property suites' support code (properties/sim_device.h) and of the known
-// bugs they exempt (properties/known_bugs.h). Invariants checked: crash choices are consumed in
+// Unit tests of the property suites' support code (properties/sim_device.h) and regressions of
+// the core bugs the suites found. Invariants checked: crash choices are consumed in
 // order (and past the end mean "nothing unguaranteed persisted"); a crash trap crashes before
 // the chosen fence of an operation and after it when the fence does not come; the oracle's
 // JudgeView accepts exactly the allowed values and names torn, stale and misdirected sectors;
-// each known-bug exemption still matches a real, reproducible bug.
+// a bug the suites found stays fixed.
 #include "properties/sim_device.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +11,6 @@
 #include <cstring>
 
 #include "btt/layout.h"
-#include "properties/known_bugs.h"
 #include "util/endian.h"
 
 namespace tearproof::properties {
@@ -101,9 +100,10 @@ TEST(SimDevice, JudgeViewAcceptsAllowedValuesAndNamesTornAndMisdirectedSectors) 
       << v->detail;
 }
 
-// properties/known_bugs.h, kKnownBugReadOnlyOverlayChain: two lanes roll lba 0 forward in a
-// chain once its map entry is made stale; the read-only open stops after the first step.
-TEST(KnownBugs, ReadOnlyOverlayChainStillDivergesWhileExempted) {
+// Regression (found by the bad-input family): two lanes roll lba 0 forward in a chain once its
+// map entry is made stale (lane 1's old_map is lane 0's new_map). The read-only open kept the
+// first step of the chain in its overlay while the read-write recovery followed it to the end.
+TEST(ReadOnlyOpen, FollowsARollForwardChainLikeReadWriteRecovery) {
   const DeviceConfig config = SmallConfig(/*nfree=*/2);
   auto geo = btt::ComputeGeometry(config.profile, config.namespace_bytes, config.lbasize, 2);
   ASSERT_TRUE(geo.ok());
@@ -132,10 +132,7 @@ TEST(KnownBugs, ReadOnlyOverlayChainStillDivergesWhileExempted) {
   ASSERT_TRUE(rw.ok());
   const View rw_view = ReadView((*rw)->btt(), {0});
   EXPECT_EQ(rw_view.at(0).bytes, SectorBytes(0, 2, config.lbasize));  // the whole chain
-  EXPECT_EQ(ro_view != rw_view, kKnownBugReadOnlyOverlayChain)
-      << (kKnownBugReadOnlyOverlayChain
-              ? "the bug is fixed: remove kKnownBugReadOnlyOverlayChain and its exemption"
-              : "the read-only open diverges again");
+  EXPECT_EQ(ro_view, rw_view) << "INV-RO-EQUALS-RW: the read-only open stops inside the chain";
 }
 
 }  // namespace
