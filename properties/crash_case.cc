@@ -26,6 +26,10 @@ namespace {
 thread_local std::optional<CrashCase> g_last_failed;
 }  // namespace
 
+RememberCaseOnFailure::~RememberCaseOnFailure() {
+  if (std::uncaught_exceptions() > uncaught_) g_last_failed = make_case_();
+}
+
 std::optional<CrashCase> TakeLastFailedCrashCase() {
   std::optional<CrashCase> c = std::move(g_last_failed);
   g_last_failed.reset();
@@ -33,15 +37,8 @@ std::optional<CrashCase> TakeLastFailedCrashCase() {
 }
 
 CrashOutcome RunCrashCase(const CrashCase& c, const std::optional<CrashSpec>& recovery_crash) {
-  // Remember the case when an RC_* assertion below throws (RapidCheck's failure signal), then let
-  // it propagate: nothing here runs on a fiber or inside the core.
-  struct RememberOnFailure {
-    const CrashCase& c;
-    int uncaught = std::uncaught_exceptions();
-    ~RememberOnFailure() {
-      if (std::uncaught_exceptions() > uncaught) g_last_failed = c;
-    }
-  } remember{c};
+  // Nothing here runs on a fiber or inside the core, so the failure may unwind through this.
+  const RememberCaseOnFailure remember([&c] { return c; });
   CrashOutcome out;
   out.run = ValueOrFail(RunHistoryToCrash(c.config, c.history, c.crash), "harness");
   out.where = out.run.in_flight ? "crash during " + ToString(*out.run.in_flight)

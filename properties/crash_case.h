@@ -3,6 +3,8 @@
 // the case to its crash and recovers it, failing the property (RC_FAIL) on any violation.
 #pragma once
 
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,7 +31,23 @@ struct CrashOutcome {
 // every LBA against the history.
 CrashOutcome RunCrashCase(const CrashCase& c, const std::optional<CrashSpec>& recovery_crash);
 
-// The last case RunCrashCase failed on, in this thread (std::nullopt if none since the last
+// While in scope, remembers the case `make_case` describes as the last failed case of this
+// thread if the scope is left by an exception (an RC_* failure unwinding). The failure goes on
+// propagating. Never use it on a fiber: an RC_* failure must not unwind out of one.
+class RememberCaseOnFailure {
+ public:
+  explicit RememberCaseOnFailure(std::function<CrashCase()> make_case)
+      : make_case_(std::move(make_case)), uncaught_(std::uncaught_exceptions()) {}
+  ~RememberCaseOnFailure();
+  RememberCaseOnFailure(const RememberCaseOnFailure&) = delete;
+  RememberCaseOnFailure& operator=(const RememberCaseOnFailure&) = delete;
+
+ private:
+  std::function<CrashCase()> make_case_;
+  int uncaught_;
+};
+
+// The last case RunCrashCase (or a RememberCaseOnFailure scope) failed on, in this thread (std::nullopt if none since the last
 // call). RapidCheck's final failure is its shrunk counterexample, so after a failed family run
 // this is that counterexample.
 std::optional<CrashCase> TakeLastFailedCrashCase();
@@ -45,7 +63,7 @@ inline constexpr size_t kMaxTraceOps = 8;
 Result<std::string> WriteCrashCaseTrace(const CrashCase& c, const std::string& dir,
                                         btt::Mutant mutant = btt::Mutant::kNone);
 
-// Family::write_trace of the crash and recovery families: the trace of the last failed case,
+// Family::write_trace of the crash, recovery and model families: the trace of the last failed case,
 // in $TEARPROOF_TRACE_DIR (default: the working directory), as a line saying where and how to
 // replay it, or why there is none.
 std::string WriteTraceOfLastFailure();

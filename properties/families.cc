@@ -30,7 +30,8 @@ const std::vector<Family>& AllFamilies() {
   // Default case counts keep each family at seconds in Release and tolerable under ASan
   // (docs/testing.md has the measured times).
   static const std::vector<Family> families = {
-      {"model", "ModelMatchesTheReferenceSectorsUnderRandomCommands", 300, &ModelProperty},
+      {"model", "ModelMatchesTheReferenceSectorsUnderRandomCommands", 300, &ModelProperty,
+       &WriteTraceOfLastFailure},
       {"crash", "EveryCrashRecoversToOldOrNewPerLba", 750, &CrashProperty,
        &WriteTraceOfLastFailure},
       {"recovery", "RecoveryIsIdempotentAndReadOnlyOpenEqualsRecovery", 750, &RecoveryProperty,

@@ -221,30 +221,41 @@ TEST(KillMatrix, ConcurrentOracleCatchesTheReadRecheckRaceOnlyUnderTheMutant) {
   EXPECT_EQ(mutant->violation->check, "ORACLE-CONCURRENT-READ") << mutant->violation->ToString();
 }
 
-// The trace hook: a crash-family failure, shrunk by RapidCheck, becomes a tearproof trace that
-// traces::Replay (= `tearproof replay`) reproduces.
-TEST(KillMatrix, AShrunkCrashFailureBecomesATraceThatReplays) {
-  ScopedMutant scoped(btt::Mutant::kDataNotPersisted);
-  const Family* crash = FindFamily("crash");
-  ASSERT_NE(crash, nullptr);
+// The trace hook: a family's failure, shrunk by RapidCheck, becomes a tearproof trace that
+// traces::Replay (= `tearproof replay`) reproduces on the mutant.
+void ExpectShrunkFailureReplays(const char* family_name, btt::Mutant mutant, size_t max_ops) {
+  ScopedMutant scoped(mutant);
+  const Family* family = FindFamily(family_name);
+  ASSERT_NE(family, nullptr);
+  ASSERT_NE(family->write_trace, nullptr) << family_name << " writes no traces";
   rc::detail::TestParams params = KillParams();
   params.disableShrinking = false;
   (void)TakeLastFailedCrashCase();
-  const rc::detail::TestResult result = RunFamily(*crash, params, /*quiet=*/true);
+  const rc::detail::TestResult result = RunFamily(*family, params, /*quiet=*/true);
   ASSERT_FALSE(result.is<rc::detail::SuccessResult>());
   const std::optional<CrashCase> shrunk = TakeLastFailedCrashCase();
   ASSERT_TRUE(shrunk.has_value());
-  EXPECT_LE(shrunk->history.size(), 2u) << ToString(shrunk->history);  // shrunk: one or two ops
-  auto path = WriteCrashCaseTrace(*shrunk, ::testing::TempDir(), btt::Mutant::kDataNotPersisted);
+  EXPECT_LE(shrunk->history.size(), max_ops) << ToString(shrunk->history);
+  auto path = WriteCrashCaseTrace(*shrunk, ::testing::TempDir(), mutant);
   ASSERT_TRUE(path.ok()) << path.status().ToString();
   auto trace = traces::ReadTraceFile(*path);
   ASSERT_TRUE(trace.ok()) << trace.status().ToString();
-  EXPECT_EQ(trace->mutant, "data-not-persisted");
+  EXPECT_EQ(trace->mutant, btt::MutantName(mutant));
   auto replay = traces::Replay(*trace);
   ASSERT_TRUE(replay.ok()) << replay.status().ToString();
   EXPECT_TRUE(replay->violated());
   EXPECT_TRUE(replay->matches_expectation);
-  std::printf("trace %s replays %s\n", path->c_str(), trace->expect.check.c_str());
+  std::printf("%s: trace %s replays %s\n", family_name, path->c_str(),
+              trace->expect.check.c_str());
+}
+
+TEST(KillMatrix, AShrunkCrashFailureBecomesATraceThatReplays) {
+  ExpectShrunkFailureReplays("crash", btt::Mutant::kDataNotPersisted, 2);  // one or two ops
+}
+
+// The model family's failing command sequence (its write / zero / error ops) is explored.
+TEST(KillMatrix, AShrunkModelFailureBecomesATraceThatReplays) {
+  ExpectShrunkFailureReplays("model", btt::Mutant::kDataNotPersisted, 3);
 }
 
 }  // namespace

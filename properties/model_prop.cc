@@ -17,6 +17,8 @@
 //                              reference value (PROP-CLEAN-REOPEN);
 //   read-only open             alongside the read-write one: no stores, the same sectors;
 //   check                      Btt::Check is clean (ORACLE-CHECK).
+// A failure's write / zero / error ops become a tearproof trace (crash_case.h) when the
+// explorer finds a violation in them too.
 // Lanes: SequentialSync hands out nfree lanes round-robin, so consecutive writes go through
 // different lanes, free blocks and flog groups.
 #include <rapidcheck.h>
@@ -24,6 +26,7 @@
 
 #include <algorithm>
 
+#include "properties/crash_case.h"
 #include "properties/families.h"
 #include "properties/generators.h"
 #include "properties/prop_assert.h"
@@ -45,6 +48,9 @@ struct Sut {
   std::optional<sim::Medium> medium;
   std::unique_ptr<Session> session;
   std::map<uint64_t, ValueId> held;  // the value each LBA holds, as last observed or written
+  // Every write / zero / error op run so far, crashed ones included: the workload a trace of a
+  // failure explores (crash_case.h WriteCrashCaseTrace).
+  std::vector<Op> ops;
 };
 
 using Command = rc::state::Command<Model, Sut>;
@@ -87,6 +93,7 @@ struct OpCommand final : Command {
   void apply(Model& m) const override { ApplyToModel(m, MakeOp(kind, lba, m), false); }
   void run(const Model& m, Sut& sut) const override {
     const Op op = MakeOp(kind, lba, m);
+    sut.ops.push_back(op);
     OkOrFail(sut.session->Apply(op), "PROP-OP-FAILED: " + ToString(op));
     sut.held[op.lba] = op.Value();
   }
@@ -119,6 +126,7 @@ struct CrashCommand final : Command {
   void apply(Model& m) const override { ApplyToModel(m, MakeOp(kind, lba, m), true); }
   void run(const Model& m, Sut& sut) const override {
     const Op op = MakeOp(kind, lba, m);
+    sut.ops.push_back(op);
     CrashTrap trap(*sut.medium, crash);
     sut.session->SetTrap(&trap);
     const Status applied = sut.session->Apply(op);
@@ -184,6 +192,15 @@ void ModelProperty() {
   sut.medium.emplace(ValueOrFail(MakeMedium(config), "medium"));
   OkOrFail(FormatDevice(*sut.medium, config), "format");
   sut.session = ValueOrFail(Session::Open(*sut.medium, config, false), "open");
+  // A failing command sequence leaves its ops for Family::write_trace (the final shrunk
+  // sequence is the last one to fail). No command runs on a fiber.
+  const RememberCaseOnFailure remember([&sut] {
+    CrashCase c;
+    c.config = sut.config;
+    c.nlba = sut.nlba;
+    c.history = sut.ops;
+    return c;
+  });
   using rc::state::gen::execOneOfWithArgs;
   rc::state::check(model, sut, [](const Model& m) {
     return rc::gen::weightedOneOf<std::shared_ptr<const Command>>({
