@@ -138,17 +138,81 @@ Result<std::unique_ptr<DeviceHandle>> OpenDevice(const ExploreConfig& config, bt
   return BttHandle::Open(ns, config.profile, read_only);
 }
 
-Result<uint64_t> MediumSizeFor(const ExploreConfig& config) {
+// The largest LBA any lane or setup op names (0 when there are none).
+uint64_t MaxWorkloadLba(const ExploreConfig& config) {
+  uint64_t max_lba = 0;
+  auto scan = [&](const std::vector<WorkloadOp>& ops) {
+    for (const WorkloadOp& op : ops) max_lba = std::max(max_lba, op.lba);
+  };
+  scan(config.ops);
+  scan(config.setup_ops);
+  for (const auto& lane : config.other_lanes) scan(lane);
+  return max_lba;
+}
+
+// True when a BTT namespace of `size` bytes is valid and holds external LBA `lba`.
+bool SizeHolds(const ExploreConfig& config, uint64_t size, uint64_t lba) {
+  auto geometry =
+      btt::ComputeGeometry(config.profile, size, config.external_lbasize, config.nfree);
+  return geometry.ok() && geometry->external_nlba_total > lba;
+}
+
+}  // namespace
+
+uint64_t MaxExploreMediumSize(btt::Profile profile) {
+  return btt::BttOffsetFor(profile) + btt::kMinArenaSize;
+}
+
+Result<uint64_t> ExploreMediumSize(const ExploreConfig& config) {
   if (config.device == Device::kPlainPmem) {
     TP_RETURN_IF_ERROR(PlainPmem::ValidateLbaSize(config.external_lbasize));
-    return PlainPmem::SizeBytes(config.external_lbasize);
+    const uint64_t size = PlainPmem::SizeBytes(config.external_lbasize);
+    if (config.medium_size != 0 && config.medium_size != size) {
+      return InvalidArgument("medium size " + std::to_string(config.medium_size) +
+                             ": the plain-pmem device is always " + std::to_string(size) +
+                             " bytes");
+    }
+    return size;
   }
-  TP_ASSIGN_OR_RETURN(const uint32_t internal_lbasize,
-                      btt::InternalLbaSizeFor(config.profile, config.external_lbasize));
-  (void)internal_lbasize;
+  TP_RETURN_IF_ERROR(btt::InternalLbaSizeFor(config.profile, config.external_lbasize).status());
   if (config.nfree == 0) return InvalidArgument("nfree must be at least 1");
-  return btt::BttOffsetFor(config.profile) + btt::kMinArenaSize;
+  const uint64_t max_size = MaxExploreMediumSize(config.profile);
+  if (config.medium_size != 0) {
+    if (config.medium_size > max_size) {
+      return InvalidArgument("medium size " + std::to_string(config.medium_size) +
+                             " exceeds the explorer's largest, " + std::to_string(max_size));
+    }
+    // Geometry errors are reported by format; LBAs past the end by the run, with the LBA named.
+    return config.medium_size;
+  }
+  // Search the smallest size, in the BTT's 4 KiB steps, that is valid and holds the largest LBA.
+  // The LBA count grows with the size, so a binary search finds it; SizeHolds(max_size) is checked
+  // first, so the answer always satisfies the predicate even if growth had a plateau.
+  const uint64_t lba = MaxWorkloadLba(config);
+  const uint64_t min_size =
+      btt::MinimumNamespaceSize(config.profile, config.external_lbasize, config.nfree);
+  if (min_size == 0 || min_size > max_size || !SizeHolds(config, max_size, lba)) {
+    // Not even the largest medium: the LBA is out of range, or the geometry itself is refused;
+    // the largest size lets the run report which (format's error, or the LBA against nlba).
+    return max_size;
+  }
+  constexpr uint64_t kStep = 4096;
+  auto size_at = [&](uint64_t step) { return std::min(min_size + step * kStep, max_size); };
+  uint64_t lo = 0, hi = (max_size - min_size + kStep - 1) / kStep;  // size_at(hi) holds
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (SizeHolds(config, size_at(mid), lba)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  const uint64_t size = size_at(lo);
+  TP_ASSERT(SizeHolds(config, size, lba), "INV-EXPLORE-MEDIUM-SIZE");
+  return size;
 }
+
+namespace {
 
 Status FormatDevice(const ExploreConfig& config, btt::Namespace& ns) {
   if (config.device == Device::kPlainPmem) return Status::Ok();  // a fresh medium reads as zero
@@ -573,7 +637,7 @@ Status Explorer::RunSetup(btt::Namespace& ns, sim::Medium& medium) {
 
 Result<ExploreResult> Explorer::Run() {
   TP_RETURN_IF_ERROR(Validate());
-  TP_ASSIGN_OR_RETURN(const uint64_t size, MediumSizeFor(config_));
+  TP_ASSIGN_OR_RETURN(const uint64_t size, ExploreMediumSize(config_));
   ScopedMutant scoped(config_.mutant_after_setup ? btt::Mutant::kNone : config_.mutant);
   TP_ASSIGN_OR_RETURN(
       sim::Medium medium,

@@ -83,6 +83,12 @@ struct ExploreConfig {
   btt::Profile profile = btt::Profile::kLinux;  // kBtt only
   uint32_t external_lbasize = 512;
   uint32_t nfree = 1;  // kBtt only
+  // Bytes of simulated medium (kBtt). 0 = the smallest namespace the BTT accepts for the profile,
+  // sector size and nfree that still holds every LBA the workload and setup name (ExploreMediumSize):
+  // recovery, reads and Check run per crash state, and all of them scale with the arena's map.
+  // Nonzero: exactly this size (a trace pins it, so a replay sees the same layout and addresses);
+  // at most kMaxExploreMediumSize. The plain-pmem device has one size; 0 or that size.
+  uint64_t medium_size = 0;
   sim::PersistencyModel model = sim::PersistencyModel::kPx86;
   // The workload. `ops` is lane 0's program; `other_lanes[i]` is lane i + 1's, to be interleaved
   // by `schedule` (one choice per scheduling point). Concurrent lanes need the fiber scheduler:
@@ -191,6 +197,13 @@ struct ExploreResult {
 
 // REQUIRES nothing of config: invalid geometry, LBAs or options come back as a Status.
 Result<ExploreResult> Explore(const ExploreConfig& config);
+
+// The largest explored BTT medium: the BTT offset plus one minimum-size (16 MiB) arena. It was the
+// only size before ExploreConfig::medium_size existed, so traces that do not name a size use it.
+uint64_t MaxExploreMediumSize(btt::Profile profile);
+// The medium size Explore uses for `config` (resolves medium_size 0; errors as Explore reports
+// them: bad geometry, an LBA that no allowed size holds, a size the BTT refuses).
+Result<uint64_t> ExploreMediumSize(const ExploreConfig& config);
 
 // The tag a workload writes into word `word` of the sector written by write number `write_id`.
 uint64_t SectorTag(uint64_t lba, uint64_t write_id, uint64_t word);

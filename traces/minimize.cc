@@ -127,6 +127,9 @@ class Minimizer {
     run.max_states_per_point = std::min(run.max_states_per_point, options_.max_states_per_point);
     run.stop_at_first_violation = true;
     run.target.reset();
+    // Re-explored from scratch, a candidate is sized afresh: fewer LBAs or free blocks fit a
+    // smaller medium, whatever size the trace being minimized was recorded on.
+    run.medium_size = 0;
     auto result = harness::Explore(run);
     // A workload the device refuses (e.g. an LBA past a smaller geometry) is no candidate.
     if (!result.ok() || result->violations.empty()) return std::nullopt;

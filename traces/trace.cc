@@ -233,6 +233,12 @@ Status ParseConfig(const Json& j, const std::string& where, Trace* t) {
   TP_ASSIGN_OR_RETURN(const Json* setup, f.Array("setup"));
   TP_ASSIGN_OR_RETURN(c.setup_ops, ParseOps(*setup, where + ": field 'setup'"));
   TP_ASSIGN_OR_RETURN(c.mutant_after_setup, f.Bool("mutant_after_setup"));
+  // Optional, for traces written before it existed: absent = 0 = the medium size those traces
+  // were recorded on (ReplayConfig). Explore checks the value itself.
+  if (f.Has("medium_size")) {
+    TP_ASSIGN_OR_RETURN(c.medium_size, f.U64("medium_size"));
+    if (c.medium_size == 0) return f.Error("medium_size", "must be at least 1 (or absent)");
+  }
   return f.Done();
 }
 
@@ -410,6 +416,7 @@ std::string SerializeTrace(const Trace& t) {
   config["max_states_per_point"] = c.max_states_per_point;
   config["setup"] = OpsJson(c.setup_ops);
   config["mutant_after_setup"] = c.mutant_after_setup;
+  if (c.medium_size != 0) config["medium_size"] = c.medium_size;
   Json workload;
   workload["seed"] = t.seed;
   Json lanes = Json::array();
@@ -476,6 +483,9 @@ Trace TraceFromViolation(const harness::ExploreConfig& config,
   t.config.after_setup = nullptr;  // code, not data: a trace cannot carry it
   t.config.stop_at_first_violation = false;
   t.config.only_check.clear();
+  // Pin the size the run used: a later change of the explorer's default sizing must not move
+  // the addresses the resolution names.
+  if (auto size = harness::ExploreMediumSize(config); size.ok()) t.config.medium_size = *size;
   t.crash_point = violation.crash_point;
   t.op_in_flight = violation.op_in_flight;
   t.resolution = violation.resolution;
@@ -486,6 +496,9 @@ Trace TraceFromViolation(const harness::ExploreConfig& config,
 Result<harness::ExploreConfig> ReplayConfig(const Trace& trace) {
   harness::ExploreConfig config = trace.config;
   TP_ASSIGN_OR_RETURN(config.mutant, harness::MutantByName(trace.mutant));
+  if (config.medium_size == 0 && config.device == harness::Device::kBtt) {
+    config.medium_size = harness::MaxExploreMediumSize(config.profile);  // a trace without size
+  }
   config.target = harness::CrashTarget{trace.crash_point, trace.resolution};
   config.stop_at_first_violation = false;
   config.only_check.clear();

@@ -25,6 +25,8 @@ struct Trace {
   std::string mutant = "none";  // the btt::Mutant the run used, as MutantByName spells it
   // Device, geometry, model, flush kind, checks, setup ops, workload lanes and schedule. The
   // `mutant` and `target` fields are not used (see `mutant` and crash_point/resolution).
+  // config.medium_size 0 (the field absent from the file) means the size every trace had before
+  // the field existed, harness::MaxExploreMediumSize; TraceFromViolation always pins the size.
   harness::ExploreConfig config;
   uint64_t seed = 0;          // the seed of a random run (0 for exhaustive exploration)
   uint64_t crash_point = 0;   // 1-based; 0 = no crash (a workload read failed)
