@@ -217,6 +217,7 @@ struct FreeEntry {
   uint32_t sub = 1;      // which of the two live slots (log_index[sub]) the next write goes to
   uint32_t seq = 2;      // seq the next write carries
   bool has_err = false;  // the free block was freed from an E mapping (kept for diagnostics)
+  bool known = true;     // false: a salvage open could not recover this lane's flog
 };
 
 struct Btt::Arena {
@@ -377,7 +378,7 @@ Result<std::unique_ptr<Btt>> Btt::Open(Namespace& ns, const OpenOptions& options
   } else {
     TP_ASSIGN_OR_RETURN(profile, DetectProfile(ns));
   }
-  const bool read_only = options.read_only || ns.ReadOnly();
+  const bool read_only = options.read_only || options.salvage || ns.ReadOnly();
   std::unique_ptr<Btt> btt(new Btt(ns, profile, read_only));
   btt->options_ = options;
   if (profile == Profile::kPmemblk) {
@@ -507,86 +508,112 @@ Status Btt::RecoverArena(Arena& arena) {
   std::vector<FlogGroup> groups(nfree_);
   TP_RETURN_IF_ERROR(
       ns_.Read(arena.flog_abs(), std::as_writable_bytes(std::span(groups))).Annotate(tag));
-  auto indices = DetectFlogIndices(groups);
-  if (!indices.ok()) return indices.status().Annotate(tag);
-  arena.log_index = *indices;
-  // MUTANT flog-layout-zero-two (kernel K1, v4.15 log layout): detection ignored, (0,2) assumed.
-  if (TP_MUTANT(kFlogLayoutZeroTwo)) arena.log_index = {0, 2};
   arena.freelist = std::make_unique<FreeEntry[]>(nfree_);
   arena.rtt = std::make_unique<std::atomic<uint32_t>[]>(nfree_);
   for (uint32_t i = 0; i < nfree_; ++i) arena.rtt[i].store(0);
+  auto indices = DetectFlogIndices(groups);
+  if (!indices.ok()) {
+    // Salvage (OpenOptions::salvage): no lane's free block is known without the layout.
+    if (!SalvageArena(arena, indices.status().Annotate(tag))) return indices.status().Annotate(tag);
+    for (uint32_t lane = 0; lane < nfree_; ++lane) arena.freelist[lane].known = false;
+    return Status::Ok();
+  }
+  arena.log_index = *indices;
+  // MUTANT flog-layout-zero-two (kernel K1, v4.15 log layout): detection ignored, (0,2) assumed.
+  if (TP_MUTANT(kFlogLayoutZeroTwo)) arena.log_index = {0, 2};
   std::vector<uint32_t> free_blocks;
   free_blocks.reserve(nfree_);
   for (uint32_t lane = 0; lane < nfree_; ++lane) {
-    const std::string ltag = tag + "lane " + std::to_string(lane) + ": ";
-    const FlogSlot& a = groups[lane].slot[arena.log_index[0]];
-    const FlogSlot& b = groups[lane].slot[arena.log_index[1]];
-    auto newer = NewerSlot(a.seq, b.seq);
-    if (!newer.ok()) return newer.status().Annotate(ltag);
-    int newest = *newer;
-    // MUTANT recover-older-slot (§3d-5, wrong newer-slot choice): trust the older slot.
-    if (TP_MUTANT(kRecoverOlderSlot)) newest = 1 - newest;
-    const FlogSlot& cur = newest == 0 ? a : b;
-    const uint32_t old_block = EntLba(cur.old_map);
-    const uint32_t new_block = EntLba(cur.new_map);
-    // The per-arena lba range check the kernel lacks (and PMDK does against the total count).
-    // An initial slot (old == new) never uses its lba, which is the lane number and may exceed
-    // external_nlba on tiny arenas.
-    if ((old_block != new_block && cur.lba >= arena.geo.external_nlba) ||
-        old_block >= arena.geo.internal_nlba || new_block >= arena.geo.internal_nlba) {
-      return Corruption("INV-FLOG-RANGE: " + ltag + "{lba " + std::to_string(cur.lba) +
-                        ", old_map " + std::to_string(old_block) + ", new_map " +
-                        std::to_string(new_block) + "} outside external_nlba " +
-                        std::to_string(arena.geo.external_nlba) + " / internal_nlba " +
-                        std::to_string(arena.geo.internal_nlba));
-    }
-    FreeEntry& fe = arena.freelist[lane];
-    fe.block = PostmapAba(old_block);
-    fe.sub = 1 - static_cast<uint32_t>(newest);
-    fe.seq = NextSeq(cur.seq);
-    fe.has_err = (cur.old_map & kMapFlagMask) == kMapErrorFlag;
-    free_blocks.push_back(old_block);
-    if (old_block == new_block) continue;  // initial or never-completed-anything lane
-    const PremapAba premap(cur.lba);
-    uint32_t raw = 0;
-    TP_RETURN_IF_ERROR(LoadMapEntry(arena, premap, &raw).Annotate(ltag));
-    PostmapAba mapped;
-    TP_RETURN_IF_ERROR(Resolve(arena, premap, raw, &mapped).Annotate(ltag));
-    // Roll forward: the flog commit (P3) happened but the map store (P4) did not. If the map
-    // holds neither old nor new, a later write through another lane has moved the LBA on.
-    uint32_t seen = mapped.value();
-    // MUTANT recover-unmasked (kernel K2, 9dedc73a4658): the raw entry, flags included.
-    if (TP_MUTANT(kRecoverUnmasked)) seen = raw;
-    // MUTANT recover-skip-old-map-check (PMDK P10 98094fd13): roll forward unless map == new.
-    if (seen != new_block && (seen == old_block || TP_MUTANT(kRecoverSkipOldMapCheck))) {
-      // MUTANT recover-roll-back (§3d-6): leave the map on old_map, which is still freed.
-      if (TP_MUTANT(kRecoverRollBack)) continue;
-      const uint32_t fixed = new_block | kMapNormal;
-      // MUTANT read-only-writes-recovery (§2.7): a read-only open stores its roll-forward.
-      if (read_only_ && !TP_MUTANT(kReadOnlyWritesRecovery)) {
-        // One overlay entry per premap: a later lane's roll-forward of the same LBA (a chain,
-        // lane 1's old_map is lane 0's new_map) replaces the earlier one, exactly as the
-        // read-write recovery's second map store overwrites its first (INV-RO-EQUALS-RW).
-        auto it = std::find_if(arena.overlay.begin(), arena.overlay.end(),
-                               [&](const auto& e) { return e.first == premap.value(); });
-        if (it != arena.overlay.end()) {
-          it->second = fixed;
-        } else {
-          arena.overlay.emplace_back(premap.value(), fixed);
-        }
-      } else {
-        TP_RETURN_IF_ERROR(PersistMapEntry(arena, premap, fixed).Annotate(ltag));
-      }
-      ++open_report_.lanes_rolled_forward;
+    const Status s = RecoverLane(arena, groups[lane], lane, &free_blocks);
+    if (!s.ok()) {
+      if (!SalvageArena(arena, s)) return s;
+      arena.freelist[lane].known = false;
     }
   }
   std::sort(free_blocks.begin(), free_blocks.end());
   const auto dup = std::adjacent_find(free_blocks.begin(), free_blocks.end());
   if (dup != free_blocks.end()) {
-    return Corruption("INV-FLOG-FREE-DISTINCT: " + tag + "block " + std::to_string(*dup) +
-                      " is the free block of two lanes");
+    const Status s = Corruption("INV-FLOG-FREE-DISTINCT: " + tag + "block " +
+                                std::to_string(*dup) + " is the free block of two lanes");
+    if (!SalvageArena(arena, s)) return s;
   }
   return Status::Ok();
+}
+
+Status Btt::RecoverLane(Arena& arena, const FlogGroup& group, uint32_t lane,
+                        std::vector<uint32_t>* free_blocks) {
+  const std::string ltag = ArenaTag(arena.index) + "lane " + std::to_string(lane) + ": ";
+  const FlogSlot& a = group.slot[arena.log_index[0]];
+  const FlogSlot& b = group.slot[arena.log_index[1]];
+  auto newer = NewerSlot(a.seq, b.seq);
+  if (!newer.ok()) return newer.status().Annotate(ltag);
+  int newest = *newer;
+  // MUTANT recover-older-slot (§3d-5, wrong newer-slot choice): trust the older slot.
+  if (TP_MUTANT(kRecoverOlderSlot)) newest = 1 - newest;
+  const FlogSlot& cur = newest == 0 ? a : b;
+  const uint32_t old_block = EntLba(cur.old_map);
+  const uint32_t new_block = EntLba(cur.new_map);
+  // The per-arena lba range check the kernel lacks (and PMDK does against the total count).
+  // An initial slot (old == new) never uses its lba, which is the lane number and may exceed
+  // external_nlba on tiny arenas.
+  if ((old_block != new_block && cur.lba >= arena.geo.external_nlba) ||
+      old_block >= arena.geo.internal_nlba || new_block >= arena.geo.internal_nlba) {
+    return Corruption("INV-FLOG-RANGE: " + ltag + "{lba " + std::to_string(cur.lba) +
+                      ", old_map " + std::to_string(old_block) + ", new_map " +
+                      std::to_string(new_block) + "} outside external_nlba " +
+                      std::to_string(arena.geo.external_nlba) + " / internal_nlba " +
+                      std::to_string(arena.geo.internal_nlba));
+  }
+  FreeEntry& fe = arena.freelist[lane];
+  fe.block = PostmapAba(old_block);
+  fe.sub = 1 - static_cast<uint32_t>(newest);
+  fe.seq = NextSeq(cur.seq);
+  fe.has_err = (cur.old_map & kMapFlagMask) == kMapErrorFlag;
+  free_blocks->push_back(old_block);
+  if (old_block == new_block) return Status::Ok();  // initial or never-completed-anything lane
+  const PremapAba premap(cur.lba);
+  uint32_t raw = 0;
+  TP_RETURN_IF_ERROR(LoadMapEntry(arena, premap, &raw).Annotate(ltag));
+  PostmapAba mapped;
+  TP_RETURN_IF_ERROR(Resolve(arena, premap, raw, &mapped).Annotate(ltag));
+  // Roll forward: the flog commit (P3) happened but the map store (P4) did not. If the map
+  // holds neither old nor new, a later write through another lane has moved the LBA on.
+  uint32_t seen = mapped.value();
+  // MUTANT recover-unmasked (kernel K2, 9dedc73a4658): the raw entry, flags included.
+  if (TP_MUTANT(kRecoverUnmasked)) seen = raw;
+  // MUTANT recover-skip-old-map-check (PMDK P10 98094fd13): roll forward unless map == new.
+  if (seen == new_block || (seen != old_block && !TP_MUTANT(kRecoverSkipOldMapCheck))) {
+    return Status::Ok();
+  }
+  // MUTANT recover-roll-back (§3d-6): leave the map on old_map, which is still freed.
+  if (TP_MUTANT(kRecoverRollBack)) return Status::Ok();
+  const uint32_t fixed = new_block | kMapNormal;
+  // MUTANT read-only-writes-recovery (§2.7): a read-only open stores its roll-forward.
+  if (read_only_ && !TP_MUTANT(kReadOnlyWritesRecovery)) {
+    // One overlay entry per premap: a later lane's roll-forward of the same LBA (a chain, lane
+    // 1's old_map is lane 0's new_map) replaces the earlier one, exactly as the read-write
+    // recovery's second map store overwrites its first (INV-RO-EQUALS-RW).
+    auto it = std::find_if(arena.overlay.begin(), arena.overlay.end(),
+                           [&](const auto& e) { return e.first == premap.value(); });
+    if (it != arena.overlay.end()) {
+      it->second = fixed;
+    } else {
+      arena.overlay.emplace_back(premap.value(), fixed);
+    }
+  } else {
+    TP_RETURN_IF_ERROR(PersistMapEntry(arena, premap, fixed).Annotate(ltag));
+  }
+  ++open_report_.lanes_rolled_forward;
+  return Status::Ok();
+}
+
+bool Btt::SalvageArena(Arena& arena, const Status& failure) {
+  // Only a metadata inconsistency is salvaged; an I/O failure still fails the open.
+  if (!options_.salvage || failure.code() != StatusCode::kCorruption) return false;
+  // In DRAM only: a salvage open is read-only, so the medium is never written.
+  arena.error.store(true);
+  open_report_.salvaged.push_back(failure.message());
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1017,7 +1044,7 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
     }
   }
   for (uint32_t lane = 0; lane < nfree_; ++lane) {
-    note(arena.freelist[lane].block.value(), true, lane);
+    if (arena.freelist[lane].known) note(arena.freelist[lane].block.value(), true, lane);
   }
   uint64_t missing = 0;
   uint32_t first_missing = 0;

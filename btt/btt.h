@@ -68,6 +68,13 @@ struct OpenOptions {
   // min(nfree, 2 x hardware threads), at least 2. Always capped at nfree.
   uint32_t lanes = 0;
   bool verify_map = false;  // also run INV-MAP-BIJECTION at open (reads the whole map)
+  // For diagnosis (`tearproof check` / `info` of a damaged image): an arena whose flog cannot
+  // be recovered (INV-FLOG-LAYOUT, -SEQ, -RANGE, -FREE-DISTINCT, a roll-forward over an
+  // out-of-range map entry) opens in the ERROR state instead of failing the open, as PMDK and
+  // UEFI open it: reads are served, writes refused, the lanes that were consistent are
+  // recovered, and Check reports every finding. Forces read_only (nothing reaches the medium;
+  // the ERROR state is not persisted). Off by default: the kernel refuses such an arena.
+  bool salvage = false;
 };
 
 // What Open did to bring the BTT into a consistent state.
@@ -75,6 +82,9 @@ struct OpenReport {
   uint32_t primaries_from_backup = 0;  // arenas whose primary info block was bad
   uint32_t primaries_restored = 0;     // ... and rewritten from the backup (read-write only)
   uint32_t lanes_rolled_forward = 0;   // interrupted map updates completed (RW) or overlaid (RO)
+  // OpenOptions::salvage: each failure that put an arena in ERROR instead of failing the open
+  // (its message names the invariant and the arena). Empty otherwise.
+  std::vector<std::string> salvaged;
 };
 
 // One inconsistency found by Check.
@@ -150,6 +160,13 @@ class Btt {
   Status LocateSector(ExternalLba lba, size_t size, std::string_view what, Location* loc);
   Status LoadArenas(const OpenOptions& options);
   Status RecoverArena(Arena& arena);
+  // One lane's newest flog slot: its free block into `free_blocks` and the DRAM free list, and
+  // the roll-forward of an interrupted map update. kCorruption names the invariant.
+  Status RecoverLane(Arena& arena, const FlogGroup& group, uint32_t lane,
+                     std::vector<uint32_t>* free_blocks);
+  // Under OpenOptions::salvage, puts `arena` in the ERROR state (DRAM) for a kCorruption
+  // `failure` and returns true; otherwise false (the caller fails the open).
+  bool SalvageArena(Arena& arena, const Status& failure);
   Status VerifyBijection(Arena& arena, CheckReport* report);
 
   // kMediaError naming INV-INFO-ERROR-FLAG: the answer to any mutation of an arena in ERROR.

@@ -418,6 +418,23 @@ void ReadOnlyPhase(MemoryNamespace& ns, btt::OpenOptions options) {
       (void)b.Write(ExternalLba(0), sector);  // must be refused, and must store nothing
       (void)b.Check(true);                    // repair needs read-write: refused
     }
+    // Salvage (the CLI's check / info / read --salvage): an unrecoverable flog opens its arena
+    // in ERROR instead of failing. Read-only as well, and where the plain open works it must
+    // agree: nothing salvaged.
+    btt::OpenOptions salvage_options = options;
+    salvage_options.salvage = true;
+    auto salvaged = Btt::Open(ns, salvage_options);
+    Log("salvage open", salvaged);
+    if (opened.ok() && (!salvaged.ok() || !(*salvaged)->open_report().salvaged.empty())) {
+      OracleFailed("ORACLE-SALVAGE", "a salvage open disagrees with a read-only open that works");
+    }
+    if (salvaged.ok()) {
+      Btt& b = **salvaged;
+      Log("salvage check", b.Check(false));
+      ReadSome(b);
+      std::vector<std::byte> sector(b.ExternalLbaSize());
+      (void)b.Write(ExternalLba(0), sector);  // refused: salvage is read-only
+    }
   }
   if (!std::equal(before.begin(), before.end(), ns.data(), ns.data() + ns.SizeBytes())) {
     OracleFailed("ORACLE-RO-NO-STORES", "a read-only open changed the medium");

@@ -36,6 +36,7 @@ struct ImageArgs {
   // read/write/zero
   uint64_t lba = 0;
   uint64_t count = 1;
+  bool salvage = false;  // read: open a damaged image with OpenOptions::salvage
 };
 
 int Fail(const char* command, const Status& status) {
@@ -75,11 +76,12 @@ struct Opened {
   std::unique_ptr<btt::Btt> btt;
 };
 
-Result<Opened> OpenImage(const ImageArgs& args, bool read_only) {
+Result<Opened> OpenImage(const ImageArgs& args, bool read_only, bool salvage = false) {
   Opened o;
-  TP_ASSIGN_OR_RETURN(o.ns, btt::FileNamespace::Open(args.image, read_only, args.offset));
+  TP_ASSIGN_OR_RETURN(o.ns, btt::FileNamespace::Open(args.image, read_only || salvage, args.offset));
   btt::OpenOptions options;
   options.read_only = read_only;
+  options.salvage = salvage;
   if (!args.profile.empty()) options.profile = ProfilesByName().at(args.profile);
   auto opened = btt::Btt::Open(*o.ns, options);
   if (opened.status().code() == StatusCode::kNotFound) {
@@ -132,8 +134,25 @@ int RunFormat(const ImageArgs& args) {
   return 0;
 }
 
+// The diagnostic commands (info, check) describe a damaged image rather than refuse it: when
+// the open fails on an inconsistent flog, they reopen it read-only with OpenOptions::salvage
+// (the damaged arenas in the ERROR state) and say so.
+Result<Opened> OpenForDiagnosis(const ImageArgs& args, bool read_only) {
+  auto opened = OpenImage(args, read_only);
+  if (opened.ok() || opened.status().code() != StatusCode::kCorruption) return opened;
+  auto salvaged = OpenImage(args, /*read_only=*/true, /*salvage=*/true);
+  if (!salvaged.ok()) return opened.status();  // the first error is the one to report
+  return salvaged;
+}
+
+void PrintSalvaged(const btt::Btt& b) {
+  for (const std::string& failure : b.open_report().salvaged) {
+    std::fprintf(stderr, "salvaged (arena opened in ERROR, read-only): %s\n", failure.c_str());
+  }
+}
+
 int RunInfo(const ImageArgs& args) {
-  auto o = OpenImage(args, /*read_only=*/true);
+  auto o = OpenForDiagnosis(args, /*read_only=*/true);
   if (!o.ok()) return Fail("info", o.status());
   btt::Btt& b = *o->btt;
   nlohmann::json arenas = nlohmann::json::array();
@@ -150,7 +169,8 @@ int RunInfo(const ImageArgs& args) {
                          {"nfree", b.Nfree()},
                          {"arenas", arenas},
                          {"primaries_from_backup", b.open_report().primaries_from_backup},
-                         {"lanes_needing_roll_forward", b.open_report().lanes_rolled_forward}};
+                         {"lanes_needing_roll_forward", b.open_report().lanes_rolled_forward},
+                         {"salvaged", b.open_report().salvaged}};
   if (args.json) {
     std::printf("%s\n", info.dump(2).c_str());
     return 0;
@@ -164,13 +184,20 @@ int RunInfo(const ImageArgs& args) {
   }
   std::printf("lanes needing roll-forward: %u, primaries read from backup: %u\n",
               b.open_report().lanes_rolled_forward, b.open_report().primaries_from_backup);
+  PrintSalvaged(b);
   return 0;
 }
 
 int RunCheck(const ImageArgs& args) {
-  auto o = OpenImage(args, /*read_only=*/!args.repair);
+  auto o = OpenForDiagnosis(args, /*read_only=*/!args.repair);
   if (!o.ok()) return Fail("check", o.status());
-  auto report = o->btt->Check(args.repair);
+  PrintSalvaged(*o->btt);
+  // A salvaged image is open read-only: its flog cannot be repaired safely, so report only.
+  const bool repair = args.repair && o->btt->open_report().salvaged.empty();
+  if (args.repair && !repair) {
+    std::fprintf(stderr, "check: not repairing: an inconsistent flog cannot be repaired safely\n");
+  }
+  auto report = o->btt->Check(repair);
   if (!report.ok()) return Fail("check", report.status());
   bool all_repaired = true;
   for (const auto& f : report->findings) all_repaired = all_repaired && f.repaired;
@@ -188,7 +215,7 @@ int RunCheck(const ImageArgs& args) {
   } else {
     std::printf("%s", report->ToString().c_str());
   }
-  return report->Clean() || (args.repair && all_repaired) ? 0 : kExitFailure;
+  return report->Clean() || (repair && all_repaired) ? 0 : kExitFailure;
 }
 
 Status CheckRange(const btt::Btt& b, const ImageArgs& args) {
@@ -200,9 +227,16 @@ Status CheckRange(const btt::Btt& b, const ImageArgs& args) {
 }
 
 int RunRead(const ImageArgs& args) {
-  auto o = OpenImage(args, /*read_only=*/true);
-  if (!o.ok()) return Fail("read", o.status());
+  auto o = OpenImage(args, /*read_only=*/true, args.salvage);
+  if (!o.ok()) {
+    if (o.status().code() == StatusCode::kCorruption && !args.salvage) {
+      return Fail("read", Status(o.status().code(), o.status().message() +
+                                                     " (--salvage reads what is still intact)"));
+    }
+    return Fail("read", o.status());
+  }
   btt::Btt& b = *o->btt;
+  PrintSalvaged(b);
   if (Status s = CheckRange(b, args); !s.ok()) return Fail("read", s);
   std::vector<std::byte> sector(b.ExternalLbaSize());
   for (uint64_t i = 0; i < args.count; ++i) {
@@ -284,6 +318,9 @@ std::function<int()> AddImageCommands(CLI::App& app) {
     cmd->add_option("COUNT", args->count, "sectors (default 1)");
     io.push_back(cmd);
   }
+  io[0]->add_flag("--salvage", args->salvage,
+                  "read a damaged image: an arena whose flog cannot be recovered opens in the "
+                  "ERROR state (read-only) instead of failing");
   return [=]() -> int {
     if (*format) return RunFormat(*args);
     if (*info) return RunInfo(*args);
