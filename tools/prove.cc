@@ -13,9 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "harness/concurrent_search.h"
 #include "harness/explorer.h"
 #include "harness/matrix.h"
 #include "model/bmc.h"
+#include "sim/scheduler.h"
 #include "sim/self_check.h"
 #include "tools/cli_common.h"
 #include "tools/report.h"
@@ -36,8 +38,8 @@ double SecondsSince(Clock::time_point start) {
 }
 
 const std::vector<std::string>& AllPhases() {
-  static const std::vector<std::string> phases = {"medium", "explore", "deep",   "control",
-                                                  "bmc",    "mutants", "interop"};
+  static const std::vector<std::string> phases = {"medium",  "explore", "deep",    "concurrent",
+                                                  "control", "bmc",     "mutants", "interop"};
   return phases;
 }
 
@@ -92,6 +94,12 @@ json DefaultConfig(double budget) {
         {"max_lbas", 8},
         {"max_nfree", 4},
         {"max_states_per_point", 1 << 14}}},
+      // Preemption bound 2 is exhaustive over thousands of schedules per workload (about a
+      // minute); below budget 0.25 one preemption keeps the smoke run short.
+      {"concurrent",
+       {{"preemption_bound", budget < 0.25 ? 1 : 2},
+        {"pct_seeds", std::max(4, static_cast<int>(256 * budget))},
+        {"random_seeds", std::max(4, static_cast<int>(256 * budget))}}},
       {"control", {{"max_states_per_point", 64}}},
       {"bmc",
        {{"timeout_seconds", std::max(10.0, 300 * budget)},
@@ -140,6 +148,8 @@ struct CampaignConfig {
   uint32_t deep_min_ops = 0, deep_max_ops = 0, deep_min_lbas = 0, deep_max_lbas = 0;
   uint32_t deep_max_nfree = 0;
   uint64_t deep_max_states = 0;
+  uint32_t concurrent_bound = 0;
+  uint64_t concurrent_pct_seeds = 0, concurrent_random_seeds = 0;
   uint64_t control_max_states = 0;
   double bmc_timeout_seconds = 0;
   std::vector<ProofSpec> proofs;
@@ -257,6 +267,13 @@ Result<CampaignConfig> ParseConfig(const json& c) {
   cfg.deep_min_lbas = static_cast<uint32_t>(min_lbas);
   cfg.deep_max_lbas = static_cast<uint32_t>(max_lbas);
   cfg.deep_max_nfree = static_cast<uint32_t>(max_nfree);
+
+  const json& cc = c["concurrent"];
+  TP_ASSIGN_OR_RETURN(uint64_t bound, Count(cc, "preemption_bound", 0, 3, "concurrent"));
+  cfg.concurrent_bound = static_cast<uint32_t>(bound);
+  TP_ASSIGN_OR_RETURN(cfg.concurrent_pct_seeds, Count(cc, "pct_seeds", 0, 1000000, "concurrent"));
+  TP_ASSIGN_OR_RETURN(cfg.concurrent_random_seeds,
+                      Count(cc, "random_seeds", 0, 1000000, "concurrent"));
 
   TP_ASSIGN_OR_RETURN(cfg.control_max_states,
                       Count(c["control"], "max_states_per_point", 1, 1 << 24, "control"));
@@ -673,6 +690,108 @@ Outcome DeepPhase(Context& ctx, size_t phase_index) {
                     "0x9E3779B97F4A7C15 * (i + 1)); each run is explored at every crash point"}}},
                  {"configurations", configurations},
                  {"totals", totals}};
+  return out;
+}
+
+// The concurrent search (harness/concurrent_search.h): the standard concurrent workloads on the
+// production core, every schedule within the preemption bound (proved to bound) and seeded PCT
+// and random schedules (held on N runs), no crash. One workload at a time, for its own numbers.
+json ConcurrentPartJson(const harness::ConcurrentPartStats& s) {
+  return {{"runs", s.runs},
+          {"runs_with_contention", s.runs_with_contention},
+          {"preemptions_max", s.preemptions_max},
+          {"steps", s.steps},
+          {"violations", s.violations},
+          {"errors", s.errors}};
+}
+
+Outcome ConcurrentPhase(Context& ctx, size_t phase_index) {
+  Outcome out;
+  const CampaignConfig& cfg = ctx.cfg;
+  const auto& workloads = harness::StandardConcurrentWorkloads();
+  ctx.progress.StartPhase(phase_index, workloads.size(), "workloads");
+  harness::ConcurrentSearchOptions options;
+  options.preemption_bound = cfg.concurrent_bound;
+  options.pct_seeds = cfg.concurrent_pct_seeds;
+  options.random_seeds = cfg.concurrent_random_seeds;
+  // Its own seed stream, derived from the campaign seed (as the deep runs' are).
+  options.seed_base = sim::RunSeed(ctx.options.seed, 0xC0);
+  options.stop_at_first_violation = false;  // on the real core every workload is searched
+  harness::ConcurrentPartStats exhaustive, sampled;
+  bool complete = true;
+  json rows = json::array();
+  for (size_t i = 0; i < workloads.size(); ++i) {
+    ctx.progress.Update(i, workloads[i].Name());
+    auto r = harness::SearchConcurrent({workloads[i]}, options);
+    if (!r.ok()) {
+      out.status = "error";
+      out.reason = workloads[i].Name() + ": " + r.status().ToString();
+      out.lines.push_back("error: " + out.reason);
+      return out;
+    }
+    exhaustive.Add(r->exhaustive);
+    sampled.Add(r->sampled);
+    complete = complete && r->exhaustive_complete;
+    rows.push_back(
+        {{"workload", workloads[i].Name()},
+         {"lanes", workloads[i].lanes.size()},
+         {"exhaustive", ConcurrentPartJson(r->exhaustive)},
+         {"sampled", ConcurrentPartJson(r->sampled)},
+         {"first_error", r->first_error.empty() ? json(nullptr) : json(r->first_error)}});
+    if (!r->first_error.empty()) out.lines.push_back("ERROR " + r->first_error);
+    if (r->first_violation.empty()) continue;
+    out.lines.push_back("VIOLATION " + r->first_violation);
+    ctx.violations.push_back(
+        {{"phase", "concurrent"},
+         {"check", r->violation_check},
+         {"configuration", "linux 512 B px86 nfree 2, interleaved lanes, no crash"},
+         {"workload", r->violation_workload},
+         {"crash_point", nullptr},
+         {"op_in_flight", nullptr},
+         {"detail", r->first_violation},
+         {"crash_state", nullptr},
+         {"replay", fmt::format("tearproof prove --phases concurrent --seed {} (workload '{}', "
+                                "{}, schedule {})",
+                                ctx.options.seed, r->violation_workload, r->violation_strategy,
+                                r->violation_schedule)},
+         {"trace", nullptr},
+         {"timeline", nullptr}});
+  }
+  const uint64_t violations = exhaustive.violations + sampled.violations;
+  const uint64_t errors = exhaustive.errors + sampled.errors;
+  if (violations > 0) out.Fail(fmt::format("{} concurrent runs with a violation", violations));
+  if (errors > 0) {
+    out.Fail(fmt::format("{} concurrent runs the real core refused or could not finish", errors));
+  }
+  const std::string bound = fmt::format(
+      "every schedule with at most {} preemptions of {} workloads of 2-3 lanes (linux, 512 B, "
+      "nfree 2, no crash)",
+      cfg.concurrent_bound, workloads.size());
+  out.lines.push_back(fmt::format(
+      "{} to bound ({}): {} schedules, {} with lane or map-lock contention, {} violations",
+      exhaustive.violations == 0 && exhaustive.errors == 0 && complete ? "proved" : "NOT proved",
+      bound, exhaustive.runs, exhaustive.runs_with_contention, exhaustive.violations));
+  out.lines.push_back(fmt::format(
+      "held on {} runs ({} PCT and {} random seeds per workload, up to {} preemptions): {} with "
+      "contention, {} violations",
+      sampled.runs, cfg.concurrent_pct_seeds, cfg.concurrent_random_seeds, sampled.preemptions_max,
+      sampled.runs_with_contention, sampled.violations));
+  out.section = {
+      {"bound",
+       {{"description", bound},
+        {"preemption_bound", cfg.concurrent_bound},
+        {"workloads", workloads.size()},
+        {"complete", complete}}},
+      {"sampling",
+       {{"pct_seeds", cfg.concurrent_pct_seeds},
+        {"random_seeds", cfg.concurrent_random_seeds},
+        {"seed_base", options.seed_base},
+        {"description",
+         "per workload, PCT seed i (depth 2 + i mod 2, 60 expected steps) and random seed i are "
+         "sim::RunSeed(seed_base, i)"}}},
+      {"workloads", rows},
+      {"exhaustive", ConcurrentPartJson(exhaustive)},
+      {"sampled", ConcurrentPartJson(sampled)}};
   return out;
 }
 
@@ -1250,9 +1369,25 @@ json CoverageMarks(const json& report) {
                        false,
                        "no counter: the explorer does not yet sum btt::OpenReport::"
                        "lanes_rolled_forward (the Z3 witness roll-forward covers the protocol)"));
-  marks.push_back(Mark("concurrent-lanes", "two lanes interleaved under crashes", false,
-                       "the explorer runs one op at a time (the fiber scheduler is not in the "
-                       "campaign yet); Z3 covers 2-3 lanes of the protocol"));
+  const json& concurrent = report["concurrent"];
+  uint64_t concurrent_runs = 0, contended = 0;
+  if (concurrent.is_object()) {
+    for (const char* part : {"exhaustive", "sampled"}) {
+      concurrent_runs += concurrent[part]["runs"].get<uint64_t>();
+      contended += concurrent[part]["runs_with_contention"].get<uint64_t>();
+    }
+  }
+  marks.push_back(Mark(
+      "concurrent-lanes",
+      "two or three lanes of the core interleaved at every medium operation, lock and spin-wait, "
+      "with a BTT lane or map lock found held (no crash)",
+      contended > 0,
+      fmt::format("{} concurrent runs judged, {} of them with lane or map-lock contention",
+                  concurrent_runs, contended)));
+  marks.push_back(Mark("concurrent-lanes-under-crash", "interleaved lanes crashed at every point",
+                       false,
+                       "the crash explorer runs one op at a time; the concurrent phase has no "
+                       "crash; Z3 covers 2-3 lanes of the protocol under crashes"));
   marks.push_back(Mark("multiple-arenas", "a namespace with more than one arena", false,
                        "every exploration uses one minimum-size arena"));
   marks.push_back(Mark("backup-info-fallback", "open falls back to the backup info block", false,
@@ -1326,13 +1461,33 @@ json Verdict(const json& report, const CampaignConfig& cfg, int* exit_code) {
            {"configurations", 1}});
     }
   }
+  const json& concurrent = report["concurrent"];
+  if (concurrent.is_object() && concurrent["bound"]["complete"] == true &&
+      concurrent["exhaustive"]["violations"] == 0 && concurrent["exhaustive"]["errors"] == 0) {
+    proved.push_back({{"phase", "concurrent"},
+                      {"subject",
+                       "the production BTT core under interleaved lanes (linearizable, whole "
+                       "sectors, clean check; no crash)"},
+                      {"bound", concurrent["bound"]["description"]},
+                      {"configurations", concurrent["bound"]["workloads"]}});
+  }
   const json& deep = report["deep"];
+  if (concurrent.is_object() && concurrent["sampled"]["runs"].get<uint64_t>() > 0) {
+    held.push_back({{"phase", "concurrent"},
+                    {"subject",
+                     "the production BTT core under seeded PCT and random schedules beyond the "
+                     "preemption bound (no crash)"},
+                    {"runs", concurrent["sampled"]["runs"]},
+                    {"violations", concurrent["sampled"]["violations"]}});
+  }
   if (deep.is_object() && cfg.deep_runs > 0) {
     held.push_back({{"phase", "deep"},
                     {"subject", "the production BTT core on seeded random longer workloads"},
                     {"runs", deep["totals"]["runs"]},
                     {"violations", deep["totals"]["violations"]}});
   }
+  uint64_t held_runs = 0;
+  for (const json& h : held) held_runs += h["runs"].get<uint64_t>();
   const uint64_t violations = report["violations"].size();
   std::string status = "holds";
   *exit_code = 0;
@@ -1349,7 +1504,7 @@ json Verdict(const json& report, const CampaignConfig& cfg, int* exit_code) {
     headline = fmt::format(
         "All evidence holds: proved to bound in {} checks, held on {} random "
         "runs, no violation.",
-        proved.size(), deep.is_object() ? cfg.deep_runs : 0);
+        proved.size(), held_runs);
   } else if (status == "violation") {
     headline = fmt::format(
         "VIOLATION: {} violation(s) found. See the violations section for the "
@@ -1380,6 +1535,11 @@ std::vector<double> PhaseEstimates(const CampaignConfig& cfg) {
     if (phase == "medium") estimates.push_back(cfg.medium_programs * 0.004);
     if (phase == "explore") estimates.push_back(explorations * 0.003);
     if (phase == "deep") estimates.push_back(static_cast<double>(cfg.deep_runs) * 0.05);
+    if (phase == "concurrent") {
+      estimates.push_back(
+          (cfg.concurrent_bound >= 2 ? 30.0 : 0.5) +
+          static_cast<double>(cfg.concurrent_pct_seeds + cfg.concurrent_random_seeds) * 0.01);
+    }
     if (phase == "control") estimates.push_back(0.2);
     if (phase == "bmc") estimates.push_back(bmc);
     if (phase == "mutants") {
@@ -1432,6 +1592,7 @@ int RunProve(const ProveOptions& options) {
     if (name == "medium") out = MediumPhase(ctx, i);
     if (name == "explore") out = ExplorePhase(ctx, i);
     if (name == "deep") out = DeepPhase(ctx, i);
+    if (name == "concurrent") out = ConcurrentPhase(ctx, i);
     if (name == "control") out = ControlPhase(ctx, i);
     if (name == "bmc") out = BmcPhase(ctx, i);
     if (name == "mutants") out = MutantsPhase(ctx, i);

@@ -19,7 +19,7 @@
 namespace tearproof::tools {
 
 // Bumped on any change that can break a reader of report.json (docs/report.md, "Versioning").
-inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kReportSchemaVersion = 2;
 
 // {"tool", "version", "commit", "compiler", "build_type", "sanitizers", "z3_version",
 // "host_cores"}.

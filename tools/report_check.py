@@ -74,7 +74,7 @@ def broken_variants(report):
 
     return [
         variant("no schema_version", lambda r: r.pop("schema_version")),
-        variant("schema_version 2", lambda r: r.__setitem__("schema_version", 2)),
+        variant("schema_version 1", lambda r: r.__setitem__("schema_version", 1)),
         variant("unknown top-level field", lambda r: r.__setitem__("surprise", 1)),
         variant("verdict holds with exit 1",
                 lambda r: r["verdict"].update(status="holds", exit_code=1)),
@@ -95,6 +95,11 @@ def broken_variants(report):
         variant("violation without a replay command",
                 lambda r: r["violations"].append({"phase": "deep", "check": "ORACLE-ATOMIC"})),
         variant("Z3 version missing", lambda r: r["generator"].pop("z3_version")),
+        variant("concurrent part without its error count",
+                lambda r: r["concurrent"]["exhaustive"].pop("errors")),
+        variant("held-on-runs claim from the explore phase",
+                lambda r: r["verdict"]["held_on_runs"].append(
+                    {"phase": "explore", "subject": "x", "runs": 1, "violations": 0})),
         variant("sector size 1000",
                 lambda r: first(r["deep"]["configurations"]).update(sector_size=1000)),
     ]
@@ -134,7 +139,7 @@ def strip(value):
     return value
 
 
-SECTIONS = ("medium", "explore", "deep", "control", "bmc", "mutants", "interop")
+SECTIONS = ("medium", "explore", "deep", "concurrent", "control", "bmc", "mutants", "interop")
 
 
 def relocate(value, directory):

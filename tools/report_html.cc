@@ -310,6 +310,44 @@ std::string DeepSection(const json& r) {
   return h + "</section>";
 }
 
+// The concurrent phase: the exhaustive part (proved to bound) and the sampled part (held on N
+// runs) in separate columns, never summed.
+std::string ConcurrentSection(const json& r) {
+  const json& c = r["concurrent"];
+  std::string h = SectionStart("concurrent", "Interleaved lanes (production core, no crash)");
+  if (!c.is_object()) return h + kNotRun;
+  const json& s = c["sampling"];
+  h += fmt::format(
+      "<p>Proved to bound: {}{}. Held on N runs: {} PCT and {} random seeds per workload ({}; "
+      "seed base {}). Oracle: every read returns a whole sector some linearization allows, the "
+      "final contents are linearizable, Btt::Check is clean, every run completes.</p>",
+      E(c["bound"]["description"]),
+      c["bound"]["complete"].get<bool>() ? "" : " <strong>(enumeration incomplete)</strong>",
+      Num(s["pct_seeds"]), Num(s["random_seeds"]), E(s["description"]), Num(s["seed_base"]));
+  h += "<table><tr><th>workload</th><th>lanes</th><th>exhaustive schedules</th><th>with "
+       "contention</th><th>violations</th><th>sampled runs</th><th>with contention</th>"
+       "<th>max preemptions</th><th>violations</th><th>errors</th></tr>";
+  auto row = [](const std::string& name, const json& lanes, const json& x, const json& y) {
+    const bool flag = x["violations"].get<uint64_t>() + y["violations"].get<uint64_t>() +
+                          x["errors"].get<uint64_t>() + y["errors"].get<uint64_t>() >
+                      0;
+    return fmt::format(
+        "<tr{}><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+        "<td class=\"n\">{}</td></tr>",
+        flag ? " class=\"flag\"" : "", name, lanes.is_null() ? "" : Num(lanes), Num(x["runs"]),
+        Num(x["runs_with_contention"]), Num(x["violations"]), Num(y["runs"]),
+        Num(y["runs_with_contention"]), Num(y["preemptions_max"]), Num(y["violations"]),
+        Num(x["errors"].get<uint64_t>() + y["errors"].get<uint64_t>()));
+  };
+  for (const json& w : c["workloads"]) {
+    h += row(E(w["workload"]), w["lanes"], w["exhaustive"], w["sampled"]);
+  }
+  h += row("total", nullptr, c["exhaustive"], c["sampled"]);
+  return h + "</table></section>";
+}
+
 std::string ControlsSection(const json& r) {
   std::string h = SectionStart("controls", "Controls: the harness catches a torn sector") +
                   "<p>A control must fail: it shows that the oracle can see the bug it is "
@@ -588,9 +626,9 @@ std::string RenderHtml(const json& r) {
        "<a href=\"#mutants\">mutants</a><a href=\"#coverage\">coverage</a>"
        "<a href=\"#interop\">interop</a><a href=\"#violations\">violations</a>"
        "<a href=\"#reproduce\">reproduce</a></nav>";
-  h += PhasesSection(r) + ExploreSection(r) + DeepSection(r) + ControlsSection(r) + BmcSection(r) +
-       MutantsSection(r) + CoverageSection(r) + InteropSection(r) + ViolationsSection(r) +
-       ReproduceSection(r);
+  h += PhasesSection(r) + ExploreSection(r) + DeepSection(r) + ConcurrentSection(r) +
+       ControlsSection(r) + BmcSection(r) + MutantsSection(r) + CoverageSection(r) +
+       InteropSection(r) + ViolationsSection(r) + ReproduceSection(r);
   return h + "</body></html>\n";
 }
 
