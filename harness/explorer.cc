@@ -10,10 +10,12 @@
 #include <string>
 
 #include "btt/btt.h"
+#include "harness/fiber_sync.h"
 #include "harness/plain_pmem.h"
 #include "harness/sequential_sync.h"
 #include "harness/sim_namespace.h"
 #include "sim/medium.h"
+#include "sim/scheduler.h"
 #include "util/assert.h"
 
 namespace tearproof::harness {
@@ -82,12 +84,13 @@ class DeviceHandle {
 // simulation must not.
 class BttHandle final : public DeviceHandle {
  public:
+  // `sync` (may be null: the handle's own SequentialSync) must outlive the handle.
   static Result<std::unique_ptr<DeviceHandle>> Open(btt::Namespace& ns, btt::Profile profile,
-                                                    bool read_only) {
+                                                    bool read_only, btt::Sync* sync = nullptr) {
     auto handle = std::unique_ptr<BttHandle>(new BttHandle());
     btt::OpenOptions options;
     options.profile = profile;
-    options.sync = &handle->sync_;
+    options.sync = sync != nullptr ? sync : &handle->sync_;
     options.lanes = btt::kMaxNfree;  // capped at the BTT's nfree: every lane is in use
     options.read_only = read_only;
     TP_ASSIGN_OR_RETURN(handle->btt_, btt::Btt::Open(ns, options));
@@ -131,11 +134,11 @@ class PlainHandle final : public DeviceHandle {
 };
 
 Result<std::unique_ptr<DeviceHandle>> OpenDevice(const ExploreConfig& config, btt::Namespace& ns,
-                                                 bool read_only) {
+                                                 bool read_only, btt::Sync* sync = nullptr) {
   if (config.device == Device::kPlainPmem) {
     return std::unique_ptr<DeviceHandle>(new PlainHandle(ns, config.external_lbasize));
   }
-  return BttHandle::Open(ns, config.profile, read_only);
+  return BttHandle::Open(ns, config.profile, read_only, sync);
 }
 
 // The largest LBA any lane or setup op names (0 when there are none).
@@ -331,9 +334,68 @@ class RegionNamer {
 
 // --- The explorer -----------------------------------------------------------------------------
 
+// The history of one LBA: its value before the workload, then every write/zero of the workload
+// on it, with invocation and response on the run's logical clock (lanes run one at a time, so
+// the clock orders them in real time). What a crash or a read may show follows from it
+// (Acceptable); with one lane it is "the last completed value, or the one in flight".
 struct Expectation {
-  Sector completed;                // value of the last completed operation (zeros at first)
-  std::optional<Sector> inflight;  // value of the operation in flight, if it targets this LBA
+  struct Entry {
+    Sector value;
+    uint64_t invoke = 0;
+    uint64_t respond = 0;  // 0 while in flight
+    bool done() const { return respond != 0; }
+  };
+  Sector initial;  // zeros, or the setup's last value
+  std::vector<Entry> ops;
+
+  // The values the LBA may hold after a crash at logical time `now` (all entries so far), or
+  // that a read invoked at `read_invoke` may return (entries up to its response): a completed
+  // op that no other completed op follows in real time (it can be linearized last), or the
+  // initial value if none completed before; plus every op still in flight (or overlapping the
+  // read). Distinct values, completed ones first, in history order.
+  std::vector<const Sector*> Acceptable(uint64_t read_invoke = UINT64_MAX) const {
+    std::vector<const Sector*> out;
+    auto add = [&out](const Sector& v) {
+      for (const Sector* have : out) {
+        if (*have == v) return;
+      }
+      out.push_back(&v);
+    };
+    // Ops completed before the cut (the read's invocation, or now).
+    auto before_cut = [&](const Entry& e) { return e.done() && e.respond < read_invoke; };
+    uint64_t last_invoke = 0;
+    bool any = false;
+    for (const Entry& e : ops) {
+      if (!before_cut(e)) continue;
+      any = true;
+      last_invoke = std::max(last_invoke, e.invoke);
+    }
+    if (!any) add(initial);
+    for (const Entry& e : ops) {
+      if (before_cut(e) && e.respond > last_invoke) add(e.value);
+    }
+    for (const Entry& e : ops) {
+      if (!before_cut(e)) add(e.value);
+    }
+    return out;
+  }
+};
+
+std::string DescribeAcceptable(const std::vector<const Sector*>& values) {
+  std::string out;
+  for (const Sector* v : values) {
+    out += out.empty() ? "[" : " or [";
+    out += DescribeSector(*v);
+    out += ']';
+  }
+  return out;
+}
+
+// One op of a multi-lane workload.
+struct LaneOp {
+  uint32_t lane = 0;
+  WorkloadOp op;
+  int64_t index = 0;  // numbered lane by lane (ExploreConfig::ops)
 };
 
 class Explorer {
@@ -344,6 +406,10 @@ class Explorer {
 
  private:
   Status Validate() const;
+  // One execution: format, setup, the workload under `strategy` (null: one lane, no scheduler),
+  // crashed at every crash point. Fills `schedule` with the decisions taken.
+  Status RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy);
+  Status RunOp(DeviceHandle& device, const LaneOp& op, uint64_t medium_events);
   Status RunSetup(btt::Namespace& ns, sim::Medium& medium);
   Status ExplorePoint(const sim::Medium& medium);
   // Judges one crash state; appends violations citing `choices` (the resolution so far).
@@ -351,13 +417,19 @@ class Explorer {
   Result<std::vector<Sector>> ReadAll(DeviceHandle& device);
   void AddViolation(std::string check, std::string detail, const std::vector<Choice>* choices);
   void FillTimeline(const sim::Medium& medium, const ForcedChooser& forced);
-  int64_t OpOfEvent(uint64_t seq) const;
+  int64_t OpOfEvent(const sim::Event& event) const;
   bool Stopped() const { return config_.stop_at_first_violation && !result_.violations.empty(); }
 
   const ExploreConfig& config_;
+  std::vector<LaneOp> ops_;  // every lane's ops, numbered lane by lane
+  // Per execution:
   std::vector<uint64_t> lbas_;              // tracked LBAs, ascending
   std::map<uint64_t, Expectation> expect_;  // by LBA
-  int64_t op_in_flight_ = -1;
+  std::vector<int64_t> lane_op_;            // by lane: the op it runs, -1 between ops
+  int64_t op_in_flight_ = -1;               // the op a violation is charged to
+  uint64_t clock_ = 0;                      // logical time (Expectation)
+  uint64_t point_ = 0;                      // crash points of this execution so far
+  std::vector<uint32_t> schedule_;          // decisions of this execution (when known)
   ExploreResult result_;
   CrashTimeline* timeline_ = nullptr;  // set when replaying a target
 };
@@ -368,8 +440,9 @@ void Explorer::AddViolation(std::string check, std::string detail,
   if (!config_.only_check.empty() && check != config_.only_check) return;
   Violation v;
   v.check = std::move(check);
-  v.crash_point = choices != nullptr ? result_.stats.crash_points : 0;
+  v.crash_point = choices != nullptr ? point_ : 0;
   v.op_in_flight = op_in_flight_;
+  v.schedule = schedule_;
   v.detail = std::move(detail);
   if (choices != nullptr) v.resolution = *choices;
   result_.violations.push_back(std::move(v));
@@ -449,14 +522,14 @@ void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choic
 
   // 3. Atomicity, durability, no misdirection: old or in-flight, byte for byte.
   for (size_t i = 0; i < lbas_.size(); ++i) {
-    const Expectation& e = expect_[lbas_[i]];
     const Sector& got = rw_view[i];
-    const bool ok = got == e.completed || (e.inflight && got == *e.inflight);
+    const std::vector<const Sector*> acceptable = expect_[lbas_[i]].Acceptable();
+    const bool ok = std::any_of(acceptable.begin(), acceptable.end(),
+                                [&](const Sector* v) { return *v == got; });
     // Descriptions only when someone reads them: describing every word of every sector of every
     // state was almost half of an exploration's cost at 4 KiB.
     if (ok && timeline_ == nullptr) continue;
-    std::string expected = "[" + DescribeSector(e.completed) + "]";
-    if (e.inflight) expected += " or [" + DescribeSector(*e.inflight) + "]";
+    const std::string expected = DescribeAcceptable(acceptable);
     if (timeline_ != nullptr) {
       timeline_->sectors.push_back(
           {lbas_[i], ok, ClassifySector(got, lbas_[i], ok), DescribeSector(got), expected});
@@ -493,15 +566,18 @@ void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choic
   }
 }
 
-int64_t Explorer::OpOfEvent(uint64_t seq) const {
+int64_t Explorer::OpOfEvent(const sim::Event& event) const {
+  const uint32_t lane = sim::LaneIndex(event.lane);
   for (size_t i = 0; i < timeline_->ops.size(); ++i) {
     const CrashTimeline::Op& op = timeline_->ops[i];
-    if (seq >= op.first_event && seq < op.end_event) return static_cast<int64_t>(i);
+    if (op.lane == lane && event.seq >= op.first_event && event.seq < op.end_event) {
+      return static_cast<int64_t>(i);
+    }
   }
-  // The op in flight has no end yet.
-  if (op_in_flight_ >= 0 && static_cast<size_t>(op_in_flight_) < timeline_->ops.size() &&
-      seq >= timeline_->ops[op_in_flight_].first_event) {
-    return op_in_flight_;
+  // An op in flight has no end yet.
+  if (lane < lane_op_.size() && lane_op_[lane] >= 0 &&
+      event.seq >= timeline_->ops[lane_op_[lane]].first_event) {
+    return lane_op_[lane];
   }
   return -1;
 }
@@ -510,7 +586,7 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
   CrashTimeline& t = *timeline_;
   const RegionNamer regions(config_, medium.size_bytes());
   t.reached = true;
-  t.crash_point = result_.stats.crash_points;
+  t.crash_point = point_;
   t.op_in_flight = op_in_flight_;
   t.unused_choices = forced.unused();
   t.diverged_choices = forced.diverged();
@@ -525,7 +601,7 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
       const std::optional<uint64_t> v = StoredWord(e, w);
       pending = !v || std::find(candidates.begin() + 1, candidates.end(), *v) != candidates.end();
     }
-    if (pending) t.pending.push_back({e, OpOfEvent(e.seq), regions.Name(e.addr)});
+    if (pending) t.pending.push_back({e, OpOfEvent(e), regions.Name(e.addr)});
   }
   // The resolved words: a second crash view with the same choices, read in the same order, gives
   // the same values (px86 candidates depend on the words of the line resolved before).
@@ -544,7 +620,7 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
       for (auto it = events.rbegin(); it != events.rend(); ++it) {
         if (StoredWord(*it, c.word_addr) == word.value) {
           word.store_event = static_cast<int64_t>(it->seq);
-          word.store_op = OpOfEvent(it->seq);
+          word.store_op = OpOfEvent(*it);
           break;
         }
       }
@@ -556,13 +632,14 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
 Status Explorer::ExplorePoint(const sim::Medium& medium) {
   if (Stopped()) return Status::Ok();
   ++result_.stats.crash_points;
+  ++point_;
   const sim::CrashSpaceSize space = medium.CrashSpace();
   result_.stats.eager_states_log2_sum += space.log2;
   result_.stats.eager_states = space.count > UINT64_MAX - result_.stats.eager_states
                                    ? UINT64_MAX
                                    : result_.stats.eager_states + space.count;
   if (config_.target) {
-    if (result_.stats.crash_points != config_.target->crash_point) return Status::Ok();
+    if (point_ != config_.target->crash_point) return Status::Ok();
     auto forced = std::make_shared<ForcedChooser>(config_.target->resolution);
     sim::Medium crashed = medium.LazyCrash(forced);
     JudgeState(crashed, forced->choices());
@@ -586,10 +663,25 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
 }
 
 Status Explorer::Validate() const {
-  if (!config_.other_lanes.empty() || !config_.schedule.empty()) {
-    return InvalidArgument(
-        "concurrent lanes (other_lanes, schedule) need the fiber scheduler; the explorer runs "
-        "one lane today");
+  const size_t lanes = 1 + config_.other_lanes.size();
+  if (lanes > kMaxExploreLanes) {
+    return InvalidArgument(std::to_string(lanes) + " lanes: the explorer runs at most " +
+                           std::to_string(kMaxExploreLanes));
+  }
+  if (lanes == 1 && (!config_.schedule.empty() || config_.preemption_bound)) {
+    return InvalidArgument("a schedule or preemption bound needs at least two lanes");
+  }
+  if (config_.preemption_bound && !config_.schedule.empty()) {
+    return InvalidArgument("a preemption bound explores every schedule: give no schedule");
+  }
+  if (config_.preemption_bound && config_.target) {
+    return InvalidArgument("a replay runs one schedule: give the schedule, not a bound");
+  }
+  for (uint32_t pick : config_.schedule) {
+    if (pick >= lanes) {
+      return InvalidArgument("schedule picks lane " + std::to_string(pick) + " of " +
+                             std::to_string(lanes));
+    }
   }
   if (config_.mutant != btt::Mutant::kNone) {
     if (!MutantsCompiledIn()) {
@@ -623,7 +715,7 @@ Status Explorer::RunSetup(btt::Namespace& ns, sim::Medium& medium) {
                              " >= " + std::to_string(setup->Nlba()));
     }
     if (!expect_.count(op.lba)) lbas_.push_back(op.lba);
-    Sector& value = expect_[op.lba].completed;
+    Sector& value = expect_[op.lba].initial;
     if (op.kind == WorkloadOp::Kind::kWrite) {
       value = MakeSector(op.lba, kSetupWriteBase + i, setup->LbaSize());
       TP_RETURN_IF_ERROR(setup->Write(op.lba, value).Annotate("setup: "));
@@ -638,8 +730,57 @@ Status Explorer::RunSetup(btt::Namespace& ns, sim::Medium& medium) {
   return Status::Ok();
 }
 
-Result<ExploreResult> Explorer::Run() {
-  TP_RETURN_IF_ERROR(Validate());
+// One workload op on its lane: the history records it, the timeline (if any) brackets it, and a
+// read is judged against the history (ORACLE-READ).
+Status Explorer::RunOp(DeviceHandle& device, const LaneOp& lop, uint64_t medium_events) {
+  const WorkloadOp& op = lop.op;
+  const uint64_t write_id = static_cast<uint64_t>(lop.index) + 1;
+  const std::string where = "workload op " + std::to_string(lop.index) + ": ";
+  if (timeline_ != nullptr) {
+    timeline_->ops[lop.index] = {lop.lane,  op, op.kind == WorkloadOp::Kind::kWrite ? write_id : 0,
+                                 medium_events, 0, point_ + 1, 0};
+  }
+  Expectation& e = expect_[op.lba];
+  lane_op_[lop.lane] = lop.index;
+  const uint64_t invoke = ++clock_;
+  if (op.kind == WorkloadOp::Kind::kRead) {
+    Sector got(device.LbaSize());
+    TP_RETURN_IF_ERROR(device.Read(op.lba, got).Annotate(where));
+    const std::vector<const Sector*> acceptable = e.Acceptable(invoke);
+    if (std::none_of(acceptable.begin(), acceptable.end(),
+                     [&](const Sector* v) { return *v == got; })) {
+      op_in_flight_ = lop.index;
+      AddViolation("ORACLE-READ",
+                   "lba " + std::to_string(op.lba) + " reads [" + DescribeSector(got) +
+                       "], expected " + DescribeAcceptable(acceptable),
+                   nullptr);
+    }
+    ++clock_;
+  } else {
+    const size_t entry = e.ops.size();
+    e.ops.push_back({op.kind == WorkloadOp::Kind::kWrite
+                         ? MakeSector(op.lba, write_id, device.LbaSize())
+                         : Sector(device.LbaSize()),
+                     invoke, 0});
+    // Not a reference into e.ops: another lane may append to it while this one waits.
+    const Sector value = e.ops[entry].value;
+    const Status status =
+        op.kind == WorkloadOp::Kind::kWrite ? device.Write(op.lba, value) : device.Zero(op.lba);
+    if (!status.ok()) return status.Annotate(where);
+    e.ops[entry].respond = ++clock_;
+  }
+  lane_op_[lop.lane] = -1;
+  return Status::Ok();
+}
+
+Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy) {
+  lbas_.clear();
+  expect_.clear();
+  lane_op_.assign(1 + config_.other_lanes.size(), -1);
+  op_in_flight_ = -1;
+  clock_ = 0;
+  point_ = 0;
+  schedule_.clear();
   TP_ASSIGN_OR_RETURN(const uint64_t size, ExploreMediumSize(config_));
   ScopedMutant scoped(config_.mutant_after_setup ? btt::Mutant::kNone : config_.mutant);
   TP_ASSIGN_OR_RETURN(
@@ -655,16 +796,19 @@ Result<ExploreResult> Explorer::Run() {
   if (config_.mutant_after_setup) ScopedMutant::Set(config_.mutant);
   // The workload runs through its own adapter so its flush kind can differ from format's.
   SimNamespace wns(medium, /*read_only=*/false, config_.workload_flush);
-  TP_ASSIGN_OR_RETURN(auto device, OpenDevice(config_, wns, /*read_only=*/false));
+  std::optional<FiberSync> fiber_sync;
+  if (scheduler != nullptr) fiber_sync.emplace(*scheduler);
+  TP_ASSIGN_OR_RETURN(auto device, OpenDevice(config_, wns, /*read_only=*/false,
+                                              fiber_sync ? &*fiber_sync : nullptr));
 
-  for (const WorkloadOp& op : config_.ops) {
-    if (op.lba >= device->Nlba()) {
-      return InvalidArgument("workload lba " + std::to_string(op.lba) +
+  for (const LaneOp& lop : ops_) {
+    if (lop.op.lba >= device->Nlba()) {
+      return InvalidArgument("workload lba " + std::to_string(lop.op.lba) +
                              " >= " + std::to_string(device->Nlba()));
     }
-    if (!expect_.count(op.lba)) {
-      expect_[op.lba].completed = Sector(device->LbaSize());
-      lbas_.push_back(op.lba);
+    if (!expect_.count(lop.op.lba)) {
+      expect_[lop.op.lba].initial = Sector(device->LbaSize());
+      lbas_.push_back(lop.op.lba);
     }
   }
   std::sort(lbas_.begin(), lbas_.end());
@@ -672,59 +816,104 @@ Result<ExploreResult> Explorer::Run() {
   if (config_.target) {
     result_.timeline.emplace();
     timeline_ = &*result_.timeline;
+    timeline_->ops.resize(ops_.size());
     medium.set_event_log_enabled(true);  // the timeline names the workload's stores
   }
   const uint64_t events_before = medium.event_count();
   Status hook_status;
+  // A crash point is charged to the op of the lane that issues the fence.
   wns.set_fence_hook([&] {
+    op_in_flight_ = lane_op_[sim::LaneIndex(wns.lane())];
     if (hook_status.ok()) hook_status = ExplorePoint(medium);
   });
-  for (size_t i = 0; i < config_.ops.size(); ++i) {
-    const WorkloadOp& op = config_.ops[i];
-    const uint64_t write_id = i + 1;
-    if (timeline_ != nullptr) {
-      timeline_->ops.push_back({0, op, op.kind == WorkloadOp::Kind::kWrite ? write_id : 0,
-                                medium.event_count(), 0, result_.stats.crash_points + 1, 0});
+  auto finish_op = [&](const LaneOp& lop) {
+    if (timeline_ == nullptr) return;
+    CrashTimeline::Op& record = timeline_->ops[lop.index];
+    record.end_event = medium.event_count();
+    record.last_crash_point = point_;
+    if (record.last_crash_point < record.first_crash_point) {
+      record.first_crash_point = record.last_crash_point = 0;  // no fence, no crash point
     }
-    Expectation& e = expect_[op.lba];
-    op_in_flight_ = static_cast<int64_t>(i);
-    if (op.kind == WorkloadOp::Kind::kRead) {
-      Sector got(device->LbaSize());
-      TP_RETURN_IF_ERROR(
-          device->Read(op.lba, got).Annotate("workload op " + std::to_string(i) + ": "));
-      if (got != e.completed) {
-        AddViolation("ORACLE-READ",
-                     "lba " + std::to_string(op.lba) + " reads [" + DescribeSector(got) +
-                         "], expected [" + DescribeSector(e.completed) + "]",
-                     nullptr);
-      }
-    } else {
-      const Sector value = op.kind == WorkloadOp::Kind::kWrite
-                               ? MakeSector(op.lba, write_id, device->LbaSize())
-                               : Sector(device->LbaSize());
-      e.inflight = value;
-      const Status status =
-          op.kind == WorkloadOp::Kind::kWrite ? device->Write(op.lba, value) : device->Zero(op.lba);
+  };
+  if (scheduler == nullptr) {
+    for (const LaneOp& lop : ops_) {
+      const Status status = RunOp(*device, lop, medium.event_count());
       TP_RETURN_IF_ERROR(hook_status);
-      if (!status.ok()) return status.Annotate("workload op " + std::to_string(i) + ": ");
-      e.completed = value;
-      e.inflight.reset();
+      TP_RETURN_IF_ERROR(status);
+      finish_op(lop);
     }
-    op_in_flight_ = -1;
-    if (timeline_ != nullptr) {
-      CrashTimeline::Op& record = timeline_->ops.back();
-      record.end_event = medium.event_count();
-      record.last_crash_point = result_.stats.crash_points;
-      if (record.last_crash_point < record.first_crash_point) {
-        record.first_crash_point = record.last_crash_point = 0;  // no fence, no crash point
-      }
+  } else {
+    std::vector<sim::LaneBody> bodies(lane_op_.size());
+    for (uint32_t lane = 0; lane < bodies.size(); ++lane) {
+      bodies[lane] = [&, lane]() -> Status {
+        for (const LaneOp& lop : ops_) {
+          if (lop.lane != lane) continue;
+          TP_RETURN_IF_ERROR(RunOp(*device, lop, medium.event_count()));
+          TP_RETURN_IF_ERROR(hook_status);
+          finish_op(lop);
+        }
+        return Status::Ok();
+      };
+    }
+    AttachScheduler(wns, *scheduler);
+    const sim::RunReport report = scheduler->Run(std::move(bodies), *strategy);
+    wns.set_op_hook(nullptr);
+    scheduler->set_switch_callback(nullptr);
+    wns.set_lane(sim::Lane(0));
+    schedule_ = report.schedule;
+    for (Violation& v : result_.violations) {
+      if (v.schedule.empty()) v.schedule = schedule_;  // found before the schedule was complete
+    }
+    TP_RETURN_IF_ERROR(hook_status);
+    if (report.liveness_failure()) {
+      op_in_flight_ = -1;
+      AddViolation("ORACLE-LIVENESS",
+                   std::string(sim::RunOutcomeName(report.outcome)) + ": " +
+                       report.status.ToString(),
+                   nullptr);
+    } else if (report.outcome == sim::RunOutcome::kScheduleError) {
+      return InvalidArgument("schedule " + sim::ScheduleToString(config_.schedule) +
+                             " does not fit this run: " + report.status.ToString());
+    } else if (!report.ok()) {
+      return report.status;
     }
   }
   wns.set_fence_hook(nullptr);
+  std::fill(lane_op_.begin(), lane_op_.end(), -1);
+  op_in_flight_ = -1;
   TP_RETURN_IF_ERROR(ExplorePoint(medium));  // the end: nothing in flight
-  if (timeline_ != nullptr) timeline_->crash_points_total = result_.stats.crash_points;
-  result_.stats.events = medium.event_count() - events_before;
-  result_.stats.executions = 1;
+  if (timeline_ != nullptr) timeline_->crash_points_total = point_;
+  result_.stats.events += medium.event_count() - events_before;
+  result_.stats.executions += 1;
+  return Status::Ok();
+}
+
+Result<ExploreResult> Explorer::Run() {
+  TP_RETURN_IF_ERROR(Validate());
+  for (uint32_t lane = 0; lane <= config_.other_lanes.size(); ++lane) {
+    for (const WorkloadOp& op : lane == 0 ? config_.ops : config_.other_lanes[lane - 1]) {
+      ops_.push_back({lane, op, static_cast<int64_t>(ops_.size())});
+    }
+  }
+  if (config_.other_lanes.empty()) {
+    TP_RETURN_IF_ERROR(RunExecution(nullptr, nullptr));
+    return std::move(result_);
+  }
+  // Lanes run on fibers. Stacks are larger than the scheduler's default: crash states are judged
+  // on the stack of the lane that issued the fence (recovery, reads, Check, nested crashes).
+  TP_ASSIGN_OR_RETURN(auto scheduler,
+                      sim::Scheduler::Create({.max_lanes = kMaxExploreLanes,
+                                              .stack_bytes = 1 << 20,
+                                              .max_steps = 1 << 20}));
+  if (!config_.preemption_bound) {
+    sim::ReplayStrategy replay(config_.schedule, /*strict=*/config_.target.has_value());
+    TP_RETURN_IF_ERROR(RunExecution(scheduler.get(), &replay));
+    return std::move(result_);
+  }
+  sim::ExhaustiveStrategy exhaustive(*config_.preemption_bound);
+  do {
+    TP_RETURN_IF_ERROR(RunExecution(scheduler.get(), &exhaustive));
+  } while (!Stopped() && exhaustive.Advance());
   return std::move(result_);
 }
 

@@ -24,7 +24,11 @@
 //   ORACLE-CHECK        Btt::Check reports no inconsistency;
 //   ORACLE-IDEMPOTENT   a crash at every fence *during* recovery, then recovery again, shows the
 //                       same sectors as the uninterrupted recovery.
-// and, outside crash states, ORACLE-READ: a workload read returns the last completed value.
+// and, outside crash states, ORACLE-READ: a workload read returns the last completed value, and
+// ORACLE-LIVENESS: concurrent lanes finish (no deadlock, no livelock past the step bound).
+// With concurrent lanes (ExploreConfig::other_lanes) "completed" and "in flight" are per LBA
+// history: a crash may show any completed value that can be linearized last, or the value of any
+// op in flight on any lane; a read any value of an op overlapping it or linearizable before it.
 //
 // Replay (ExploreConfig::target): instead of exploring, run exactly one crash point with one given
 // resolution and report its verdict plus a CrashTimeline (what was pending, which words
@@ -90,12 +94,20 @@ struct ExploreConfig {
   // at most kMaxExploreMediumSize. The plain-pmem device has one size; 0 or that size.
   uint64_t medium_size = 0;
   sim::PersistencyModel model = sim::PersistencyModel::kPx86;
-  // The workload. `ops` is lane 0's program; `other_lanes[i]` is lane i + 1's, to be interleaved
-  // by `schedule` (one choice per scheduling point). Concurrent lanes need the fiber scheduler:
-  // today both must be empty (InvalidArgument otherwise).
+  // The workload. `ops` is lane 0's program; `other_lanes[i]` is lane i + 1's. With other lanes,
+  // the lanes run as sim::Scheduler fibers (FiberSync: every medium operation, lane acquisition,
+  // map lock and spin-wait is a scheduling point) and are interleaved by `schedule`: the lane
+  // picked at each scheduling decision (sim::ReplayStrategy; past its end, no preemption). A
+  // replay (`target`) follows it strictly: a schedule that no longer fits the run is an error.
+  // Ops are numbered lane by lane (lane 0's first, then lane 1's, ...): Violation::op_in_flight,
+  // CrashTimeline::ops and the write numbers in sector tags (1 + that index) use this numbering.
   std::vector<WorkloadOp> ops;
   std::vector<std::vector<WorkloadOp>> other_lanes;
   std::vector<uint32_t> schedule;
+  // With other lanes: explore every schedule with at most this many preemptions
+  // (sim::ExhaustiveStrategy), each one an execution crashed at every crash point; `schedule`
+  // must then be empty. Unset: the one schedule above.
+  std::optional<uint32_t> preemption_bound;
   // Resolutions explored per crash point before the point is reported incomplete.
   uint64_t max_states_per_point = 1 << 14;
   bool check_layout = true;       // ORACLE-CHECK on every state
@@ -127,14 +139,17 @@ struct ExploreConfig {
 
 struct Violation {
   std::string check;          // ORACLE-*
-  uint64_t crash_point = 0;   // 1-based; 0 = outside any crash (ORACLE-READ)
-  int64_t op_in_flight = -1;  // index into ops, -1 when none
+  uint64_t crash_point = 0;   // 1-based, within its execution; 0 = outside any crash
+  int64_t op_in_flight = -1;  // the op (numbered lane by lane) whose fence it is, -1 when none
   std::string detail;
   std::vector<Choice> resolution;  // the crash state, as choices in read order
+  // With other lanes: the schedule of the execution that found it (every decision), which
+  // replays it. Empty for one lane.
+  std::vector<uint32_t> schedule;
 };
 
 struct ExploreStats {
-  uint64_t executions = 0;
+  uint64_t executions = 0;  // one per schedule run
   uint64_t crash_points = 0;
   uint64_t events = 0;                 // medium events of the workloads
   uint64_t states_checked = 0;         // resolutions judged by the oracle
@@ -194,6 +209,9 @@ struct ExploreResult {
   std::optional<CrashTimeline> timeline;  // with ExploreConfig::target only
   bool ok() const { return violations.empty() && stats.incomplete_points == 0; }
 };
+
+// Lanes one exploration runs at most (1 + other_lanes).
+inline constexpr uint32_t kMaxExploreLanes = 4;
 
 // REQUIRES nothing of config: invalid geometry, LBAs or options come back as a Status.
 Result<ExploreResult> Explore(const ExploreConfig& config);

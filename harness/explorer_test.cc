@@ -272,24 +272,100 @@ TEST(Explorer, ReadsOfTheRealCoreReturnTheLastCompletedValue) {
   EXPECT_TRUE(result->ok()) << Describe(*result);
 }
 
-TEST(Explorer, ConcurrentLanesAndMutantsAreRejectedHere) {
+TEST(Explorer, BadLaneOptionsAndMutantsAreRejectedHere) {
   ExploreConfig config;
   config.ops = {{Kind::kWrite, 0}};
-  config.other_lanes = {{{Kind::kWrite, 1}}};
-  auto lanes = Explore(config);
-  ASSERT_FALSE(lanes.ok());
-  EXPECT_NE(lanes.status().message().find("fiber scheduler"), std::string::npos);
-  config.other_lanes.clear();
-  config.schedule = {0};
+  config.schedule = {0};  // a schedule needs a second lane
   EXPECT_FALSE(Explore(config).ok());
   config.schedule.clear();
+  config.preemption_bound = 1;
+  EXPECT_FALSE(Explore(config).ok());
+  config.other_lanes = {{{Kind::kWrite, 1}}};
+  config.schedule = {0, 1};  // a bound and a schedule
+  EXPECT_FALSE(Explore(config).ok());
+  config.preemption_bound.reset();
+  config.schedule = {0, 2};  // no lane 2
+  EXPECT_FALSE(Explore(config).ok());
+  config.schedule.clear();
+  config.other_lanes.assign(kMaxExploreLanes, {{Kind::kWrite, 1}});
+  EXPECT_FALSE(Explore(config).ok());
+  config.other_lanes.clear();
   config.mutant = btt::Mutant::kSeqSkips;
   auto mutant = Explore(config);
   ASSERT_FALSE(mutant.ok());
   EXPECT_NE(mutant.status().message().find("tearproof-mutants"), std::string::npos);
+  EXPECT_FALSE(MutantsCompiledIn());
   EXPECT_FALSE(MutantByName("seq-skips").ok());
   EXPECT_EQ(*MutantByName("none"), btt::Mutant::kNone);
-  EXPECT_FALSE(MutantsCompiledIn());
+}
+
+// Concurrent crash exploration: every schedule within one preemption, every crash point of each
+// interleaved execution, the full oracle. The real core passes; the schedules and crash points
+// are really explored (more executions than one, crash points charged to both lanes).
+TEST(Explorer, RealCoreIsAtomicUnderInterleavedLanesWithCrashes) {
+  for (sim::PersistencyModel model :
+       {sim::PersistencyModel::kPx86, sim::PersistencyModel::kWord8}) {
+    ExploreConfig config;
+    config.model = model;
+    config.nfree = 2;
+    config.ops = {{Kind::kWrite, 0}, {Kind::kWrite, 1}};
+    config.other_lanes = {{{Kind::kWrite, 1}, {Kind::kRead, 0}}};
+    config.preemption_bound = 1;
+    auto result = Explore(config);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_TRUE(result->ok()) << (result->violations.empty() ? "incomplete"
+                                                             : result->violations[0].detail);
+    EXPECT_GT(result->stats.executions, 2u);
+    EXPECT_GT(result->stats.crash_points, result->stats.executions * 4);
+  }
+}
+
+// Same config, same exploration: statistics and the replay of one schedule are bit-identical.
+TEST(Explorer, ConcurrentExplorationIsDeterministic) {
+  ExploreConfig config;
+  config.nfree = 2;
+  config.ops = {{Kind::kWrite, 0}, {Kind::kZero, 0}};
+  config.other_lanes = {{{Kind::kWrite, 0}}};
+  config.preemption_bound = 1;
+  auto a = Explore(config);
+  auto b = Explore(config);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->stats.executions, b->stats.executions);
+  EXPECT_EQ(a->stats.crash_points, b->stats.crash_points);
+  EXPECT_EQ(a->stats.states_checked, b->stats.states_checked);
+  EXPECT_EQ(a->stats.events, b->stats.events);
+}
+
+// The oracle can fail under interleaving: with every flush lost, crashes of interleaved lanes
+// show torn sectors, and the violation carries the schedule that replays it.
+TEST(Explorer, LostFlushesTearSectorsOfInterleavedLanesAndTheScheduleReplaysIt) {
+  ExploreConfig config;
+  config.nfree = 2;
+  config.workload_flush = FlushKind::kNone;
+  config.max_states_per_point = 64;
+  config.ops = {{Kind::kWrite, 0}};
+  config.other_lanes = {{{Kind::kWrite, 1}}};
+  config.preemption_bound = 1;
+  config.stop_at_first_violation = true;
+  auto result = Explore(config);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_FALSE(result->violations.empty());
+  const Violation& v = result->violations[0];
+  EXPECT_FALSE(v.schedule.empty());
+  ExploreConfig replay = config;
+  replay.preemption_bound.reset();
+  replay.stop_at_first_violation = false;
+  replay.schedule = v.schedule;
+  replay.target = CrashTarget{v.crash_point, v.resolution};
+  auto again = Explore(replay);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_TRUE(again->timeline.has_value());
+  EXPECT_TRUE(again->timeline->reached);
+  bool same_check = false;
+  for (const Violation& w : again->violations) same_check |= w.check == v.check;
+  EXPECT_TRUE(same_check) << v.check;
+  ASSERT_EQ(again->timeline->ops.size(), 2u);
+  EXPECT_EQ(again->timeline->ops[1].lane, 1u);
 }
 
 TEST(Explorer, DescribeSectorNamesTheSourceOfEveryWord) {

@@ -483,6 +483,9 @@ Trace TraceFromViolation(const harness::ExploreConfig& config,
   t.config.after_setup = nullptr;  // code, not data: a trace cannot carry it
   t.config.stop_at_first_violation = false;
   t.config.only_check.clear();
+  // The schedule that found it, not the bound that enumerated it: a trace replays one execution.
+  t.config.preemption_bound.reset();
+  if (!violation.schedule.empty()) t.config.schedule = violation.schedule;
   // Pin the size the run used: a later change of the explorer's default sizing must not move
   // the addresses the resolution names.
   if (auto size = harness::ExploreMediumSize(config); size.ok()) t.config.medium_size = *size;
