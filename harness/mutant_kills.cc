@@ -6,6 +6,43 @@
 
 namespace tearproof::harness {
 
+namespace {
+
+// Runs one exploration of the hunt and records it in `result`; true when the hunt should stop.
+bool HuntStep(const ExploreConfig& config, const std::string& workload, bool aged, bool concurrent,
+              bool stop_at_first_kill, KillResult& result) {
+  ++result.explorations;
+  auto r = Explore(config);
+  if (!r.ok()) {
+    // The core refused or failed an operation of the workload (e.g. its own
+    // INV-MAP-BIJECTION guard): visible, but not an oracle verdict, so not a kill.
+    if (result.workload_errors++ == 0) {
+      result.first_workload_error = workload + ": " + r.status().ToString();
+    }
+    return false;
+  }
+  result.violations += r->violations.size();
+  result.incomplete_points += r->stats.incomplete_points;
+  if (!r->violations.empty() && !result.killed) {
+    const Violation& v = r->violations.front();
+    result.killed = true;
+    result.check = v.check;
+    result.workload = workload;
+    result.aged = aged;
+    result.concurrent = concurrent;
+    result.model = config.model;
+    result.nfree = config.nfree;
+    result.crash_point = v.crash_point;
+    result.op_in_flight = v.op_in_flight;
+    result.detail = v.detail;
+    result.config = config;
+    result.violation = v;
+  }
+  return result.killed && stop_at_first_kill;
+}
+
+}  // namespace
+
 Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
   KillResult result;
   for (const bool aged : {false, true}) {
@@ -29,34 +66,36 @@ Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
             config.setup_ops = matrix.aged_setup;
             config.mutant_after_setup = true;
           }
-          ++result.explorations;
-          auto r = Explore(config);
-          if (!r.ok()) {
-            // The core refused or failed an operation of the workload (e.g. its own
-            // INV-MAP-BIJECTION guard): visible, but not an oracle verdict, so not a kill.
-            if (result.workload_errors++ == 0) {
-              result.first_workload_error = WorkloadToString(ops) + ": " + r.status().ToString();
-            }
-            continue;
+          if (HuntStep(config, WorkloadToString(ops), aged, /*concurrent=*/false,
+                       matrix.stop_at_first_kill, result)) {
+            return result;
           }
-          result.violations += r->violations.size();
-          result.incomplete_points += r->stats.incomplete_points;
-          if (!r->violations.empty() && !result.killed) {
-            const Violation& v = r->violations.front();
-            result.killed = true;
-            result.check = v.check;
-            result.workload = WorkloadToString(ops);
-            result.aged = aged;
-            result.model = model;
-            result.nfree = nfree;
-            result.crash_point = v.crash_point;
-            result.op_in_flight = v.op_in_flight;
-            result.detail = v.detail;
-            result.config = config;
-            result.violation = v;
-          }
-          if (result.killed && matrix.stop_at_first_kill) return result;
         }
+      }
+    }
+  }
+  if (result.killed && matrix.stop_at_first_kill) return result;
+  for (const KillMatrix::ConcurrentCase& c : matrix.concurrent) {
+    std::string workload = WorkloadToString(c.lanes.empty() ? std::vector<WorkloadOp>{}
+                                                             : c.lanes.front());
+    for (size_t i = 1; i < c.lanes.size(); ++i) workload += " || " + WorkloadToString(c.lanes[i]);
+    for (sim::PersistencyModel model : matrix.models) {
+      ExploreConfig config;
+      config.profile = matrix.profile;
+      config.external_lbasize = matrix.sector_size;
+      config.model = model;
+      config.nfree = 2;
+      config.ops = c.lanes.empty() ? std::vector<WorkloadOp>{} : c.lanes.front();
+      config.other_lanes.assign(c.lanes.begin() + (c.lanes.empty() ? 0 : 1), c.lanes.end());
+      config.preemption_bound = matrix.concurrent_preemptions;
+      config.max_states_per_point = matrix.max_states_per_point;
+      config.stop_at_first_violation = matrix.stop_at_first_kill;
+      config.mutant = mutant;
+      config.setup_ops = c.setup;
+      config.mutant_after_setup = !c.setup.empty();
+      if (HuntStep(config, workload, !c.setup.empty(), /*concurrent=*/true,
+                   matrix.stop_at_first_kill, result)) {
+        return result;
       }
     }
   }

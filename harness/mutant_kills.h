@@ -4,7 +4,8 @@
 // The sub-matrix (KillMatrix): linux profile, 512-byte sectors, persistency models px86 and
 // word8, nfree 1 and 2, every workload of 1..3 operations from {write, zero} × {LBA 0, LBA 1}
 // (84), searched workload-major (shortest first), then model, then nfree; first on a fresh medium
-// (the mutant also formats), then on an aged one (see KillMatrix::aged_setup). The full oracle
+// (the mutant also formats), then on an aged one (see KillMatrix::aged_setup), then concurrent
+// lanes with crashes (KillMatrix::concurrent). The full oracle
 // runs on every crash state (docs/explorer.md). Deterministic.
 //
 // Only in tearproof_harness_mutants (TEARPROOF_BTT_MUTANTS). Not thread-safe: each exploration
@@ -39,13 +40,28 @@ struct KillMatrix {
   // medium written by a correct implementation is read back (e.g. the flog layout).
   std::vector<WorkloadOp> aged_setup = {{WorkloadOp::Kind::kWrite, 0},
                                         {WorkloadOp::Kind::kWrite, 1}};
+  // Third phase, run only when the first two find no kill (or always, as above): concurrent
+  // lanes, every schedule within `concurrent_preemptions` preemptions, crashed at every crash
+  // point, nfree 2, each model. The case reaches the read re-validation race: the real core ages
+  // the medium with "w3 w0" (lane 1's free block becomes block 0, whose bare number equals an
+  // identity map entry), then lane 0 reads LBA 1 while lane 1 writes LBAs 1 and 2.
+  struct ConcurrentCase {
+    std::vector<WorkloadOp> setup;
+    std::vector<std::vector<WorkloadOp>> lanes;
+  };
+  std::vector<ConcurrentCase> concurrent = {
+      {{{WorkloadOp::Kind::kWrite, 3}, {WorkloadOp::Kind::kWrite, 0}},
+       {{{WorkloadOp::Kind::kRead, 1}},
+        {{WorkloadOp::Kind::kWrite, 1}, {WorkloadOp::Kind::kWrite, 2}}}}};
+  uint32_t concurrent_preemptions = 1;
 };
 
 struct KillResult {
   bool killed = false;
   std::string check;     // ORACLE-* of the first violation; empty when not killed
-  std::string workload;  // "w0 w0"
+  std::string workload;  // "w0 w0"; lanes joined by " || " in the concurrent phase
   bool aged = false;     // found in the aged phase (after KillMatrix::aged_setup)
+  bool concurrent = false;  // found in the concurrent phase (KillMatrix::concurrent)
   sim::PersistencyModel model = sim::PersistencyModel::kPx86;
   uint32_t nfree = 0;
   uint64_t crash_point = 0;   // 1-based crash point of the exploration

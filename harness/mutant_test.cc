@@ -38,7 +38,8 @@ std::string TestName(btt::Mutant m) {
 std::string Describe(btt::Mutant m, const KillResult& r) {
   std::string s = std::string(btt::MutantName(m)) + ": ";
   if (r.killed) {
-    s += "killed by " + r.check + " on " + (r.aged ? "aged '" : "'") + r.workload + "' " +
+    s += "killed by " + r.check + " on " + (r.concurrent ? "concurrent " : "") +
+         (r.aged ? "aged '" : "'") + r.workload + "' " +
          sim::PersistencyModelName(r.model) + " nfree " + std::to_string(r.nfree) +
          " at crash point " + std::to_string(r.crash_point) + " (op in flight " +
          std::to_string(r.op_in_flight) + "): " + r.detail;
@@ -71,7 +72,8 @@ TEST(Mutants, UnmutatedCorePassesTheKillMatrix) {
   EXPECT_EQ(r->violations, 0u);
   EXPECT_EQ(r->workload_errors, 0u) << r->first_workload_error;
   EXPECT_EQ(r->incomplete_points, 0u);
-  EXPECT_EQ(r->explorations, 2u * 84 * 2 * 2);  // fresh and aged phases
+  // Fresh and aged phases, then the concurrent case in each model.
+  EXPECT_EQ(r->explorations, 2u * 84 * 2 * 2 + matrix.concurrent.size() * 2);
   EXPECT_EQ(btt::ActiveMutant(), btt::Mutant::kNone);
 }
 

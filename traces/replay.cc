@@ -5,6 +5,7 @@
 #include <string>
 
 #include "harness/matrix.h"
+#include "sim/scheduler.h"
 
 namespace tearproof::traces {
 namespace {
@@ -46,9 +47,12 @@ bool SameFate(const harness::CrashTimeline::ResolvedWord& a,
   return sa.substr(0, sa.find(" word ")) == sb.substr(0, sb.find(" word "));
 }
 
-std::string OpRef(const Trace& trace, int64_t op) {
-  if (op < 0 || static_cast<size_t>(op) >= trace.config.ops.size()) return "before the workload";
-  return fmt::format("op {} {}", op, OpName(trace.config.ops[op]));
+// Ops are numbered lane by lane (harness::ExploreConfig::ops); the timeline lists them so.
+std::string OpRef(const Trace& trace, const harness::CrashTimeline& t, int64_t op) {
+  if (op < 0 || static_cast<size_t>(op) >= t.ops.size()) return "before the workload";
+  const harness::CrashTimeline::Op& o = t.ops[op];
+  if (trace.config.other_lanes.empty()) return fmt::format("op {} {}", op, OpName(o.op));
+  return fmt::format("op {} {} (lane {})", op, OpName(o.op), o.lane);
 }
 
 }  // namespace
@@ -93,9 +97,15 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
                      harness::WorkloadToString(c.setup_ops)));
   }
 
-  line("lane 0:");
+  if (!c.schedule.empty()) {
+    line(fmt::format("schedule (lane picked at each decision): {}",
+                     sim::ScheduleToString(c.schedule)));
+  }
+  // Per lane; with several lanes an op's events and crash points are those of its span, which
+  // include other lanes' (the schedule interleaves them).
   for (size_t i = 0; i < t.ops.size(); ++i) {
     const harness::CrashTimeline::Op& op = t.ops[i];
+    if (i == 0 || t.ops[i - 1].lane != op.lane) line(fmt::format("lane {}:", op.lane));
     std::string s = fmt::format("  op {}  {:<4}", i, OpName(op.op));
     if (op.write_id != 0) s += fmt::format(" write {}", op.write_id);
     if (op.end_event > op.first_event) {
@@ -121,12 +131,12 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
     line(fmt::format("crash point {} of {}: {}", t.crash_point, t.crash_points_total,
                      t.op_in_flight < 0
                          ? "after the last operation (nothing in flight)"
-                         : "just before a fence of " + OpRef(trace, t.op_in_flight)));
+                         : "just before a fence of " + OpRef(trace, t, t.op_in_flight)));
     line("pending at the crash (workload stores with words not yet guaranteed):");
     if (t.pending.empty()) line("  none");
     for (const auto& p : t.pending) {
       const std::string region = p.region.empty() ? "" : " (" + p.region + ")";
-      line(fmt::format("  #{} {} {} 0x{:x}+{}{}: {}", p.event.seq, OpRef(trace, p.op),
+      line(fmt::format("  #{} {} {} 0x{:x}+{}{}: {}", p.event.seq, OpRef(trace, t, p.op),
                        sim::EventKindName(p.event.kind), p.event.addr, p.event.data.size(), region,
                        StoreSummary(p.event)));
     }
@@ -148,7 +158,7 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
       } else {
         s += "persisted " + ValueSummary(w.value, j - i > 1);
         if (w.store_event >= 0) {
-          s += fmt::format(" from #{} ({})", w.store_event, OpRef(trace, w.store_op));
+          s += fmt::format(" from #{} ({})", w.store_event, OpRef(trace, t, w.store_op));
         }
       }
       line(s);
