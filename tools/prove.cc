@@ -1087,14 +1087,29 @@ json PropertyCell(const std::string& name, const json& families, const std::stri
   return cell;
 }
 
-// The explorer and properties families: every core mutant, hunted by the sibling binary
-// tearproof-kill-matrix (crash explorer, then each RapidCheck property family). Returns the two
-// family summaries and fills the cells by mutant name.
-std::pair<json, json> CoreMutantFamilies(Context& ctx, const std::string& binary, json names,
-                                         const std::string& why,
-                                         std::map<std::string, json>* explorer_cells,
-                                         std::map<std::string, json>* property_cells, Outcome* out,
-                                         uint64_t* done) {
+// The concurrency family's cell for one mutant, from the concurrent search's result.
+json ConcurrencyCell(const std::string& name, const json& c) {
+  json cell = Cell(nullptr, c["killed"].get<bool>() ? "killed" : "survived");
+  cell["mutant"] = name;
+  cell["replay"] = "tearproof-kill-matrix --mutant " + name + " --concurrent";
+  if (c["killed"].get<bool>()) {
+    cell["by"] = c["check"];
+    cell["where"] = fmt::format("'{}', {}, schedule {}", c["workload"].get<std::string>(),
+                                c["strategy"].get<std::string>(), c["schedule"].get<std::string>());
+    cell["detail"] = c["detail"];
+  }
+  return cell;
+}
+
+// The explorer, properties and concurrency families: every core mutant, hunted by the sibling
+// binary tearproof-kill-matrix (crash explorer, each RapidCheck property family, the concurrent
+// search). Returns the three family summaries and fills the cells by mutant name.
+std::vector<json> CoreMutantFamilies(Context& ctx, const std::string& binary, json names,
+                                     const std::string& why,
+                                     std::map<std::string, json>* explorer_cells,
+                                     std::map<std::string, json>* property_cells,
+                                     std::map<std::string, json>* concurrency_cells, Outcome* out,
+                                     uint64_t* done) {
   json explorer = {
       {"family", "explorer"}, {"status", "ran"},        {"reason", nullptr},         {"mutants", 0},
       {"killed", 0},          {"kill_matrix", nullptr}, {"unmutated_clean", nullptr}};
@@ -1106,36 +1121,43 @@ std::pair<json, json> CoreMutantFamilies(Context& ctx, const std::string& binary
                      {"unmutated_clean", nullptr},
                      {"cases", ctx.cfg.property_cases},
                      {"kills_by_family", nullptr}};
+  json concurrency = {{"family", "concurrency"},
+                      {"status", "ran"},
+                      {"reason", nullptr},
+                      {"mutants", 0},
+                      {"killed", 0},
+                      {"unmutated_clean", nullptr}};
   if (!names.is_array()) {
-    for (json* f : {&explorer, &properties}) {
+    for (json* f : {&explorer, &properties, &concurrency}) {
       (*f)["status"] = "skipped";
       (*f)["reason"] = why;
     }
-    out->lines.push_back("explorer and properties families skipped: " + why);
-    return {explorer, properties};
+    out->lines.push_back("explorer, properties and concurrency families skipped: " + why);
+    return {explorer, properties, concurrency};
   }
   names.push_back("none");  // the unmutated core over the whole sub-matrix, last
-  uint64_t killed = 0, property_killed = 0;
+  uint64_t killed = 0, property_killed = 0, concurrency_killed = 0;
   std::map<std::string, uint64_t> kills_by_family;
   const std::string cases = std::to_string(ctx.cfg.property_cases);
   for (const json& n : names) {
     const std::string name = n.get<std::string>();
     ctx.progress.Update(*done, "explorer and properties vs " + name);
-    auto run =
-        RunProcess({binary, "--mutant", name, "--max-ops", std::to_string(ctx.cfg.kill_max_ops),
-                    "--trace-dir", ctx.trace_dir + "/mutants", "--property-cases", cases},
-                   false);
+    auto run = RunProcess(
+        {binary, "--mutant", name, "--max-ops", std::to_string(ctx.cfg.kill_max_ops), "--trace-dir",
+         ctx.trace_dir + "/mutants", "--property-cases", cases, "--concurrent"},
+        false);
     json doc =
         run.ok() && run->exit_code == 0 ? json::parse(run->output, nullptr, false) : json(nullptr);
     ++*done;
-    if (!doc.is_object() || !doc.contains("result") || !doc["result"].contains("properties")) {
+    if (!doc.is_object() || !doc.contains("result") || !doc["result"].contains("properties") ||
+        !doc["result"].contains("concurrency")) {
       out->status = "error";
       out->reason = "tearproof-kill-matrix --mutant " + name + " failed";
-      for (json* f : {&explorer, &properties}) {
+      for (json* f : {&explorer, &properties, &concurrency}) {
         (*f)["status"] = "error";
         (*f)["reason"] = out->reason;
       }
-      return {explorer, properties};
+      return {explorer, properties, concurrency};
     }
     explorer["kill_matrix"] = doc["kill_matrix"];
     const json& r = doc["result"];
@@ -1152,6 +1174,13 @@ std::pair<json, json> CoreMutantFamilies(Context& ctx, const std::string& binary
       if (cell["status"] == "killed") {
         out->Fail("the unmutated core fails " + cell["by"].get<std::string>() + ": " +
                   cell["detail"].get<std::string>());
+      }
+      const json& c = r["concurrency"];
+      const bool concurrent_clean = !c["killed"].get<bool>() && c["errors"].get<uint64_t>() == 0;
+      concurrency["unmutated_clean"] = concurrent_clean;
+      if (!concurrent_clean) {
+        out->Fail("the unmutated core fails the concurrent search: " +
+                  c["detail"].get<std::string>() + c["first_error"].get<std::string>());
       }
       continue;
     }
@@ -1175,6 +1204,9 @@ std::pair<json, json> CoreMutantFamilies(Context& ctx, const std::string& binary
     json property_cell = PropertyCell(name, r["properties"], property_replay, &kills_by_family);
     property_killed += property_cell["status"] == "killed";
     (*property_cells)[name] = property_cell;
+    json concurrency_cell = ConcurrencyCell(name, r["concurrency"]);
+    concurrency_killed += concurrency_cell["status"] == "killed";
+    (*concurrency_cells)[name] = concurrency_cell;
   }
   const uint64_t mutants = names.size() - 1;
   explorer["mutants"] = mutants;
@@ -1182,6 +1214,8 @@ std::pair<json, json> CoreMutantFamilies(Context& ctx, const std::string& binary
   properties["mutants"] = mutants;
   properties["killed"] = property_killed;
   properties["kills_by_family"] = kills_by_family;
+  concurrency["mutants"] = mutants;
+  concurrency["killed"] = concurrency_killed;
   // Each RapidCheck family must kill something: one that kills nothing checks nothing.
   for (const auto& [family, kills] : kills_by_family) {
     if (kills == 0) out->Fail("the RapidCheck family " + family + " killed no core mutant");
@@ -1193,7 +1227,11 @@ std::pair<json, json> CoreMutantFamilies(Context& ctx, const std::string& binary
       fmt::format("properties ({} cases per family): {}/{} core mutants killed, unmutated core {}",
                   ctx.cfg.property_cases, property_killed, mutants,
                   properties["unmutated_clean"] == true ? "clean" : "NOT clean"));
-  return {explorer, properties};
+  out->lines.push_back(fmt::format(
+      "concurrency (interleaved lanes, 1 preemption + 16 PCT + 16 random seeds per workload, no "
+      "crash): {}/{} core mutants killed, unmutated core {}",
+      concurrency_killed, mutants, concurrency["unmutated_clean"] == true ? "clean" : "NOT clean"));
+  return {explorer, properties, concurrency};
 }
 
 json Z3Family(Context& ctx, std::map<std::string, json>* cells, Outcome* out, uint64_t* done) {
@@ -1252,13 +1290,13 @@ Outcome MutantsPhase(Context& ctx, size_t phase_index) {
   const uint64_t explorer_units = names.is_array() ? names.size() + 1 : 0;
   ctx.progress.StartPhase(phase_index, explorer_units + model::AllMutants().size(), "mutants");
   uint64_t done = 0;
-  std::map<std::string, json> explorer_cells, property_cells, z3_cells;
+  std::map<std::string, json> explorer_cells, property_cells, concurrency_cells, z3_cells;
   json families = json::array();
-  auto [explorer, properties] =
-      CoreMutantFamilies(ctx, binary, names, why, &explorer_cells, &property_cells, &out, &done);
+  for (json& f : CoreMutantFamilies(ctx, binary, names, why, &explorer_cells, &property_cells,
+                                    &concurrency_cells, &out, &done)) {
+    families.push_back(f);
+  }
   if (out.status == "error") return out;
-  families.push_back(explorer);
-  families.push_back(properties);
   families.push_back(Z3Family(ctx, &z3_cells, &out, &done));
 
   json rows = json::array();
@@ -1275,6 +1313,7 @@ Outcome MutantsPhase(Context& ctx, size_t phase_index) {
     rows.push_back({{"bug", bug.bug},
                     {"explorer", take(&explorer_cells, bug.explorer, core_ran)},
                     {"properties", take(&property_cells, bug.explorer, core_ran)},
+                    {"concurrency", take(&concurrency_cells, bug.explorer, core_ran)},
                     {"z3", take(&z3_cells, bug.z3, true)}});
   }
   // Mutants added to a family after this table was written still get a row of their own.
@@ -1282,12 +1321,14 @@ Outcome MutantsPhase(Context& ctx, size_t phase_index) {
     rows.push_back({{"bug", name},
                     {"explorer", cell},
                     {"properties", take(&property_cells, name.c_str(), core_ran)},
+                    {"concurrency", take(&concurrency_cells, name.c_str(), core_ran)},
                     {"z3", Cell(nullptr, "not-seeded")}});
   }
   for (auto& [name, cell] : z3_cells) {
     rows.push_back({{"bug", name},
                     {"explorer", Cell(nullptr, "not-seeded")},
                     {"properties", Cell(nullptr, "not-seeded")},
+                    {"concurrency", Cell(nullptr, "not-seeded")},
                     {"z3", cell}});
   }
   for (const json& f : families) {

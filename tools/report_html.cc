@@ -433,7 +433,8 @@ std::string ShortCheck(const json& by) {
   return s;
 }
 
-// What fits in a heat-map cell: a list "a, b, c" becomes "a +2", and at most 20 characters.
+// What fits in a heat-map cell (110 px at 11 px type): a list "a, b, c" becomes "a +2", and at
+// most 16 characters.
 std::string CellText(const std::string& by) {
   std::string text = by;
   const size_t comma = by.find(", ");
@@ -441,19 +442,20 @@ std::string CellText(const std::string& by) {
     const size_t more = static_cast<size_t>(std::count(by.begin(), by.end(), ','));
     text = by.substr(0, comma) + " +" + std::to_string(more);
   }
-  return text.size() > 20 ? text.substr(0, 19) + "~" : text;
+  return text.size() > 16 ? text.substr(0, 15) + "~" : text;
 }
 
 std::string KillHeatMap(const json& m) {
-  static const char* kFamilies[] = {"explorer", "properties", "z3"};
-  constexpr double kLabelW = 330, kCellW = 140, kCellH = 20;
+  static const char* kFamilies[] = {"explorer", "properties", "concurrency", "z3"};
+  constexpr size_t kColumns = std::size(kFamilies);
+  constexpr double kLabelW = 330, kCellW = 110, kCellH = 20;
   const double height = 50 + m["rows"].size() * kCellH + 30;
   std::string svg = fmt::format(
       "<svg role=\"img\" aria-label=\"Mutant kill matrix\" viewBox=\"0 0 780 {0:.0f}\" "
       "width=\"780\" height=\"{0:.0f}\" xmlns=\"http://www.w3.org/2000/svg\">"
       "<title>Mutant kill matrix (bug class x family)</title>",
       height);
-  for (size_t f = 0; f < 3; ++f) {
+  for (size_t f = 0; f < kColumns; ++f) {
     svg += fmt::format(
         "<text x=\"{:.0f}\" y=\"40\" text-anchor=\"middle\" "
         "font-weight=\"bold\">{}</text>",
@@ -463,7 +465,7 @@ std::string KillHeatMap(const json& m) {
   for (const json& row : m["rows"]) {
     svg += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" text-anchor=\"end\">{}</text>", kLabelW - 6,
                        y + 14, E(row["bug"]));
-    for (size_t f = 0; f < 3; ++f) {
+    for (size_t f = 0; f < kColumns; ++f) {
       const json& cell = row[kFamilies[f]];
       const std::string status = cell["status"];
       const double x = kLabelW + f * kCellW;
@@ -494,8 +496,9 @@ std::string MutantsSection(const json& r) {
   std::string h = SectionStart("mutants", "Mutant kill matrix");
   if (!m.is_object()) return h + kNotRun;
   h += "<p>Each row is a classic way a BTT breaks, seeded as a mutant in each family that can "
-       "express it: the crash explorer and the RapidCheck property families run mutants of the "
-       "production core (the mutant build, tearproof-kill-matrix), Z3 runs mutants of the "
+       "express it: the crash explorer, the RapidCheck property families and the concurrent search "
+       "(interleaved lanes, no crash) run mutants of the production core (the mutant build, "
+       "tearproof-kill-matrix), Z3 runs mutants of the "
        "protocol model. A kill names the check that caught "
        "it.</p><table><tr><th>family</th><th>status</th><th>killed</th><th>note</th>"
        "</tr>";
@@ -520,7 +523,7 @@ std::string MutantsSection(const json& r) {
   h += "<table><tr><th>bug</th><th>family</th><th>mutant</th><th>status</th><th>killed by</th>"
        "<th>where</th><th>rerun</th></tr>";
   for (const json& row : m["rows"]) {
-    for (const char* family : {"explorer", "properties", "z3"}) {
+    for (const char* family : {"explorer", "properties", "concurrency", "z3"}) {
       const json& cell = row[family];
       if (cell["status"] == "not-seeded" || cell["status"] == "not-run") continue;
       h += fmt::format(

@@ -6,7 +6,7 @@
 //
 //   tearproof-kill-matrix --list                        the mutant names (JSON array)
 //   tearproof-kill-matrix [--max-ops N] [--mutant NAME] [--trace-dir DIR] [--property-cases N]
-//                                                       hunt one mutant, or all of them
+//                         [--concurrent]                hunt one mutant, or all of them
 //
 // For every mutant (or the one named), harness::HuntMutant searches the kill sub-matrix (linux,
 // 512 B, px86 + word8, nfree 1-2, every workload of 1..N ops over 2 LBAs, fresh then aged) and
@@ -14,7 +14,9 @@
 // clean, which shows the hooks are inert when off. With --trace-dir, each kill is stored there as a
 // minimized trace (traces/, docs/traces.md) that `tearproof replay` reproduces. With
 // --property-cases N, every RapidCheck property family (properties/families.h) also runs N cases
-// against the mutant: the properties' column of the report's kill matrix. Output: one JSON
+// against the mutant: the properties' column of the report's kill matrix. With --concurrent, the
+// concurrent search (harness/concurrent_search.h, interleaved lanes without crashes) runs against
+// it too: the concurrency column. Output: one JSON
 // document on stdout
 // ({"kill_matrix": ..., "result": ...} for one mutant, "results" for all; docs/report.md). Exit 0
 // when the hunt ran (kills and survivors alike), 2 on a usage error. Deterministic: the hunt order
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "btt/mutant.h"
+#include "harness/concurrent_search.h"
 #include "harness/mutant_kills.h"
 #include "properties/families.h"
 #include "tools/report_traces.h"
@@ -84,6 +87,31 @@ nlohmann::json PropertyKills(btt::Mutant mutant, uint32_t cases) {
   return rows;
 }
 
+// The concurrent search (harness/concurrent_search.h) against `mutant`: the concurrency family of
+// the kill matrix. Bound 1 exhaustive, then 16 PCT and 16 random seeds per standard workload; a
+// mutant stops at its first ORACLE violation, the unmutated core ("none") runs the whole search.
+Result<nlohmann::json> ConcurrentKill(btt::Mutant mutant) {
+  harness::ConcurrentSearchOptions options;
+  options.preemption_bound = 1;
+  options.pct_seeds = 16;
+  options.random_seeds = 16;
+  options.mutant = mutant;
+  options.stop_at_first_violation = mutant != btt::Mutant::kNone;
+  TP_ASSIGN_OR_RETURN(harness::ConcurrentSearchResult r,
+                      harness::SearchConcurrent(harness::StandardConcurrentWorkloads(), options));
+  const bool killed = !r.first_violation.empty();
+  return nlohmann::json{
+      {"killed", killed},
+      {"check", killed ? nlohmann::json(r.violation_check) : nlohmann::json(nullptr)},
+      {"workload", killed ? nlohmann::json(r.violation_workload) : nlohmann::json(nullptr)},
+      {"strategy", killed ? nlohmann::json(r.violation_strategy) : nlohmann::json(nullptr)},
+      {"schedule", killed ? nlohmann::json(r.violation_schedule) : nlohmann::json(nullptr)},
+      {"detail", r.first_violation},
+      {"runs", r.exhaustive.runs + r.sampled.runs},
+      {"errors", r.exhaustive.errors + r.sampled.errors},
+      {"first_error", r.first_error}};
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"tearproof-kill-matrix: hunt the seeded BTT core mutants with the crash explorer"};
   uint32_t max_ops = 3;
@@ -91,6 +119,9 @@ int Main(int argc, char** argv) {
   std::string trace_dir;
   uint32_t property_cases = 0;
   bool list = false;
+  bool concurrent = false;
+  app.add_flag("--concurrent", concurrent,
+               "also run the concurrent search (interleaved lanes, no crash) against the mutant");
   app.add_option("--max-ops", max_ops, "longest workload of the kill sub-matrix")
       ->check(CLI::Range(1, 4));
   app.add_option("--mutant", only, "hunt only this mutant (none: the unmutated core)");
@@ -147,6 +178,15 @@ int Main(int argc, char** argv) {
       row["trace"] = recorded->path;
     }
     if (property_cases > 0) row["properties"] = PropertyKills(mutant, property_cases);
+    if (concurrent) {
+      auto c = ConcurrentKill(mutant);
+      if (!c.ok()) {
+        std::fprintf(stderr, "tearproof-kill-matrix: %s: concurrent search: %s\n",
+                     std::string(btt::MutantName(mutant)).c_str(), c.status().ToString().c_str());
+        return 2;
+      }
+      row["concurrency"] = *c;
+    }
     rows.push_back(row);
   }
   nlohmann::json out = {{"kill_matrix",
