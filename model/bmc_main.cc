@@ -10,11 +10,17 @@
 //       writes the formula as an SMT-LIB2 benchmark (for another solver, e.g. cvc5) instead.
 //   tearproof_bmc --table --model word8 --budget 600
 //       iterative deepening over DefaultBoundLadder(); prints a Markdown table.
+//   tearproof_bmc ... --trace-out DIR
+//       on SAT, also writes the counterexample as a tearproof trace (model/trace_export.h) and
+//       prints the `tearproof replay` command. The same source builds tearproof-bmc-mutants
+//       (the mutant build, next to `tearproof`), which `tearproof bmc --trace-out` runs for a
+//       model mutant whose counterpart is a core mutant.
 #include <cstdio>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "model/bmc.h"
+#include "model/trace_export.h"
 
 namespace {
 
@@ -49,6 +55,9 @@ int Run(int argc, char** argv) {
   app.add_option("--smt2", smt2_path,
                  "write the formula as an SMT-LIB2 benchmark to this file instead of solving");
   app.add_flag("--json", json, "print the result as JSON");
+  std::string trace_out;
+  app.add_option("--trace-out", trace_out,
+                 "on SAT, write the counterexample as a tearproof trace into this directory");
   app.add_flag("--table", table, "iterative deepening, Markdown table");
   app.add_option("--budget", budget, "deepening budget in seconds");
   try {
@@ -62,8 +71,8 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", (!pm.ok() ? pm.status() : mu.status()).ToString().c_str());
     return 3;
   }
-  const auto mix = writes_only ? tearproof::model::OpMix::kWritesOnly
-                               : tearproof::model::OpMix::kWritesAndZeros;
+  const auto mix =
+      writes_only ? tearproof::model::OpMix::kWritesOnly : tearproof::model::OpMix::kWritesAndZeros;
   if (table) {
     tearproof::model::DeepenOptions d;
     d.model = *pm;
@@ -110,23 +119,36 @@ int Run(int argc, char** argv) {
   if (json) {
     std::printf("%s\n", tearproof::model::BmcResultToJson(*r).c_str());
   } else {
-    std::printf("%s lanes=%d lbas=%d nfree=%d ops=%d model=%s mutant=%s: z3 %.2fs encode %.2fs "
-                "assertions=%llu variables=%llu nodes=%llu\n",
-                tearproof::model::VerdictName(r->verdict), o.lanes, o.lbas, r->options.nfree,
-                o.ops_per_lane, model.c_str(), mutant.c_str(), r->solve_seconds,
-                r->encode_seconds, static_cast<unsigned long long>(r->assertions),
-                static_cast<unsigned long long>(r->variables),
-                static_cast<unsigned long long>(r->formula_nodes));
+    std::printf(
+        "%s lanes=%d lbas=%d nfree=%d ops=%d model=%s mutant=%s: z3 %.2fs encode %.2fs "
+        "assertions=%llu variables=%llu nodes=%llu\n",
+        tearproof::model::VerdictName(r->verdict), o.lanes, o.lbas, r->options.nfree,
+        o.ops_per_lane, model.c_str(), mutant.c_str(), r->solve_seconds, r->encode_seconds,
+        static_cast<unsigned long long>(r->assertions),
+        static_cast<unsigned long long>(r->variables),
+        static_cast<unsigned long long>(r->formula_nodes));
     if (r->counterexample) {
       for (const auto& v : r->counterexample->violations) {
         std::printf("  violated %s: %s\n", v.property.c_str(), v.message.c_str());
       }
     }
   }
+  if (!trace_out.empty() && r->verdict == tearproof::model::Verdict::kSat) {
+    auto path = tearproof::model::WriteBmcTrace(*r, trace_out);
+    if (!path.ok()) {
+      std::fprintf(stderr, "trace: %s\n", path.status().ToString().c_str());
+      return 3;
+    }
+    std::fprintf(json ? stderr : stdout, "trace: %s\nreplay: tearproof replay %s\n", path->c_str(),
+                 path->c_str());
+  }
   switch (r->verdict) {
-    case tearproof::model::Verdict::kUnsat: return 0;
-    case tearproof::model::Verdict::kSat: return 1;
-    case tearproof::model::Verdict::kUnknown: return 2;
+    case tearproof::model::Verdict::kUnsat:
+      return 0;
+    case tearproof::model::Verdict::kSat:
+      return 1;
+    case tearproof::model::Verdict::kUnknown:
+      return 2;
   }
   return 3;
 }

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -348,6 +349,16 @@ Result<traces::Trace> TraceFromCounterexample(const BmcOptions& options,
   c.nfree = static_cast<uint32_t>(options.nfree == 0 ? options.lanes : options.nfree);
   c.model = SimModel(options.model);
   c.ops = std::move(workload.ops);
+  if (c.device == harness::Device::kPlainPmem) {
+    // The model's formatted contents are a tag per sector ("initial(lba x)"), the explorer's
+    // fresh plain medium reads as zeros: a setup write of every LBA (completed, no crash points)
+    // gives each sector contents of its own, so that a zero tearing them is visible as in the
+    // model. The BTT needs none: its setup would change the flog and free blocks the model
+    // starts from, and the core's torn states never involve the formatted data.
+    for (int lba = 0; lba < options.lbas; ++lba) {
+      c.setup_ops.push_back({harness::WorkloadOp::Kind::kWrite, static_cast<uint64_t>(lba)});
+    }
+  }
   c.max_states_per_point = 1024;
   trace.crash_point = static_cast<uint64_t>(cex.fences_before_crash) + 1;
   trace.expect.violation = true;
@@ -371,6 +382,17 @@ Result<traces::Trace> TraceFromBmcResult(const BmcResult& result) {
         fmt::format("no counterexample: the verdict is {}", VerdictName(result.verdict)));
   }
   return TraceFromCounterexample(result.options, *result.counterexample);
+}
+
+Result<std::string> WriteBmcTrace(const BmcResult& result, const std::string& dir) {
+  TP_ASSIGN_OR_RETURN(const traces::Trace trace, TraceFromBmcResult(result));
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return IoError("cannot create " + dir + ": " + error.message());
+  const std::string path =
+      (std::filesystem::path(dir) / (BmcTraceStem(result.options) + ".jsonl")).string();
+  TP_RETURN_IF_ERROR(traces::WriteTraceFile(path, trace));
+  return path;
 }
 
 }  // namespace tearproof::model

@@ -58,7 +58,11 @@ Result<std::string> ExpectedCheck(const Counterexample& cex);
 Result<traces::Trace> TraceFromBmcResult(const BmcResult& result);
 Result<traces::Trace> TraceFromCounterexample(const BmcOptions& options, const Counterexample& cex);
 
-// "tearproof-bmc-no-data-persist-1x1x1-word8": the file-name stem of the trace of `options`.
+// "tearproof-bmc-no-data-persist-1x1x1-nfree1-word8": the file-name stem of the trace of `options`.
 std::string BmcTraceStem(const BmcOptions& options);
+
+// Converts a SAT result and writes its trace to DIR/<BmcTraceStem>.jsonl (creating DIR). Returns
+// the path. For `tearproof bmc --trace-out` and `tearproof_bmc --trace-out`.
+Result<std::string> WriteBmcTrace(const BmcResult& result, const std::string& dir);
 
 }  // namespace tearproof::model

@@ -29,9 +29,7 @@ namespace {
 // (1->2->1). Both then roll the first write forward over the second. free-block-reused uses two
 // LBAs: its 1 x 1 x 2 counterexample writes one LBA twice, which the core refuses before any
 // store (Btt::Write finds its free block mapped: INV-MAP-BIJECTION, the workload fails), while
-// two LBAs let the second write land in the first one's block. no-btt uses writes only: the
-// explorer's sectors start as zeros, so a zero of a never-written sector (the model's formatted
-// contents are a tag of their own) changes nothing on the plain-pmem device.
+// two LBAs let the second write land in the first one's block.
 struct Case {
   Mutant mutant;
   int lbas;
@@ -50,7 +48,7 @@ const std::vector<Case>& Cases() {
       {Mutant::kRecoveryPicksOlder, 1, 1, kAllProperties, OpMix::kWritesAndZeros},
       {Mutant::kRecoveryRollBack, 1, 1, kAllProperties, OpMix::kWritesAndZeros},
       {Mutant::kRecoveryNoMask, 1, 2, kAllProperties, OpMix::kWritesAndZeros},
-      {Mutant::kNoBtt, 1, 1, kAllProperties, OpMix::kWritesOnly},
+      {Mutant::kNoBtt, 1, 1, kAllProperties, OpMix::kWritesAndZeros},
   };
   return cases;
 }

@@ -9,14 +9,20 @@
 // Exit status: 0 the evidence holds, 1 a violation was found, 2 usage or environment error.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "harness/explorer.h"
 #include "harness/matrix.h"
 #include "model/bmc.h"
+#include "model/trace_export.h"
 #include "tools/cli_common.h"
 #include "tools/explore_command.h"
 #include "tools/image_commands.h"
@@ -37,7 +43,48 @@ struct BmcArgs {
   bool json = false;
   bool deepen = false;
   double budget = 600;
+  std::string trace_out;  // on SAT, write the counterexample as a trace here
 };
+
+// `tearproof bmc --mutant M --trace-out DIR` for a model mutant whose counterpart is a core
+// mutant: the production binary holds no mutant, so the test-only sibling tearproof-bmc-mutants
+// (model/bmc_main.cc over the mutant build) solves and converts. Its exit statuses are the
+// driver's (0 UNSAT, 1 SAT, 2 UNKNOWN, 3 usage); 3 becomes this CLI's usage status.
+int RunBmcMutantsSibling(const BmcArgs& args) {
+  constexpr const char* kSibling = "tearproof-bmc-mutants";
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::string program = (self.parent_path() / kSibling).string();
+  if (error || access(program.c_str(), X_OK) != 0) {
+    std::fprintf(stderr,
+                 "tearproof bmc: the counterpart of '%s' is a seeded core mutant, which this "
+                 "production binary does not contain; --trace-out needs the test-only %s next "
+                 "to it (cmake --build BUILD --target tearproof_bmc_mutants)\n",
+                 args.mutant.c_str(), kSibling);
+    return kExitUsage;
+  }
+  std::vector<std::string> words = {program, "--model", args.model, "--mutant", args.mutant,
+                                    "--trace-out", args.trace_out};
+  for (const auto& [flag, value] : {std::pair{"--lanes", args.lanes}, {"--lbas", args.lbas},
+                                    {"--nfree", args.nfree}, {"--ops", args.ops}}) {
+    words.insert(words.end(), {flag, std::to_string(value)});
+  }
+  words.insert(words.end(), {"--timeout", fmt::format("{}", args.timeout)});
+  if (args.json) words.push_back("--json");
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+    std::fprintf(stderr, "tearproof bmc: cannot run %s\n", program.c_str());
+    return kExitUsage;
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return kExitUsage;
+  const int code = WEXITSTATUS(status);
+  return code == 0 || code == kExitViolation ? code : kExitUsage;
+}
 
 int RunBmcCommand(const BmcArgs& args) {
   auto model = model::ParsePersistencyModel(args.model);
@@ -46,6 +93,13 @@ int RunBmcCommand(const BmcArgs& args) {
     std::fprintf(stderr, "tearproof bmc: %s\n",
                  (!model.ok() ? model.status() : mutant.status()).ToString().c_str());
     return kExitUsage;
+  }
+  if (!args.trace_out.empty() && args.deepen) {
+    std::fprintf(stderr, "tearproof bmc: --trace-out needs a single bound (not --deepen)\n");
+    return kExitUsage;
+  }
+  if (!args.trace_out.empty() && model::CounterpartNeedsMutantBuild(*mutant)) {
+    return RunBmcMutantsSibling(args);
   }
   if (args.deepen) {
     model::DeepenOptions deepen;
@@ -94,6 +148,15 @@ int RunBmcCommand(const BmcArgs& args) {
                   model::CounterexampleToJson(*result->counterexample).c_str());
     }
   }
+  if (!args.trace_out.empty() && result->verdict == model::Verdict::kSat) {
+    auto path = model::WriteBmcTrace(*result, args.trace_out);
+    if (!path.ok()) {
+      std::fprintf(stderr, "tearproof bmc: trace: %s\n", path.status().ToString().c_str());
+      return kExitUsage;
+    }
+    std::fprintf(args.json ? stderr : stdout, "trace: %s\nreplay: tearproof replay %s\n",
+                 path->c_str(), path->c_str());
+  }
   switch (result->verdict) {
     case model::Verdict::kUnsat: return 0;
     case model::Verdict::kSat: return kExitViolation;
@@ -135,6 +198,9 @@ int Main(int argc, char** argv) {
   bmc_cmd->add_flag("--deepen", bmc.deepen, "raise bounds until --budget seconds");
   bmc_cmd->add_option("--budget", bmc.budget, "seconds for --deepen")
       ->check(CLI::Range(1.0, 86400.0));
+  bmc_cmd->add_option("--trace-out", bmc.trace_out,
+                      "on SAT, write the counterexample as a tearproof trace into this directory "
+                      "and print its replay command");
 
   const auto run_image_command = AddImageCommands(app);
 
