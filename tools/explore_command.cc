@@ -10,6 +10,7 @@
 
 #include "harness/explorer.h"
 #include "harness/matrix.h"
+#include "sim/scheduler.h"
 #include "tools/cli_common.h"
 #include "traces/trace.h"
 
@@ -31,6 +32,9 @@ struct ExploreArgs {
   std::string model = "px86";
   std::string ops = "w0 w1 w0";
   std::string setup;
+  std::vector<std::string> lanes;  // --lane, repeatable: lanes 1, 2, ...
+  std::string schedule;
+  int64_t preemptions = -1;  // -1: none given
   uint64_t max_states = 1 << 14;
   std::string fault = "none";
   std::string mutant = "none";
@@ -141,6 +145,24 @@ int RunExplore(const ExploreArgs& args) {
     }
     config.setup_ops = *setup;
   }
+  for (const std::string& lane : args.lanes) {
+    auto lane_ops = harness::ParseWorkload(lane);
+    if (!lane_ops.ok()) {
+      std::fprintf(stderr, "tearproof explore: --lane: %s\n", lane_ops.status().message().c_str());
+      return kExitUsage;
+    }
+    config.other_lanes.push_back(*lane_ops);
+  }
+  if (!args.schedule.empty()) {
+    auto schedule = sim::ParseSchedule(args.schedule);
+    if (!schedule.ok()) {
+      std::fprintf(stderr, "tearproof explore: --schedule: %s\n",
+                   schedule.status().message().c_str());
+      return kExitUsage;
+    }
+    config.schedule = *schedule;
+  }
+  if (args.preemptions >= 0) config.preemption_bound = static_cast<uint32_t>(args.preemptions);
   auto mutant = harness::MutantByName(args.mutant);
   if (!mutant.ok()) {
     std::fprintf(stderr, "tearproof explore: --mutant: %s\n", mutant.status().message().c_str());
@@ -164,8 +186,18 @@ int RunExplore(const ExploreArgs& args) {
   std::string what =
       args.device == "btt" ? args.profile + " nfree " + std::to_string(args.nfree) : args.device;
   if (args.mutant != "none") what += " mutant " + args.mutant;
-  std::printf("explore %s %u-byte sectors model %s workload '%s'%s%s\n", what.c_str(), args.lbasize,
-              args.model.c_str(), harness::WorkloadToString(*ops).c_str(),
+  std::string workload = harness::WorkloadToString(*ops);
+  for (const auto& lane : config.other_lanes) workload += " || " + harness::WorkloadToString(lane);
+  if (config.preemption_bound) {
+    workload += fmt::format("' (every schedule within {} preemption(s): {} executions)",
+                            *config.preemption_bound, result->stats.executions);
+  } else if (!config.other_lanes.empty()) {
+    workload += "' (schedule " + sim::ScheduleToString(config.schedule) + ")";
+  } else {
+    workload += "'";
+  }
+  std::printf("explore %s %u-byte sectors model %s workload '%s%s%s\n", what.c_str(), args.lbasize,
+              args.model.c_str(), workload.c_str(),
               args.setup.empty() ? "" : (" after setup '" + args.setup + "'").c_str(),
               args.fault == "none" ? "" : (" fault " + args.fault).c_str());
   std::printf(
@@ -185,6 +217,9 @@ int RunExplore(const ExploreArgs& args) {
       choices += fmt::format(" 0x{:x}:{}/{}", c.word_addr, c.index, c.candidate_count);
     }
     std::printf("  crash state (word:candidate/count):%s\n", choices.c_str());
+    if (!v.schedule.empty()) {
+      std::printf("  schedule: %s\n", sim::ScheduleToString(v.schedule).c_str());
+    }
   }
   const bool traces_ok = WriteTraces(args, config, result->violations);
   if (result->ok()) {
@@ -215,6 +250,14 @@ std::function<int()> AddExploreCommand(CLI::App& app) {
   cmd->add_option("--model", args->model)->check(CLI::IsMember({"px86", "word8", "eadr"}));
   cmd->add_option("--ops", args->ops, "workload, e.g. \"w0 w1 z0 r1\"");
   cmd->add_option("--setup", args->setup, "operations completed before the workload (aging)");
+  cmd->add_option("--lane", args->lanes,
+                  "another lane's workload, run concurrently with --ops (repeatable, at most 3)");
+  cmd->add_option("--schedule", args->schedule,
+                  "with --lane: the lane picked at each scheduling decision, e.g. 0,1,1 (then no "
+                  "preemption)");
+  cmd->add_option("--preemptions", args->preemptions,
+                  "with --lane: explore every schedule within this many preemptions")
+      ->check(CLI::Range(0, 16));
   cmd->add_option("--max-states", args->max_states, "resolutions per crash point")
       ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--fault", args->fault, "inject a platform fault")
