@@ -17,6 +17,7 @@
 #include "harness/explorer.h"
 #include "harness/matrix.h"
 #include "model/bmc.h"
+#include "model/trace_export.h"
 #include "sim/scheduler.h"
 #include "sim/self_check.h"
 #include "tools/cli_common.h"
@@ -1234,6 +1235,56 @@ std::vector<json> CoreMutantFamilies(Context& ctx, const std::string& binary, js
   return {explorer, properties, concurrency};
 }
 
+// Stores the counterexample of a Z3 kill as a tearproof trace (model/trace_export.h) under
+// traces/z3/ and points the cell at `tearproof replay`. The production binary converts the real
+// protocol and the no-btt control itself; a counterexample whose counterpart is a seeded core
+// mutant needs the mutant build, so the sibling tearproof-bmc-mutants re-solves the same bound
+// and converts it. A counterexample the converter cannot map (e.g. one that needs two lanes)
+// keeps its `tearproof bmc` command, and the cell says why it has no trace.
+void AttachBmcTrace(Context& ctx, const model::BmcResult& result, json* cell) {
+  const std::string dir = ctx.trace_dir + "/z3";
+  Result<std::string> path = InternalError("unset");
+  if (!model::CounterpartNeedsMutantBuild(result.options.mutant)) {
+    path = model::WriteBmcTrace(result, dir);
+  } else {
+    auto self = SelfDirectory();
+    const model::BmcOptions& o = result.options;
+    auto run =
+        RunProcess({(self.ok() ? *self : std::string(".")) + "/tearproof-bmc-mutants", "--model",
+                    model::PersistencyModelName(o.model), "--mutant", model::MutantName(o.mutant),
+                    "--lanes", std::to_string(o.lanes), "--lbas", std::to_string(o.lbas), "--ops",
+                    std::to_string(o.ops_per_lane), "--nfree", std::to_string(o.nfree), "--timeout",
+                    fmt::format("{}", o.timeout_seconds), "--trace-out", dir},
+                   /*merge_stderr=*/true);
+    if (!run.ok()) {
+      path = run.status();
+    } else {
+      // The driver prints "trace: PATH" on SAT (exit 1), or why there is none.
+      const size_t at = run->output.find("trace: ");
+      const size_t end = at == std::string::npos ? at : run->output.find('\n', at);
+      if (run->exit_code == 1 && at != std::string::npos && end != std::string::npos) {
+        path = run->output.substr(at + 7, end - at - 7);
+      } else {
+        // Its last "trace: " line says why the conversion failed.
+        const size_t why = run->output.rfind("trace: ");
+        path = InternalError(
+            fmt::format("tearproof-bmc-mutants exit {}: {}", run->exit_code,
+                        why == std::string::npos
+                            ? run->output.substr(0, 300)
+                            : run->output.substr(why + 7, run->output.find('\n', why) - why - 7)));
+      }
+    }
+  }
+  if (!path.ok()) {
+    (*cell)["detail"] =
+        ((*cell)["detail"].is_string() ? (*cell)["detail"].get<std::string>() : std::string()) +
+        " [no trace: " + path.status().ToString() + "]";
+    return;
+  }
+  (*cell)["trace"] = ReportRelative(ctx, *path);
+  (*cell)["replay"] = "tearproof replay " + *path;
+}
+
 json Z3Family(Context& ctx, std::map<std::string, json>* cells, Outcome* out, uint64_t* done) {
   json family = {{"family", "z3"}, {"status", "ran"}, {"reason", nullptr},
                  {"mutants", 0},   {"killed", 0},     {"model", "word8"}};
@@ -1265,6 +1316,7 @@ json Z3Family(Context& ctx, std::map<std::string, json>* cells, Outcome* out, ui
           "tearproof bmc --lanes {} --lbas {} --ops {} --model word8 "
           "--mutant {}",
           b.lanes, b.lbas, b.ops, name);
+      AttachBmcTrace(ctx, *r, &cell);
       ++killed;
       break;
     }
