@@ -212,24 +212,15 @@ Result<int> MapResolution(traces::Trace* trace, const Counterexample& cex,
   }
 }
 
-// The workload of the trace: the counterexample's ops in execution order, and who each is.
+// The workload of the trace: lane 0's ops in `ops`, lane l's in other_lanes[l - 1] (each in
+// program order), and who each is in the explorer's numbering (lane by lane).
 struct Workload {
   std::vector<harness::WorkloadOp> ops;
+  std::vector<std::vector<harness::WorkloadOp>> other_lanes;
   std::vector<ModelOp> model_ops;
 };
 
-Result<Workload> WorkloadOf(const BmcOptions& options, const Counterexample& cex) {
-  std::set<int> lanes_used;
-  for (const CexOp& op : cex.ops) lanes_used.insert(op.lane);
-  if (lanes_used.size() > 1) {
-    // The explorer replays one lane today (ExploreConfig::other_lanes must be empty); a
-    // counterexample of several lanes needs the concurrent explorer and its schedule.
-    return Unsupported(fmt::format(
-        "trace export: the counterexample uses {} lanes; the explorer replays one lane (run the "
-        "model with --lanes 1)",
-        lanes_used.size()));
-  }
-  (void)options;
+Workload WorkloadOf(const Counterexample& cex) {
   std::vector<CexOp> ops = cex.ops;
   std::sort(ops.begin(), ops.end(), [](const CexOp& a, const CexOp& b) {
     return std::make_pair(a.lane, a.index) < std::make_pair(b.lane, b.index);
@@ -240,10 +231,36 @@ Result<Workload> WorkloadOf(const BmcOptions& options, const Counterexample& cex
     o.kind =
         op.kind == "zero" ? harness::WorkloadOp::Kind::kZero : harness::WorkloadOp::Kind::kWrite;
     o.lba = static_cast<uint64_t>(op.lba);
-    w.ops.push_back(o);
+    if (op.lane == 0) {
+      w.ops.push_back(o);
+    } else {
+      w.other_lanes.resize(static_cast<size_t>(op.lane));
+      w.other_lanes[op.lane - 1].push_back(o);
+    }
     w.model_ops.emplace_back(op.lane, op.index);
   }
   return w;
+}
+
+// Several lanes: the model's interleaving is at the granularity of its steps, the fiber
+// scheduler's at every medium operation, lane acquisition and lock of the core, and no mapping
+// between the two is derived here. So the schedule, crash point and resolution are found by
+// exploring the counterexample's workload on the counterpart (every schedule within
+// `preemptions`, only the expected check, first violation): the workload and the expected check
+// come from Z3, the execution that shows it from the explorer.
+Result<std::optional<traces::Trace>> SearchConcurrent(const traces::Trace& base,
+                                                      uint32_t preemptions) {
+  harness::ExploreConfig config = base.config;
+  TP_ASSIGN_OR_RETURN(config.mutant, harness::MutantByName(base.mutant));
+  config.preemption_bound = preemptions;
+  config.schedule.clear();
+  config.only_check = base.expect.check;
+  config.stop_at_first_violation = true;
+  TP_ASSIGN_OR_RETURN(const harness::ExploreResult explored, harness::Explore(config));
+  if (explored.violations.empty()) return std::optional<traces::Trace>();
+  traces::Trace t = traces::TraceFromViolation(config, explored.violations.front());
+  t.mutant = base.mutant;
+  return std::optional<traces::Trace>(std::move(t));
 }
 
 sim::PersistencyModel SimModel(PersistencyModel model) {
@@ -301,9 +318,10 @@ bool CounterpartNeedsMutantBuild(Mutant mutant) {
   return c.ok() && c->core_mutant != "none";
 }
 
-Result<std::string> ExpectedCheck(const Counterexample& cex) {
-  if (cex.violations.empty()) return InvalidArgument("the counterexample violates nothing");
-  const std::string& property = cex.violations.front().property;
+namespace {
+// The ORACLE-* check of one violated property (ExpectedCheck).
+Result<std::string> CheckOf(const Counterexample& cex, const CexViolation& violation) {
+  const std::string& property = violation.property;
   if (property == PropertyName(Property::kAtomicity) ||
       property == PropertyName(Property::kDurability)) {
     return std::string("ORACLE-ATOMIC");
@@ -318,6 +336,13 @@ Result<std::string> ExpectedCheck(const Counterexample& cex) {
   if (property == PropertyName(Property::kFlogSeq)) return std::string("ORACLE-RECOVER");
   if (property == PropertyName(Property::kIdempotence)) return std::string("ORACLE-IDEMPOTENT");
   return InvalidArgument("unknown property '" + property + "'");
+}
+
+}  // namespace
+
+Result<std::string> ExpectedCheck(const Counterexample& cex) {
+  if (cex.violations.empty()) return InvalidArgument("the counterexample violates nothing");
+  return CheckOf(cex, cex.violations.front());
 }
 
 std::string BmcTraceStem(const BmcOptions& options) {
@@ -337,7 +362,7 @@ Result<traces::Trace> TraceFromCounterexample(const BmcOptions& options,
         MutantName(options.mutant), counterpart.core_mutant));
   }
   TP_ASSIGN_OR_RETURN(const std::string check, ExpectedCheck(cex));
-  TP_ASSIGN_OR_RETURN(Workload workload, WorkloadOf(options, cex));
+  Workload workload = WorkloadOf(cex);
 
   traces::Trace trace;
   trace.tool_commit = traces::ToolCommit();
@@ -349,6 +374,7 @@ Result<traces::Trace> TraceFromCounterexample(const BmcOptions& options,
   c.nfree = static_cast<uint32_t>(options.nfree == 0 ? options.lanes : options.nfree);
   c.model = SimModel(options.model);
   c.ops = std::move(workload.ops);
+  c.other_lanes = std::move(workload.other_lanes);
   if (c.device == harness::Device::kPlainPmem) {
     // The model's formatted contents are a tag per sector ("initial(lba x)"), the explorer's
     // fresh plain medium reads as zeros: a setup write of every LBA (completed, no crash points)
@@ -360,19 +386,47 @@ Result<traces::Trace> TraceFromCounterexample(const BmcOptions& options,
     }
   }
   c.max_states_per_point = 1024;
+  if (auto size = harness::ExploreMediumSize(c); size.ok()) c.medium_size = *size;  // pinned
   trace.crash_point = static_cast<uint64_t>(cex.fences_before_crash) + 1;
   trace.expect.violation = true;
   trace.expect.check = check;
-
-  TP_ASSIGN_OR_RETURN(const int forced, MapResolution(&trace, cex, std::move(workload.model_ops)));
   const CexViolation& v = cex.violations.front();
+
+  if (!c.other_lanes.empty()) {
+    // Each violated property in turn: with overlapping ops on one LBA the explorer's concurrent
+    // oracle accepts any value that can be linearized last, while the model's INV-SECTOR-DURABLE
+    // asks for the last op by completion time, so a durability violation of the model may be
+    // no violation there, while the same counterexample's INV-MAP-BIJECTION is.
+    for (const CexViolation& violation : cex.violations) {
+      TP_ASSIGN_OR_RETURN(trace.expect.check, CheckOf(cex, violation));
+      for (uint32_t preemptions = 0; preemptions <= 2; ++preemptions) {
+        TP_ASSIGN_OR_RETURN(std::optional<traces::Trace> found,
+                            SearchConcurrent(trace, preemptions));
+        if (!found) continue;
+        found->expect.detail = fmt::format(
+            "Z3 counterexample (model mutant {}, {} x {} x {}, {}): {}: {}; {} lanes: workload "
+            "and check from the model, schedule, crash point and resolution found by exploring "
+            "that workload on the counterpart within {} preemption(s) (not mapped from the "
+            "model's interleaving)",
+            MutantName(options.mutant), options.lanes, options.lbas, options.ops_per_lane,
+            PersistencyModelName(options.model), violation.property, violation.message,
+            c.other_lanes.size() + 1, preemptions);
+        return *found;
+      }
+    }
+    return NotFound(fmt::format(
+        "trace export: exploring the counterexample's {}-lane workload on '{}' within 2 "
+        "preemptions shows none of the checks its violations map to",
+        c.other_lanes.size() + 1, trace.mutant));
+  }
+  TP_ASSIGN_OR_RETURN(const int forced, MapResolution(&trace, cex, std::move(workload.model_ops)));
   trace.expect.detail = fmt::format(
-      "Z3 counterexample ({}, model mutant {}, {} x {} x {}, {}): {}: {}; crash point = "
-      "fences_before_crash {} + 1; resolution mapped from the model's persisted stores ({} of "
+      "Z3 counterexample (model mutant {}, {} x {} x {}, {}): {}: {}; one lane: crash point = "
+      "fences_before_crash {} + 1, resolution mapped from the model's persisted stores ({} of "
       "{} words read take a persisted candidate)",
-      "tearproof bmc", MutantName(options.mutant), options.lanes, options.lbas,
-      options.ops_per_lane, PersistencyModelName(options.model), v.property, v.message,
-      cex.fences_before_crash, forced, trace.resolution.size());
+      MutantName(options.mutant), options.lanes, options.lbas, options.ops_per_lane,
+      PersistencyModelName(options.model), v.property, v.message, cex.fences_before_crash, forced,
+      trace.resolution.size());
   return trace;
 }
 

@@ -16,6 +16,12 @@
 // under word8), then picks the latest candidate whose store the model marks persisted (index 0,
 // the guaranteed value, when none is). Words outside the modelled structures keep index 0.
 //
+// A counterexample of several lanes is not mapped step by step: the model interleaves its steps,
+// the fiber scheduler every medium operation, lane acquisition and lock of the core. Its trace
+// keeps the model's per-lane workload and expected check, and takes the schedule, crash point and
+// resolution from an exploration of that workload on the counterpart (every schedule within 0, 1,
+// then 2 preemptions, first violation of the expected check); expect.detail says so.
+//
 // Requires the mutant build (tearproof_model_traces_mutants) for a counterexample of a mutant
 // whose counterpart is a core mutant; the production build (tearproof_model_traces) converts the
 // real protocol and the no-btt control and returns Unsupported otherwise.
@@ -51,9 +57,9 @@ bool CounterpartNeedsMutantBuild(Mutant mutant);
 // Uses the first violation of `cex`.
 Result<std::string> ExpectedCheck(const Counterexample& cex);
 
-// The trace of a SAT result. Errors: not SAT; no counterpart; a counterexample whose lanes the
-// sequential explorer cannot replay (Unsupported, see docs/model.md §5); Unsupported in
-// a build without mutants for a core mutant; the mapped run does not reach the crash point.
+// The trace of a SAT result. Errors: not SAT; no counterpart (NotFound); Unsupported in a build
+// without mutants for a core mutant; the mapped run does not reach the crash point; several
+// lanes whose exploration within 2 preemptions shows no violation of the expected check.
 // expect.detail names the model property, its message and how the resolution was obtained.
 Result<traces::Trace> TraceFromBmcResult(const BmcResult& result);
 Result<traces::Trace> TraceFromCounterexample(const BmcOptions& options, const Counterexample& cex);
