@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "btt/mutant.h"
 #include "properties/sim_device.h"
 #include "util/status.h"
 
@@ -40,5 +41,26 @@ struct ConcurrentOutcome {
 ConcurrentCase DrawConcurrentCase();
 // Runs and judges a case (no RapidCheck inside); a Status only when the harness itself fails.
 Result<ConcurrentOutcome> RunConcurrentCase(const ConcurrentCase& c);
+
+// A failed case and the schedule its run took (ConcurrentOutcome::schedule), for its trace.
+struct FailedConcurrentCase {
+  ConcurrentCase c;
+  std::string schedule_taken;
+};
+// The last case ConcurrentProperty failed on in this thread (RapidCheck's shrunk
+// counterexample after a failed run), or std::nullopt; taking it clears it.
+std::optional<FailedConcurrentCase> TakeLastFailedConcurrentCase();
+
+// A tearproof trace of a concurrent case for `tearproof replay`: its device, setup and lane
+// programs explored by harness::Explore with concurrent lanes (every crash point), first on the
+// schedule the failing run took (the same fiber scheduling points) and, if that shows nothing,
+// on every schedule within kConcurrentTracePreemptions preemptions. Returns the path, kNotFound
+// when the explorer does not reproduce the case (its device differs, error flags are dropped).
+inline constexpr uint32_t kConcurrentTracePreemptions = 2;
+Result<std::string> WriteConcurrentCaseTrace(const FailedConcurrentCase& failed,
+                                             const std::string& dir,
+                                             btt::Mutant mutant = btt::Mutant::kNone);
+// Family::write_trace of the concurrent family.
+std::string WriteConcurrentTraceOfLastFailure();
 
 }  // namespace tearproof::properties

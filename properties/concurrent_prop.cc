@@ -28,6 +28,7 @@
 
 #include "harness/fiber_sync.h"
 #include "properties/concurrent_case.h"
+#include "properties/crash_case.h"
 #include "properties/families.h"
 #include "properties/generators.h"
 #include "properties/prop_assert.h"
@@ -294,9 +295,63 @@ ConcurrentCase DrawConcurrentCase() {
   return c;
 }
 
+namespace {
+thread_local std::optional<FailedConcurrentCase> g_last_failed_concurrent;
+}  // namespace
+
+std::optional<FailedConcurrentCase> TakeLastFailedConcurrentCase() {
+  std::optional<FailedConcurrentCase> c = std::move(g_last_failed_concurrent);
+  g_last_failed_concurrent.reset();
+  return c;
+}
+
+Result<std::string> WriteConcurrentCaseTrace(const FailedConcurrentCase& failed,
+                                             const std::string& dir, btt::Mutant mutant) {
+  const ConcurrentCase& c = failed.c;
+  if (c.programs.empty() || c.programs.size() > harness::kMaxExploreLanes) {
+    return InvalidArgument(std::to_string(c.programs.size()) + " lanes: the explorer runs 1 to " +
+                           std::to_string(harness::kMaxExploreLanes));
+  }
+  harness::ExploreConfig config = ExploreConfigFor(c.config, mutant);
+  config.setup_ops = WorkloadOf(c.setup);
+  auto lane_program = [](const std::vector<LaneOp>& program) {
+    std::vector<harness::WorkloadOp> ops;
+    for (const LaneOp& op : program) {
+      const auto kind = op.kind == LaneOp::Kind::kWrite  ? harness::WorkloadOp::Kind::kWrite
+                        : op.kind == LaneOp::Kind::kZero ? harness::WorkloadOp::Kind::kZero
+                                                         : harness::WorkloadOp::Kind::kRead;
+      ops.push_back({kind, op.lba});
+    }
+    return ops;
+  };
+  config.ops = lane_program(c.programs[0]);
+  for (size_t i = 1; i < c.programs.size(); ++i) {
+    config.other_lanes.push_back(lane_program(c.programs[i]));
+  }
+  if (config.other_lanes.empty()) return ExploreAndWriteTrace(config, dir);
+  // The schedule the run took names the lane of every decision; the explorer's lanes make the
+  // same scheduling points when its device makes the same medium operations.
+  if (auto taken = sim::ParseSchedule(failed.schedule_taken); taken.ok()) {
+    config.schedule = *taken;
+    auto path = ExploreAndWriteTrace(config, dir);
+    if (path.ok() || path.status().code() != StatusCode::kNotFound) return path;
+  }
+  config.schedule.clear();
+  config.preemption_bound = kConcurrentTracePreemptions;
+  return ExploreAndWriteTrace(config, dir);
+}
+
+std::string WriteConcurrentTraceOfLastFailure() {
+  const std::optional<FailedConcurrentCase> failed = TakeLastFailedConcurrentCase();
+  if (!failed) return "no trace: the failure did not come from a concurrent case";
+  return DescribeTraceResult(WriteConcurrentCaseTrace(*failed, TraceDirectory()));
+}
+
 void ConcurrentProperty() {
   const ConcurrentCase c = DrawConcurrentCase();
   const ConcurrentOutcome out = ValueOrFail(RunConcurrentCase(c), "harness");
+  // The fibers have finished: a failure may unwind from here on, and leaves its case behind.
+  if (out.violation) g_last_failed_concurrent = FailedConcurrentCase{c, out.schedule};
   RC_TAG(out.contention ? "contention" : "no contention", !c.crash ? "no crash"
                                                           : out.crash_fired
                                                               ? "crash during the run"

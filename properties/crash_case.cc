@@ -52,25 +52,30 @@ CrashOutcome RunCrashCase(const CrashCase& c, const std::optional<CrashSpec>& re
   return out;
 }
 
-Result<std::string> WriteCrashCaseTrace(const CrashCase& c, const std::string& dir,
-                                        btt::Mutant mutant) {
-  if (c.history.size() > kMaxTraceOps) {
-    return InvalidArgument(std::to_string(c.history.size()) +
-                           " operations are too many to explore; shrink the case first");
-  }
+harness::ExploreConfig ExploreConfigFor(const DeviceConfig& device, btt::Mutant mutant) {
   harness::ExploreConfig config;
-  config.profile = c.config.profile;
-  config.external_lbasize = c.config.lbasize;
-  config.nfree = c.config.nfree;
-  config.model = c.config.model;
+  config.profile = device.profile;
+  config.external_lbasize = device.lbasize;
+  config.nfree = device.nfree;
+  config.model = device.model;
   config.mutant = mutant;
   config.stop_at_first_violation = true;
-  for (const Op& op : c.history) {
-    if (op.kind == Op::Kind::kError) continue;
-    config.ops.push_back({op.kind == Op::Kind::kWrite ? harness::WorkloadOp::Kind::kWrite
-                                                      : harness::WorkloadOp::Kind::kZero,
-                          op.lba});
+  return config;
+}
+
+std::vector<harness::WorkloadOp> WorkloadOf(const std::vector<Op>& ops) {
+  std::vector<harness::WorkloadOp> out;
+  for (const Op& op : ops) {
+    if (op.kind == Op::Kind::kError) continue;  // not in the explorer's workload language
+    out.push_back({op.kind == Op::Kind::kWrite ? harness::WorkloadOp::Kind::kWrite
+                                               : harness::WorkloadOp::Kind::kZero,
+                   op.lba});
   }
+  return out;
+}
+
+Result<std::string> ExploreAndWriteTrace(const harness::ExploreConfig& config,
+                                         const std::string& dir) {
   TP_ASSIGN_OR_RETURN(const harness::ExploreResult result, harness::Explore(config));
   if (result.violations.empty()) {
     return NotFound("the explorer finds no violation for this workload on its device");
@@ -81,13 +86,31 @@ Result<std::string> WriteCrashCaseTrace(const CrashCase& c, const std::string& d
   return path;
 }
 
+Result<std::string> WriteCrashCaseTrace(const CrashCase& c, const std::string& dir,
+                                        btt::Mutant mutant) {
+  if (c.history.size() > kMaxTraceOps) {
+    return InvalidArgument(std::to_string(c.history.size()) +
+                           " operations are too many to explore; shrink the case first");
+  }
+  harness::ExploreConfig config = ExploreConfigFor(c.config, mutant);
+  config.ops = WorkloadOf(c.history);
+  return ExploreAndWriteTrace(config, dir);
+}
+
+std::string TraceDirectory() {
+  const char* env = std::getenv("TEARPROOF_TRACE_DIR");
+  return env != nullptr && *env != '\0' ? env : ".";
+}
+
+std::string DescribeTraceResult(const Result<std::string>& path) {
+  if (!path.ok()) return "no trace: " + path.status().ToString();
+  return "trace written: " + *path + " (replay: tearproof replay " + *path + ")";
+}
+
 std::string WriteTraceOfLastFailure() {
   const std::optional<CrashCase> c = TakeLastFailedCrashCase();
   if (!c) return "no trace: the failure did not come from a crash case";
-  const char* env = std::getenv("TEARPROOF_TRACE_DIR");
-  auto path = WriteCrashCaseTrace(*c, env != nullptr && *env != '\0' ? env : ".");
-  if (!path.ok()) return "no trace: " + path.status().ToString();
-  return "trace written: " + *path + " (replay: tearproof replay " + *path + ")";
+  return DescribeTraceResult(WriteCrashCaseTrace(*c, TraceDirectory()));
 }
 
 }  // namespace tearproof::properties

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "btt/mutant.h"
+#include "harness/explorer.h"
 #include "properties/sim_device.h"
 
 namespace tearproof::properties {
@@ -62,6 +63,19 @@ std::optional<CrashCase> TakeLastFailedCrashCase();
 inline constexpr size_t kMaxTraceOps = 8;
 Result<std::string> WriteCrashCaseTrace(const CrashCase& c, const std::string& dir,
                                         btt::Mutant mutant = btt::Mutant::kNone);
+
+// Shared by the trace hooks of the families: the explorer configuration of a device (stopping
+// at the first violation), its workload form of a history (error flags dropped), and the run
+// that writes the first violation's trace as `<dir>/<stem>.jsonl` (kNotFound when the explorer
+// finds none).
+harness::ExploreConfig ExploreConfigFor(const DeviceConfig& device, btt::Mutant mutant);
+std::vector<harness::WorkloadOp> WorkloadOf(const std::vector<Op>& ops);
+Result<std::string> ExploreAndWriteTrace(const harness::ExploreConfig& config,
+                                         const std::string& dir);
+// $TEARPROOF_TRACE_DIR, default the working directory.
+std::string TraceDirectory();
+// "trace written: PATH (replay: tearproof replay PATH)" or "no trace: why".
+std::string DescribeTraceResult(const Result<std::string>& path);
 
 // Family::write_trace of the crash, recovery and model families: the trace of the last failed case,
 // in $TEARPROOF_TRACE_DIR (default: the working directory), as a line saying where and how to

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "properties/concurrent_case.h"
 #include "properties/crash_case.h"
 
 namespace tearproof::properties {
@@ -38,7 +39,8 @@ const std::vector<Family>& AllFamilies() {
        &WriteTraceOfLastFailure},
       {"format", "FormatOpenRoundTripsAndInterruptedFormatIsNeverHalfValid", 500, &FormatProperty},
       {"bad-input", "CorruptMetadataGivesAClearErrorOrACorrectRecovery", 750, &BadInputProperty},
-      {"concurrent", "InterleavedLanesReadWholeValuesAndSurviveACrash", 750, &ConcurrentProperty},
+      {"concurrent", "InterleavedLanesReadWholeValuesAndSurviveACrash", 750, &ConcurrentProperty,
+       &WriteConcurrentTraceOfLastFailure},
   };
   return families;
 }

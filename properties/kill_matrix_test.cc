@@ -258,5 +258,32 @@ TEST(KillMatrix, AShrunkModelFailureBecomesATraceThatReplays) {
   ExpectShrunkFailureReplays("model", btt::Mutant::kDataNotPersisted, 3);
 }
 
+// The concurrent family's shrunk failure becomes a trace with concurrent lanes that replays.
+TEST(KillMatrix, AShrunkConcurrentFailureBecomesATraceThatReplays) {
+  const btt::Mutant mutant = btt::Mutant::kDataNotPersisted;
+  ScopedMutant scoped(mutant);
+  const Family* family = FindFamily("concurrent");
+  ASSERT_NE(family, nullptr);
+  rc::detail::TestParams params = KillParams();
+  params.disableShrinking = false;
+  (void)TakeLastFailedConcurrentCase();
+  const rc::detail::TestResult result = RunFamily(*family, params, /*quiet=*/true);
+  ASSERT_FALSE(result.is<rc::detail::SuccessResult>());
+  const std::optional<FailedConcurrentCase> shrunk = TakeLastFailedConcurrentCase();
+  ASSERT_TRUE(shrunk.has_value());
+  EXPECT_GE(shrunk->c.programs.size(), 2u);
+  auto path = WriteConcurrentCaseTrace(*shrunk, ::testing::TempDir(), mutant);
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  auto trace = traces::ReadTraceFile(*path);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_EQ(trace->mutant, btt::MutantName(mutant));
+  auto replay = traces::Replay(*trace);
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_TRUE(replay->violated());
+  EXPECT_TRUE(replay->matches_expectation);
+  std::printf("concurrent: trace %s (schedule taken %s) replays %s\n", path->c_str(),
+              shrunk->schedule_taken.c_str(), trace->expect.check.c_str());
+}
+
 }  // namespace
 }  // namespace tearproof::properties
