@@ -136,7 +136,7 @@ int Run(int argc, char** argv) {
   if (!trace_out.empty() && r->verdict == tearproof::model::Verdict::kSat) {
     auto path = tearproof::model::WriteBmcTrace(*r, trace_out);
     if (!path.ok()) {
-      std::fprintf(stderr, "trace: %s\n", path.status().ToString().c_str());
+      std::fprintf(stderr, "trace export failed: %s\n", path.status().ToString().c_str());
       return 3;
     }
     std::fprintf(json ? stderr : stdout, "trace: %s\nreplay: tearproof replay %s\n", path->c_str(),
