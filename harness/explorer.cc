@@ -414,6 +414,11 @@ class Explorer {
   Status ExplorePoint(const sim::Medium& medium);
   // Judges one crash state; appends violations citing `choices` (the resolution so far).
   void JudgeState(sim::Medium& crashed, const std::vector<Choice>& choices);
+  // ORACLE-FORMAT on a crash state inside format.
+  void JudgeFormatState(sim::Medium& crashed, const std::vector<Choice>& choices);
+  void Judge(sim::Medium& crashed, const std::vector<Choice>& choices) {
+    in_format_ ? JudgeFormatState(crashed, choices) : JudgeState(crashed, choices);
+  }
   Result<std::vector<Sector>> ReadAll(DeviceHandle& device);
   void AddViolation(std::string check, std::string detail, const std::vector<Choice>* choices);
   void FillTimeline(const sim::Medium& medium, const ForcedChooser& forced);
@@ -430,6 +435,7 @@ class Explorer {
   uint64_t clock_ = 0;                      // logical time (Expectation)
   uint64_t point_ = 0;                      // crash points of this execution so far
   std::vector<uint32_t> schedule_;          // decisions of this execution (when known)
+  bool in_format_ = false;                  // crash points are inside format
   ExploreResult result_;
   CrashTimeline* timeline_ = nullptr;  // set when replaying a target
 };
@@ -458,6 +464,51 @@ Result<std::vector<Sector>> Explorer::ReadAll(DeviceHandle& device) {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+void Explorer::JudgeFormatState(sim::Medium& crashed, const std::vector<Choice>& choices) {
+  bool opened[2] = {false, false};
+  for (const bool read_only : {true, false}) {
+    SimNamespace ns(crashed, read_only);
+    auto device = OpenDevice(config_, ns, read_only);
+    if (!device.ok()) continue;  // refused: no valid BTT, a clear error
+    opened[read_only] = true;
+    const std::string which = read_only ? "read-only open" : "open";
+    for (uint64_t lba = 0; lba < (*device)->Nlba(); ++lba) {
+      Sector s((*device)->LbaSize());
+      const Status status = (*device)->Read(lba, s);
+      if (!status.ok()) {
+        AddViolation("ORACLE-FORMAT", which + " of a crashed format succeeds, then lba " +
+                                          std::to_string(lba) + ": " + status.ToString(),
+                     &choices);
+        return;
+      }
+      if (std::any_of(s.begin(), s.end(), [](std::byte b) { return b != std::byte{0}; })) {
+        AddViolation("ORACLE-FORMAT", which + " of a crashed format succeeds, and lba " +
+                                          std::to_string(lba) + " reads [" + DescribeSector(s) +
+                                          "], not zeros",
+                     &choices);
+        return;
+      }
+    }
+    if (!read_only) {
+      auto findings = (*device)->Check();
+      if (!findings.ok() || !findings->empty()) {
+        AddViolation("ORACLE-FORMAT",
+                     "open of a crashed format succeeds, but Check finds: " +
+                         (findings.ok() ? *findings : findings.status().ToString()),
+                     &choices);
+        return;
+      }
+    }
+  }
+  if (opened[0] != opened[1]) {
+    AddViolation("ORACLE-FORMAT",
+                 std::string("after a crash in format, ") +
+                     (opened[1] ? "a read-only open succeeds and a read-write open refuses"
+                                : "a read-write open succeeds and a read-only open refuses"),
+                 &choices);
+  }
 }
 
 void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choices) {
@@ -587,6 +638,7 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
   const RegionNamer regions(config_, medium.size_bytes());
   t.reached = true;
   t.crash_point = point_;
+  t.in_format = in_format_;
   t.op_in_flight = op_in_flight_;
   t.unused_choices = forced.unused();
   t.diverged_choices = forced.diverged();
@@ -642,7 +694,7 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
     if (point_ != config_.target->crash_point) return Status::Ok();
     auto forced = std::make_shared<ForcedChooser>(config_.target->resolution);
     sim::Medium crashed = medium.LazyCrash(forced);
-    JudgeState(crashed, forced->choices());
+    Judge(crashed, forced->choices());
     ++result_.stats.states_checked;
     FillTimeline(medium, *forced);
     return Status::Ok();
@@ -650,7 +702,7 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
   auto odometer = std::make_shared<sim::OdometerChooser>();
   for (;;) {
     sim::Medium crashed = medium.LazyCrash(odometer);
-    JudgeState(crashed, odometer->choices());
+    Judge(crashed, odometer->choices());
     ++result_.stats.states_checked;
     if (Stopped()) break;
     if (!odometer->Advance()) break;
@@ -692,6 +744,12 @@ Status Explorer::Validate() const {
     if (config_.device != Device::kBtt) {
       return InvalidArgument("mutants are mutants of the BTT core: device must be btt");
     }
+  }
+  if (config_.crash_in_format && config_.device != Device::kBtt) {
+    return InvalidArgument("crash_in_format: only the BTT has a format to crash");
+  }
+  if (config_.crash_in_format && config_.mutant_after_setup) {
+    return InvalidArgument("crash_in_format: the real core formats with mutant_after_setup");
   }
   if (config_.mutant_after_setup && config_.setup_ops.empty()) {
     return InvalidArgument("mutant_after_setup needs setup operations");
@@ -786,8 +844,27 @@ Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy
   TP_ASSIGN_OR_RETURN(
       sim::Medium medium,
       sim::Medium::Create({.size_bytes = size, .model = config_.model, .event_log = false}));
+  if (config_.target) {
+    result_.timeline.emplace();
+    timeline_ = &*result_.timeline;
+    timeline_->ops.resize(ops_.size());
+  }
   SimNamespace ns(medium);
-  TP_RETURN_IF_ERROR(FormatDevice(config_, ns));
+  if (config_.crash_in_format) {
+    in_format_ = true;
+    if (config_.target) medium.set_event_log_enabled(true);
+    Status hook_status;
+    ns.set_fence_hook([&] {
+      if (hook_status.ok()) hook_status = ExplorePoint(medium);
+    });
+    const Status formatted = FormatDevice(config_, ns);
+    ns.set_fence_hook(nullptr);
+    TP_RETURN_IF_ERROR(hook_status);
+    TP_RETURN_IF_ERROR(formatted);
+    in_format_ = false;
+  } else {
+    TP_RETURN_IF_ERROR(FormatDevice(config_, ns));
+  }
   if (medium.pending_line_count() != 0) {
     return InternalError("format left unpersisted lines on the medium");
   }
@@ -813,12 +890,7 @@ Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy
   }
   std::sort(lbas_.begin(), lbas_.end());
 
-  if (config_.target) {
-    result_.timeline.emplace();
-    timeline_ = &*result_.timeline;
-    timeline_->ops.resize(ops_.size());
-    medium.set_event_log_enabled(true);  // the timeline names the workload's stores
-  }
+  if (config_.target) medium.set_event_log_enabled(true);  // the timeline names the stores
   const uint64_t events_before = medium.event_count();
   Status hook_status;
   // A crash point is charged to the op of the lane that issues the fence.

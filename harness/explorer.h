@@ -24,6 +24,10 @@
 //   ORACLE-CHECK        Btt::Check reports no inconsistency;
 //   ORACLE-IDEMPOTENT   a crash at every fence *during* recovery, then recovery again, shows the
 //                       same sectors as the uninterrupted recovery.
+// and, for a crash inside format (ExploreConfig::crash_in_format):
+//   ORACLE-FORMAT       open refuses the medium (no valid BTT: any clear error), read-only and
+//                       read-write alike, or both open a BTT that Check finds consistent and
+//                       whose every LBA reads as zeros: never a "valid" BTT over garbage.
 // and, outside crash states, ORACLE-READ: a workload read returns the last completed value, and
 // ORACLE-LIVENESS: concurrent lanes finish (no deadlock, no livelock past the step bound).
 // With concurrent lanes (ExploreConfig::other_lanes) "completed" and "in flight" are per LBA
@@ -112,6 +116,9 @@ struct ExploreConfig {
   uint64_t max_states_per_point = 1 << 14;
   bool check_layout = true;       // ORACLE-CHECK on every state
   bool crash_in_recovery = true;  // ORACLE-IDEMPOTENT
+  // kBtt: crash format too, at every fence it issues (ORACLE-FORMAT on each state). These crash
+  // points come first (1..F), the workload's follow.
+  bool crash_in_format = false;
   // How the workload's flushes reach the medium. kNone injects a platform fault (every flush
   // lost) to show that the oracle fails when durability points are missing.
   FlushKind workload_flush = FlushKind::kClwb;
@@ -193,6 +200,7 @@ struct CrashTimeline {
   };
   std::vector<Op> ops;
   bool reached = false;  // the target crash point exists in this run
+  bool in_format = false;  // the target crash point is inside format
   uint64_t crash_point = 0;
   uint64_t crash_points_total = 0;
   int64_t op_in_flight = -1;

@@ -30,6 +30,7 @@ bool HuntStep(const ExploreConfig& config, const std::string& workload, bool age
     result.workload = workload;
     result.aged = aged;
     result.concurrent = concurrent;
+    result.in_format = config.crash_in_format;
     result.model = config.model;
     result.nfree = config.nfree;
     result.crash_point = v.crash_point;
@@ -95,6 +96,25 @@ Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
       config.mutant_after_setup = !c.setup.empty();
       if (HuntStep(config, workload, !c.setup.empty(), /*concurrent=*/true,
                    matrix.stop_at_first_kill, result)) {
+        return result;
+      }
+    }
+  }
+  if (result.killed && matrix.stop_at_first_kill) return result;
+  for (sim::PersistencyModel model : matrix.format_models) {
+    for (uint32_t nfree : matrix.nfrees) {
+      ExploreConfig config;
+      config.profile = matrix.profile;
+      config.external_lbasize = matrix.sector_size;
+      config.model = model;
+      config.nfree = nfree;
+      config.ops = matrix.format_ops;
+      config.crash_in_format = true;
+      config.max_states_per_point = matrix.max_states_per_point;
+      config.stop_at_first_violation = matrix.stop_at_first_kill;
+      config.mutant = mutant;
+      if (HuntStep(config, WorkloadToString(matrix.format_ops), /*aged=*/false,
+                   /*concurrent=*/false, matrix.stop_at_first_kill, result)) {
         return result;
       }
     }

@@ -5,7 +5,7 @@
 // word8, nfree 1 and 2, every workload of 1..3 operations from {write, zero} × {LBA 0, LBA 1}
 // (84), searched workload-major (shortest first), then model, then nfree; first on a fresh medium
 // (the mutant also formats), then on an aged one (see KillMatrix::aged_setup), then concurrent
-// lanes with crashes (KillMatrix::concurrent). The full oracle
+// lanes with crashes (KillMatrix::concurrent), then crashes inside format. The full oracle
 // runs on every crash state (docs/explorer.md). Deterministic.
 //
 // Only in tearproof_harness_mutants (TEARPROOF_BTT_MUTANTS). Not thread-safe: each exploration
@@ -54,6 +54,12 @@ struct KillMatrix {
        {{{WorkloadOp::Kind::kRead, 1}},
         {{WorkloadOp::Kind::kWrite, 1}, {WorkloadOp::Kind::kWrite, 2}}}}};
   uint32_t concurrent_preemptions = 1;
+  // Fourth phase, likewise: crashes inside format (ExploreConfig::crash_in_format), each of
+  // `format_models` and nfree, then the workload `format_ops`. Reaches mutants of the format
+  // protocol. px86 only: under word8 an info block store's 64 words persist independently and
+  // open reads them all, past max_states_per_point.
+  std::vector<sim::PersistencyModel> format_models = {sim::PersistencyModel::kPx86};
+  std::vector<WorkloadOp> format_ops = {{WorkloadOp::Kind::kWrite, 0}};
 };
 
 struct KillResult {
@@ -62,6 +68,7 @@ struct KillResult {
   std::string workload;  // "w0 w0"; lanes joined by " || " in the concurrent phase
   bool aged = false;     // found in the aged phase (after KillMatrix::aged_setup)
   bool concurrent = false;  // found in the concurrent phase (KillMatrix::concurrent)
+  bool in_format = false;   // found in the format phase (crashes inside format)
   sim::PersistencyModel model = sim::PersistencyModel::kPx86;
   uint32_t nfree = 0;
   uint64_t crash_point = 0;   // 1-based crash point of the exploration

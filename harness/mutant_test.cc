@@ -39,6 +39,7 @@ std::string Describe(btt::Mutant m, const KillResult& r) {
   std::string s = std::string(btt::MutantName(m)) + ": ";
   if (r.killed) {
     s += "killed by " + r.check + " on " + (r.concurrent ? "concurrent " : "") +
+         (r.in_format ? "crashed format + " : "") +
          (r.aged ? "aged '" : "'") + r.workload + "' " +
          sim::PersistencyModelName(r.model) + " nfree " + std::to_string(r.nfree) +
          " at crash point " + std::to_string(r.crash_point) + " (op in flight " +
@@ -72,8 +73,9 @@ TEST(Mutants, UnmutatedCorePassesTheKillMatrix) {
   EXPECT_EQ(r->violations, 0u);
   EXPECT_EQ(r->workload_errors, 0u) << r->first_workload_error;
   EXPECT_EQ(r->incomplete_points, 0u);
-  // Fresh and aged phases, then the concurrent case in each model.
-  EXPECT_EQ(r->explorations, 2u * 84 * 2 * 2 + matrix.concurrent.size() * 2);
+  // Fresh and aged phases, the concurrent case in each model, crashes in format.
+  EXPECT_EQ(r->explorations, 2u * 84 * 2 * 2 + matrix.concurrent.size() * 2 +
+                                 matrix.format_models.size() * 2);
   EXPECT_EQ(btt::ActiveMutant(), btt::Mutant::kNone);
 }
 

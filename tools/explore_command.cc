@@ -35,6 +35,7 @@ struct ExploreArgs {
   std::vector<std::string> lanes;  // --lane, repeatable: lanes 1, 2, ...
   std::string schedule;
   int64_t preemptions = -1;  // -1: none given
+  bool crash_in_format = false;
   uint64_t max_states = 1 << 14;
   std::string fault = "none";
   std::string mutant = "none";
@@ -162,6 +163,7 @@ int RunExplore(const ExploreArgs& args) {
     }
     config.schedule = *schedule;
   }
+  config.crash_in_format = args.crash_in_format;
   if (args.preemptions >= 0) config.preemption_bound = static_cast<uint32_t>(args.preemptions);
   auto mutant = harness::MutantByName(args.mutant);
   if (!mutant.ok()) {
@@ -258,6 +260,8 @@ std::function<int()> AddExploreCommand(CLI::App& app) {
   cmd->add_option("--preemptions", args->preemptions,
                   "with --lane: explore every schedule within this many preemptions")
       ->check(CLI::Range(0, 16));
+  cmd->add_flag("--crash-in-format", args->crash_in_format,
+                "crash format too, at every fence (ORACLE-FORMAT)");
   cmd->add_option("--max-states", args->max_states, "resolutions per crash point")
       ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--fault", args->fault, "inject a platform fault")

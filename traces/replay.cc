@@ -129,7 +129,8 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
                      trace.crash_point, t.crash_points_total));
   } else {
     line(fmt::format("crash point {} of {}: {}", t.crash_point, t.crash_points_total,
-                     t.op_in_flight < 0
+                     t.in_format ? std::string("inside format, just before one of its fences")
+                     : t.op_in_flight < 0
                          ? "after the last operation (nothing in flight)"
                          : "just before a fence of " + OpRef(trace, t, t.op_in_flight)));
     line("pending at the crash (workload stores with words not yet guaranteed):");

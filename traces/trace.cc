@@ -235,6 +235,9 @@ Status ParseConfig(const Json& j, const std::string& where, Trace* t) {
   TP_ASSIGN_OR_RETURN(c.mutant_after_setup, f.Bool("mutant_after_setup"));
   // Optional, for traces written before it existed: absent = 0 = the medium size those traces
   // were recorded on (ReplayConfig). Explore checks the value itself.
+  if (f.Has("crash_in_format")) {
+    TP_ASSIGN_OR_RETURN(c.crash_in_format, f.Bool("crash_in_format"));  // absent = false
+  }
   if (f.Has("medium_size")) {
     TP_ASSIGN_OR_RETURN(c.medium_size, f.U64("medium_size"));
     if (c.medium_size == 0) return f.Error("medium_size", "must be at least 1 (or absent)");
@@ -417,6 +420,7 @@ std::string SerializeTrace(const Trace& t) {
   config["setup"] = OpsJson(c.setup_ops);
   config["mutant_after_setup"] = c.mutant_after_setup;
   if (c.medium_size != 0) config["medium_size"] = c.medium_size;
+  if (c.crash_in_format) config["crash_in_format"] = true;
   Json workload;
   workload["seed"] = t.seed;
   Json lanes = Json::array();
