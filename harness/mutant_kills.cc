@@ -8,6 +8,21 @@ namespace tearproof::harness {
 
 namespace {
 
+// One exploration of the hunt: the matrix's geometry and bounds, the mutant, a model, nfree, ops.
+ExploreConfig HuntConfig(const KillMatrix& matrix, btt::Mutant mutant, sim::PersistencyModel model,
+                         uint32_t nfree, const std::vector<WorkloadOp>& ops) {
+  ExploreConfig config;
+  config.profile = matrix.profile;
+  config.external_lbasize = matrix.sector_size;
+  config.model = model;
+  config.nfree = nfree;
+  config.ops = ops;
+  config.max_states_per_point = matrix.max_states_per_point;
+  config.stop_at_first_violation = matrix.stop_at_first_kill;
+  config.mutant = mutant;
+  return config;
+}
+
 // Runs one exploration of the hunt and records it in `result`; true when the hunt should stop.
 bool HuntStep(const ExploreConfig& config, const std::string& workload, bool aged, bool concurrent,
               bool stop_at_first_kill, KillResult& result) {
@@ -53,15 +68,7 @@ Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
     for (const auto& ops : AllWorkloads(matrix.lbas, matrix.max_ops)) {
       for (sim::PersistencyModel model : matrix.models) {
         for (uint32_t nfree : matrix.nfrees) {
-          ExploreConfig config;
-          config.profile = matrix.profile;
-          config.external_lbasize = matrix.sector_size;
-          config.model = model;
-          config.nfree = nfree;
-          config.ops = ops;
-          config.max_states_per_point = matrix.max_states_per_point;
-          config.stop_at_first_violation = matrix.stop_at_first_kill;
-          config.mutant = mutant;
+          ExploreConfig config = HuntConfig(matrix, mutant, model, nfree, ops);
           if (aged) {
             // The correct core formats and runs the setup; the mutant takes over for the workload.
             config.setup_ops = matrix.aged_setup;
@@ -81,17 +88,11 @@ Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
                                                              : c.lanes.front());
     for (size_t i = 1; i < c.lanes.size(); ++i) workload += " || " + WorkloadToString(c.lanes[i]);
     for (sim::PersistencyModel model : matrix.models) {
-      ExploreConfig config;
-      config.profile = matrix.profile;
-      config.external_lbasize = matrix.sector_size;
-      config.model = model;
-      config.nfree = 2;
-      config.ops = c.lanes.empty() ? std::vector<WorkloadOp>{} : c.lanes.front();
+      ExploreConfig config =
+          HuntConfig(matrix, mutant, model, /*nfree=*/2,
+                     c.lanes.empty() ? std::vector<WorkloadOp>{} : c.lanes.front());
       config.other_lanes.assign(c.lanes.begin() + (c.lanes.empty() ? 0 : 1), c.lanes.end());
       config.preemption_bound = matrix.concurrent_preemptions;
-      config.max_states_per_point = matrix.max_states_per_point;
-      config.stop_at_first_violation = matrix.stop_at_first_kill;
-      config.mutant = mutant;
       config.setup_ops = c.setup;
       config.mutant_after_setup = !c.setup.empty();
       if (HuntStep(config, workload, !c.setup.empty(), /*concurrent=*/true,
@@ -103,16 +104,8 @@ Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
   if (result.killed && matrix.stop_at_first_kill) return result;
   for (sim::PersistencyModel model : matrix.format_models) {
     for (uint32_t nfree : matrix.nfrees) {
-      ExploreConfig config;
-      config.profile = matrix.profile;
-      config.external_lbasize = matrix.sector_size;
-      config.model = model;
-      config.nfree = nfree;
-      config.ops = matrix.format_ops;
+      ExploreConfig config = HuntConfig(matrix, mutant, model, nfree, matrix.format_ops);
       config.crash_in_format = true;
-      config.max_states_per_point = matrix.max_states_per_point;
-      config.stop_at_first_violation = matrix.stop_at_first_kill;
-      config.mutant = mutant;
       if (HuntStep(config, WorkloadToString(matrix.format_ops), /*aged=*/false,
                    /*concurrent=*/false, matrix.stop_at_first_kill, result)) {
         return result;
