@@ -100,6 +100,8 @@ def broken_variants(report):
         variant("held-on-runs claim from the explore phase",
                 lambda r: r["verdict"]["held_on_runs"].append(
                     {"phase": "explore", "subject": "x", "runs": 1, "violations": 0})),
+        variant("paths check that judged no crash state",
+                lambda r: first(r["paths"]["checks"]).update(states=0)),
         variant("sector size 1000",
                 lambda r: first(r["deep"]["configurations"]).update(sector_size=1000)),
     ]
@@ -139,7 +141,7 @@ def strip(value):
     return value
 
 
-SECTIONS = ("medium", "explore", "deep", "concurrent", "control", "bmc", "mutants", "interop")
+SECTIONS = ("medium", "explore", "deep", "concurrent", "paths", "control", "bmc", "mutants", "interop")
 
 
 def relocate(value, directory):
