@@ -28,7 +28,11 @@ struct Image {
   sim::Medium medium;
 };
 
-Result<Image> Formatted(btt::Profile profile, uint32_t sector_size, uint32_t nfree) {
+Status WriteOnce(btt::Namespace& ns, const Image& image, uint64_t lba, const Sector& data);
+
+// A formatted image (one minimum-size arena) with `writes` (LBA, sector) done and persisted.
+Result<Image> Formatted(btt::Profile profile, uint32_t sector_size, uint32_t nfree,
+                        const std::vector<std::pair<uint64_t, Sector>>& writes) {
   TP_ASSIGN_OR_RETURN(
       sim::Medium medium,
       sim::Medium::Create({.size_bytes = btt::BttOffsetFor(profile) + btt::kMinArenaSize,
@@ -37,6 +41,7 @@ Result<Image> Formatted(btt::Profile profile, uint32_t sector_size, uint32_t nfr
   Image image{profile, sector_size, nfree, std::move(medium)};
   harness::SimNamespace ns(image.medium);
   TP_RETURN_IF_ERROR(harness::FormatSimulatedBtt(ns, profile, sector_size, nfree));
+  for (const auto& [lba, data] : writes) TP_RETURN_IF_ERROR(WriteOnce(ns, image, lba, data));
   return image;
 }
 
@@ -61,7 +66,7 @@ struct Sweep {
 // path; `allowed` are the sectors LBA 0 may read; `error_ok` admits kMediaError.
 Result<Sweep> SweepCrashes(Image& image, const std::function<Status(btt::Namespace&)>& action,
                            const std::vector<Sector>& allowed, bool error_ok,
-                           const std::function<bool(const btt::Btt&)>& count) {
+                           const std::function<bool(btt::Btt&)>& count) {
   std::vector<sim::Medium> states;
   {
     harness::SimNamespace ns(image.medium);
@@ -121,63 +126,52 @@ json CheckJson(const std::string& name, const std::string& mark, const std::stri
 }
 
 Result<json> RollForward() {
-  TP_ASSIGN_OR_RETURN(Image image, Formatted(btt::Profile::kLinux, 512, 2));
   const Sector v1 = Version(512, 1), v2 = Version(512, 2);
-  {
-    harness::SimNamespace ns(image.medium);
-    TP_RETURN_IF_ERROR(WriteOnce(ns, image, 0, v1));
-  }
+  TP_ASSIGN_OR_RETURN(Image image, Formatted(btt::Profile::kLinux, 512, 2, {{0, v1}}));
   TP_ASSIGN_OR_RETURN(
-      Sweep s,
-      SweepCrashes(
-          image, [&](btt::Namespace& ns) { return WriteOnce(ns, image, 0, v2); }, {v1, v2}, false,
-          [](const btt::Btt& b) { return b.open_report().lanes_rolled_forward > 0; }));
+      Sweep s, SweepCrashes(
+                   image, [&](btt::Namespace& ns) { return WriteOnce(ns, image, 0, v2); }, {v1, v2},
+                   false, [](btt::Btt& b) { return b.open_report().lanes_rolled_forward > 0; }));
   return CheckJson("a write of lba 0 crashed at every point (linux, 512 B, nfree 2)",
                    "recovery-roll-forward", "states whose open rolled a map entry forward", s);
 }
 
 Result<json> ErrorFlag() {
-  TP_ASSIGN_OR_RETURN(Image image, Formatted(btt::Profile::kLinux, 512, 2));
   const Sector v1 = Version(512, 1), v2 = Version(512, 2);
-  {
-    harness::SimNamespace ns(image.medium);
-    TP_RETURN_IF_ERROR(WriteOnce(ns, image, 0, v1));
-  }
-  TP_ASSIGN_OR_RETURN(Sweep s,
-                      SweepCrashes(
-                          image,
-                          [&](btt::Namespace& ns) -> Status {
-                            harness::SequentialSync sync;
-                            TP_ASSIGN_OR_RETURN(auto b, OpenRw(ns, image, &sync));
-                            TP_RETURN_IF_ERROR(b->SetError(btt::ExternalLba(0)));
-                            return b->Write(btt::ExternalLba(0), v2);
-                          },
-                          {v1, v2}, true,
-                          [&](const btt::Btt& b) {
-                            // Counted through a read: the E flag's promise is a media error.
-                            Sector out(512);
-                            return const_cast<btt::Btt&>(b).Read(btt::ExternalLba(0), out).code() ==
-                                   StatusCode::kMediaError;
-                          }));
+  TP_ASSIGN_OR_RETURN(Image image, Formatted(btt::Profile::kLinux, 512, 2, {{0, v1}}));
+  TP_ASSIGN_OR_RETURN(Sweep s, SweepCrashes(
+                                   image,
+                                   [&](btt::Namespace& ns) -> Status {
+                                     harness::SequentialSync sync;
+                                     TP_ASSIGN_OR_RETURN(auto b, OpenRw(ns, image, &sync));
+                                     TP_RETURN_IF_ERROR(b->SetError(btt::ExternalLba(0)));
+                                     return b->Write(btt::ExternalLba(0), v2);
+                                   },
+                                   {v1, v2}, true,
+                                   [&](btt::Btt& b) {
+                                     // Counted through a read: the E flag's promise is a media
+                                     // error.
+                                     Sector out(512);
+                                     return b.Read(btt::ExternalLba(0), out).code() ==
+                                            StatusCode::kMediaError;
+                                   }));
   return CheckJson("SetError then Write of lba 0 crashed at every point (linux, 512 B)",
                    "error-flag", "states where lba 0 reads the media error of the E flag", s);
 }
 
 Result<json> BackupInfoFallback() {
-  TP_ASSIGN_OR_RETURN(Image image, Formatted(btt::Profile::kLinux, 512, 2));
   const Sector v1 = Version(512, 1), v2 = Version(512, 2);
+  TP_ASSIGN_OR_RETURN(Image image, Formatted(btt::Profile::kLinux, 512, 2, {{0, v1}}));
   {
     harness::SimNamespace ns(image.medium);
-    TP_RETURN_IF_ERROR(WriteOnce(ns, image, 0, v1));
     // Arena 0's primary info block starts at the BTT offset: its signature made invalid.
     const Sector garbage(64, std::byte{0xFF});
     TP_RETURN_IF_ERROR(ns.WritePersist(btt::BttOffsetFor(image.profile), garbage));
   }
   TP_ASSIGN_OR_RETURN(
-      Sweep s,
-      SweepCrashes(
-          image, [&](btt::Namespace& ns) { return WriteOnce(ns, image, 0, v2); }, {v1, v2}, false,
-          [](const btt::Btt& b) { return b.open_report().primaries_from_backup > 0; }));
+      Sweep s, SweepCrashes(
+                   image, [&](btt::Namespace& ns) { return WriteOnce(ns, image, 0, v2); }, {v1, v2},
+                   false, [](btt::Btt& b) { return b.open_report().primaries_from_backup > 0; }));
   return CheckJson(
       "primary info block invalid; open (restoring it) and a write, crashed at every point",
       "backup-info-fallback", "states whose open fell back to the backup info block", s);
@@ -185,12 +179,11 @@ Result<json> BackupInfoFallback() {
 
 Result<json> FlogLayoutZeroTwo() {
   constexpr uint32_t kNfree = 2, kSize = 4096;
-  TP_ASSIGN_OR_RETURN(Image image, Formatted(btt::Profile::kUefi, kSize, kNfree));
   const Sector v1 = Version(kSize, 1), v2 = Version(kSize, 2), v3 = Version(kSize, 3);
+  TP_ASSIGN_OR_RETURN(Image image,
+                      Formatted(btt::Profile::kUefi, kSize, kNfree, {{0, v1}, {1, v1}}));
   {
     harness::SimNamespace ns(image.medium);
-    TP_RETURN_IF_ERROR(WriteOnce(ns, image, 0, v1));
-    TP_RETURN_IF_ERROR(WriteOnce(ns, image, 1, v1));
     // The old kernel's layout: each lane's second live slot is slot 2, not slot 1.
     TP_ASSIGN_OR_RETURN(btt::Geometry geo,
                         btt::ComputeGeometry(image.profile, ns.SizeBytes(), kSize, kNfree));
@@ -210,7 +203,7 @@ Result<json> FlogLayoutZeroTwo() {
                                      return WriteOnce(ns, image, 0, v3);
                                    },
                                    {v1, v2, v3}, false,
-                                   [](const btt::Btt& b) {
+                                   [](btt::Btt& b) {
                                      return b.FlogIndices(0) == std::array<uint32_t, 2>{0, 2};
                                    }));
   // Every state must still be (0,2): a (0,1) state would be the layout silently switched.
