@@ -2,8 +2,10 @@
 // at every crash point of a workload, in a chosen persistency model, and judge every crash state
 // that can change the outcome with the atomicity oracle.
 //
-// What is run: the device is formatted on a fresh simulated medium and opened; then the
-// workload's operations (write / zero / read of an LBA) run one after another on one lane. Every
+// What is run: the device is formatted on a fresh simulated medium (the smallest that holds the
+// workload) and opened; then the workload's operations (write / zero / read of an LBA) run one
+// after another on one lane, or, with other lanes, interleaved on sim::Scheduler fibers by a
+// schedule (or every schedule within a preemption bound). Format can be crashed too. Every
 // sector written carries a tag in each 8-byte word (LBA, write number, word index), so a torn,
 // stale or misdirected sector is identified exactly.
 //

@@ -352,6 +352,18 @@ TEST(Explorer, LostFlushesTearSectorsOfInterleavedLanesAndTheScheduleReplaysIt) 
   ASSERT_FALSE(result->violations.empty());
   const Violation& v = result->violations[0];
   EXPECT_FALSE(v.schedule.empty());
+  // Deterministic: a second exploration finds the same violation, schedule and crash state.
+  auto second = Explore(config);
+  ASSERT_TRUE(second.ok() && !second->violations.empty());
+  const Violation& w2 = second->violations[0];
+  EXPECT_EQ(w2.schedule, v.schedule);
+  EXPECT_EQ(w2.crash_point, v.crash_point);
+  EXPECT_EQ(w2.detail, v.detail);
+  ASSERT_EQ(w2.resolution.size(), v.resolution.size());
+  for (size_t i = 0; i < v.resolution.size(); ++i) {
+    EXPECT_EQ(w2.resolution[i].word_addr, v.resolution[i].word_addr);
+    EXPECT_EQ(w2.resolution[i].index, v.resolution[i].index);
+  }
   ExploreConfig replay = config;
   replay.preemption_bound.reset();
   replay.stop_at_first_violation = false;
