@@ -155,8 +155,7 @@ uint64_t MaxWorkloadLba(const ExploreConfig& config) {
 
 // True when a BTT namespace of `size` bytes is valid and holds external LBA `lba`.
 bool SizeHolds(const ExploreConfig& config, uint64_t size, uint64_t lba) {
-  auto geometry =
-      btt::ComputeGeometry(config.profile, size, config.external_lbasize, config.nfree);
+  auto geometry = btt::ComputeGeometry(config.profile, size, config.external_lbasize, config.nfree);
   return geometry.ok() && geometry->external_nlba_total > lba;
 }
 
@@ -478,15 +477,16 @@ void Explorer::JudgeFormatState(sim::Medium& crashed, const std::vector<Choice>&
       Sector s((*device)->LbaSize());
       const Status status = (*device)->Read(lba, s);
       if (!status.ok()) {
-        AddViolation("ORACLE-FORMAT", which + " of a crashed format succeeds, then lba " +
-                                          std::to_string(lba) + ": " + status.ToString(),
+        AddViolation("ORACLE-FORMAT",
+                     which + " of a crashed format succeeds, then lba " + std::to_string(lba) +
+                         ": " + status.ToString(),
                      &choices);
         return;
       }
       if (std::any_of(s.begin(), s.end(), [](std::byte b) { return b != std::byte{0}; })) {
-        AddViolation("ORACLE-FORMAT", which + " of a crashed format succeeds, and lba " +
-                                          std::to_string(lba) + " reads [" + DescribeSector(s) +
-                                          "], not zeros",
+        AddViolation("ORACLE-FORMAT",
+                     which + " of a crashed format succeeds, and lba " + std::to_string(lba) +
+                         " reads [" + DescribeSector(s) + "], not zeros",
                      &choices);
         return;
       }
@@ -795,8 +795,9 @@ Status Explorer::RunOp(DeviceHandle& device, const LaneOp& lop, uint64_t medium_
   const uint64_t write_id = static_cast<uint64_t>(lop.index) + 1;
   const std::string where = "workload op " + std::to_string(lop.index) + ": ";
   if (timeline_ != nullptr) {
-    timeline_->ops[lop.index] = {lop.lane,  op, op.kind == WorkloadOp::Kind::kWrite ? write_id : 0,
-                                 medium_events, 0, point_ + 1, 0};
+    timeline_->ops[lop.index] = {
+        lop.lane,   op, op.kind == WorkloadOp::Kind::kWrite ? write_id : 0, medium_events, 0,
+        point_ + 1, 0};
   }
   Expectation& e = expect_[op.lba];
   lane_op_[lop.lane] = lop.index;
@@ -939,10 +940,10 @@ Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy
     TP_RETURN_IF_ERROR(hook_status);
     if (report.liveness_failure()) {
       op_in_flight_ = -1;
-      AddViolation("ORACLE-LIVENESS",
-                   std::string(sim::RunOutcomeName(report.outcome)) + ": " +
-                       report.status.ToString(),
-                   nullptr);
+      AddViolation(
+          "ORACLE-LIVENESS",
+          std::string(sim::RunOutcomeName(report.outcome)) + ": " + report.status.ToString(),
+          nullptr);
     } else if (report.outcome == sim::RunOutcome::kScheduleError) {
       return InvalidArgument("schedule " + sim::ScheduleToString(config_.schedule) +
                              " does not fit this run: " + report.status.ToString());
@@ -973,10 +974,9 @@ Result<ExploreResult> Explorer::Run() {
   }
   // Lanes run on fibers. Stacks are larger than the scheduler's default: crash states are judged
   // on the stack of the lane that issued the fence (recovery, reads, Check, nested crashes).
-  TP_ASSIGN_OR_RETURN(auto scheduler,
-                      sim::Scheduler::Create({.max_lanes = kMaxExploreLanes,
-                                              .stack_bytes = 1 << 20,
-                                              .max_steps = 1 << 20}));
+  TP_ASSIGN_OR_RETURN(auto scheduler, sim::Scheduler::Create({.max_lanes = kMaxExploreLanes,
+                                                              .stack_bytes = 1 << 20,
+                                                              .max_steps = 1 << 20}));
   if (!config_.preemption_bound) {
     sim::ReplayStrategy replay(config_.schedule, /*strict=*/config_.target.has_value());
     TP_RETURN_IF_ERROR(RunExecution(scheduler.get(), &replay));

@@ -94,10 +94,11 @@ struct ExploreConfig {
   uint32_t external_lbasize = 512;
   uint32_t nfree = 1;  // kBtt only
   // Bytes of simulated medium (kBtt). 0 = the smallest namespace the BTT accepts for the profile,
-  // sector size and nfree that still holds every LBA the workload and setup name (ExploreMediumSize):
-  // recovery, reads and Check run per crash state, and all of them scale with the arena's map.
-  // Nonzero: exactly this size (a trace pins it, so a replay sees the same layout and addresses);
-  // at most kMaxExploreMediumSize. The plain-pmem device has one size; 0 or that size.
+  // sector size and nfree that still holds every LBA the workload and setup name
+  // (ExploreMediumSize): recovery, reads and Check run per crash state, and all of them scale with
+  // the arena's map. Nonzero: exactly this size (a trace pins it, so a replay sees the same layout
+  // and addresses); at most kMaxExploreMediumSize. The plain-pmem device has one size; 0 or that
+  // size.
   uint64_t medium_size = 0;
   sim::PersistencyModel model = sim::PersistencyModel::kPx86;
   // The workload. `ops` is lane 0's program; `other_lanes[i]` is lane i + 1's. With other lanes,
@@ -201,7 +202,7 @@ struct CrashTimeline {
     std::string expected;  // the acceptable value(s)
   };
   std::vector<Op> ops;
-  bool reached = false;  // the target crash point exists in this run
+  bool reached = false;    // the target crash point exists in this run
   bool in_format = false;  // the target crash point is inside format
   uint64_t crash_point = 0;
   uint64_t crash_points_total = 0;

@@ -84,8 +84,8 @@ Result<KillResult> HuntMutant(btt::Mutant mutant, const KillMatrix& matrix) {
   }
   if (result.killed && matrix.stop_at_first_kill) return result;
   for (const KillMatrix::ConcurrentCase& c : matrix.concurrent) {
-    std::string workload = WorkloadToString(c.lanes.empty() ? std::vector<WorkloadOp>{}
-                                                             : c.lanes.front());
+    std::string workload =
+        WorkloadToString(c.lanes.empty() ? std::vector<WorkloadOp>{} : c.lanes.front());
     for (size_t i = 1; i < c.lanes.size(); ++i) workload += " || " + WorkloadToString(c.lanes[i]);
     for (sim::PersistencyModel model : matrix.models) {
       ExploreConfig config =

@@ -64,9 +64,9 @@ struct KillMatrix {
 
 struct KillResult {
   bool killed = false;
-  std::string check;     // ORACLE-* of the first violation; empty when not killed
-  std::string workload;  // "w0 w0"; lanes joined by " || " in the concurrent phase
-  bool aged = false;     // found in the aged phase (after KillMatrix::aged_setup)
+  std::string check;        // ORACLE-* of the first violation; empty when not killed
+  std::string workload;     // "w0 w0"; lanes joined by " || " in the concurrent phase
+  bool aged = false;        // found in the aged phase (after KillMatrix::aged_setup)
   bool concurrent = false;  // found in the concurrent phase (KillMatrix::concurrent)
   bool in_format = false;   // found in the format phase (crashes inside format)
   sim::PersistencyModel model = sim::PersistencyModel::kPx86;

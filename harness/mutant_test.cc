@@ -39,8 +39,7 @@ std::string Describe(btt::Mutant m, const KillResult& r) {
   std::string s = std::string(btt::MutantName(m)) + ": ";
   if (r.killed) {
     s += "killed by " + r.check + " on " + (r.concurrent ? "concurrent " : "") +
-         (r.in_format ? "crashed format + " : "") +
-         (r.aged ? "aged '" : "'") + r.workload + "' " +
+         (r.in_format ? "crashed format + " : "") + (r.aged ? "aged '" : "'") + r.workload + "' " +
          sim::PersistencyModelName(r.model) + " nfree " + std::to_string(r.nfree) +
          " at crash point " + std::to_string(r.crash_point) + " (op in flight " +
          std::to_string(r.op_in_flight) + "): " + r.detail;
@@ -74,8 +73,8 @@ TEST(Mutants, UnmutatedCorePassesTheKillMatrix) {
   EXPECT_EQ(r->workload_errors, 0u) << r->first_workload_error;
   EXPECT_EQ(r->incomplete_points, 0u);
   // Fresh and aged phases, the concurrent case in each model, crashes in format.
-  EXPECT_EQ(r->explorations, 2u * 84 * 2 * 2 + matrix.concurrent.size() * 2 +
-                                 matrix.format_models.size() * 2);
+  EXPECT_EQ(r->explorations,
+            2u * 84 * 2 * 2 + matrix.concurrent.size() * 2 + matrix.format_models.size() * 2);
   EXPECT_EQ(btt::ActiveMutant(), btt::Mutant::kNone);
 }
 
