@@ -6,6 +6,7 @@
 
 #include "properties/concurrent_case.h"
 #include "properties/crash_case.h"
+#include "properties/format_case.h"
 
 namespace tearproof::properties {
 namespace {
@@ -37,7 +38,8 @@ const std::vector<Family>& AllFamilies() {
        &WriteTraceOfLastFailure},
       {"recovery", "RecoveryIsIdempotentAndReadOnlyOpenEqualsRecovery", 750, &RecoveryProperty,
        &WriteTraceOfLastFailure},
-      {"format", "FormatOpenRoundTripsAndInterruptedFormatIsNeverHalfValid", 500, &FormatProperty},
+      {"format", "FormatOpenRoundTripsAndInterruptedFormatIsNeverHalfValid", 500, &FormatProperty,
+       &WriteFormatTraceOfLastFailure},
       {"bad-input", "CorruptMetadataGivesAClearErrorOrACorrectRecovery", 750, &BadInputProperty},
       {"concurrent", "InterleavedLanesReadWholeValuesAndSurviveACrash", 750, &ConcurrentProperty,
        &WriteConcurrentTraceOfLastFailure},

@@ -28,10 +28,14 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <exception>
+#include <optional>
 #include <set>
 
 #include "btt/layout.h"
+#include "properties/crash_case.h"
 #include "properties/families.h"
+#include "properties/format_case.h"
 #include "properties/generators.h"
 #include "properties/prop_assert.h"
 #include "properties/sim_device.h"
@@ -216,6 +220,50 @@ void InterruptedFormat(const DeviceConfig& config, const btt::Geometry& geo,
 
 }  // namespace
 
+namespace {
+thread_local std::optional<FailedFormatCase> g_last_failed_format;
+
+// Records the case if the scope is left by an RC_* failure (nothing here runs on a fiber).
+class RememberFormatCase {
+ public:
+  explicit RememberFormatCase(FailedFormatCase c)
+      : case_(std::move(c)), uncaught_(std::uncaught_exceptions()) {}
+  ~RememberFormatCase() {
+    if (std::uncaught_exceptions() > uncaught_) g_last_failed_format = std::move(case_);
+  }
+  RememberFormatCase(const RememberFormatCase&) = delete;
+  RememberFormatCase& operator=(const RememberFormatCase&) = delete;
+
+ private:
+  FailedFormatCase case_;
+  int uncaught_;
+};
+}  // namespace
+
+std::optional<FailedFormatCase> TakeLastFailedFormatCase() {
+  std::optional<FailedFormatCase> c = std::move(g_last_failed_format);
+  g_last_failed_format.reset();
+  return c;
+}
+
+Result<std::string> WriteFormatCaseTrace(const FailedFormatCase& c, const std::string& dir,
+                                         btt::Mutant mutant) {
+  if (c.history.size() > kMaxTraceOps) {
+    return InvalidArgument(std::to_string(c.history.size()) +
+                           " operations are too many to explore; shrink the case first");
+  }
+  harness::ExploreConfig config = ExploreConfigFor(c.config, mutant);
+  config.crash_in_format = c.interrupted;
+  config.ops = WorkloadOf(c.history);
+  return ExploreAndWriteTrace(config, dir);
+}
+
+std::string WriteFormatTraceOfLastFailure() {
+  const std::optional<FailedFormatCase> c = TakeLastFailedFormatCase();
+  if (!c) return "no trace: the failure did not come from a format case";
+  return DescribeTraceResult(WriteFormatCaseTrace(*c, TraceDirectory()));
+}
+
 void FormatProperty() {
   const bool multi_arena = *rc::gen::weightedElement<bool>({{4, false}, {1, true}});
   const DeviceConfig config = multi_arena ? *GenMultiArenaConfig() : *GenDeviceConfig();
@@ -230,6 +278,7 @@ void FormatProperty() {
     // Every fence of the format (counted by a dry run: the count depends only on the config),
     // and the end.
     const CrashSpec crash = *GenCrashSpec(CountFormatFences(config) + 1);
+    const RememberFormatCase remember({config, /*interrupted=*/true, {}});
     InterruptedFormat(config, geo, lbas, crash);
     return;
   }
@@ -245,6 +294,9 @@ void FormatProperty() {
   const uint8_t corrupt_mask = *rc::gen::weightedOneOf<uint8_t>(
       {{1, rc::gen::just<uint8_t>(0)}, {1, rc::gen::inRange<uint8_t>(1, 255)}});
 
+  std::vector<Op> both = first;
+  both.insert(both.end(), second.begin(), second.end());
+  const RememberFormatCase remember({config, /*interrupted=*/false, std::move(both)});
   sim::Medium medium = ValueOrFail(MakeMedium(config), "medium");
   OkOrFail(FormatDevice(medium, config), "PROP-FORMAT-OPEN: format");
   if (medium.pending_line_count() != 0) {

@@ -26,6 +26,7 @@
 #include "btt/mutant.h"
 #include "properties/concurrent_case.h"
 #include "properties/crash_case.h"
+#include "properties/format_case.h"
 #include "properties/families.h"
 #include "traces/replay.h"
 #include "traces/trace.h"
@@ -283,6 +284,33 @@ TEST(KillMatrix, AShrunkConcurrentFailureBecomesATraceThatReplays) {
   EXPECT_TRUE(replay->matches_expectation);
   std::printf("concurrent: trace %s (schedule taken %s) replays %s\n", path->c_str(),
               shrunk->schedule_taken.c_str(), trace->expect.check.c_str());
+}
+
+// The format family's shrunk failure (an interrupted format) becomes a trace that crashes
+// inside format and replays.
+TEST(KillMatrix, AShrunkFormatFailureBecomesATraceThatReplays) {
+  const btt::Mutant mutant = btt::Mutant::kInfoPrimaryFirst;
+  ScopedMutant scoped(mutant);
+  const Family* family = FindFamily("format");
+  ASSERT_NE(family, nullptr);
+  rc::detail::TestParams params = KillParams();
+  params.disableShrinking = false;
+  (void)TakeLastFailedFormatCase();
+  const rc::detail::TestResult result = RunFamily(*family, params, /*quiet=*/true);
+  ASSERT_FALSE(result.is<rc::detail::SuccessResult>());
+  const std::optional<FailedFormatCase> shrunk = TakeLastFailedFormatCase();
+  ASSERT_TRUE(shrunk.has_value());
+  EXPECT_TRUE(shrunk->interrupted);
+  auto path = WriteFormatCaseTrace(*shrunk, ::testing::TempDir(), mutant);
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  auto trace = traces::ReadTraceFile(*path);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_EQ(trace->mutant, btt::MutantName(mutant));
+  auto replay = traces::Replay(*trace);
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_TRUE(replay->violated());
+  EXPECT_TRUE(replay->matches_expectation);
+  std::printf("format: trace %s replays %s\n", path->c_str(), trace->expect.check.c_str());
 }
 
 }  // namespace
