@@ -1266,13 +1266,12 @@ void AttachBmcTrace(Context& ctx, const model::BmcResult& result, json* cell) {
       if (run->exit_code == 1 && at != std::string::npos && end != std::string::npos) {
         path = run->output.substr(at + 7, end - at - 7);
       } else {
-        // Its last "trace: " line says why the conversion failed.
-        const size_t why = run->output.rfind("trace: ");
+        // The driver's last line says why the conversion failed.
+        std::string last = run->output;
+        while (!last.empty() && last.back() == '\n') last.pop_back();
+        last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
         path = InternalError(
-            fmt::format("tearproof-bmc-mutants exit {}: {}", run->exit_code,
-                        why == std::string::npos
-                            ? run->output.substr(0, 300)
-                            : run->output.substr(why + 7, run->output.find('\n', why) - why - 7)));
+            fmt::format("tearproof-bmc-mutants exit {}: {}", run->exit_code, last.substr(0, 300)));
       }
     }
   }
