@@ -198,13 +198,15 @@ Status ValidateInfo(const InfoBlock& info, const InfoContext& ctx) {
 }
 
 // The invariant a Status message names ("...: INV-FOO: ..."), for check findings.
-std::string InvariantOf(const Status& s, const char* fallback) {
-  const std::string& m = s.message();
+std::string InvariantOf(const std::string& m, const char* fallback) {
   const size_t start = m.find("INV-");
   if (start == std::string::npos) return fallback;
   const size_t colon = m.find(':', start);
   if (colon == std::string::npos) return fallback;
   return m.substr(start, colon - start);
+}
+std::string InvariantOf(const Status& s, const char* fallback) {
+  return InvariantOf(s.message(), fallback);
 }
 
 }  // namespace
@@ -231,6 +233,9 @@ struct Btt::Arena {
   std::unique_ptr<std::atomic<uint32_t>[]> rtt;
   std::vector<std::pair<uint32_t, uint32_t>> overlay;  // read-only roll-forward: premap -> raw
   std::atomic<bool> error{false};
+  // OpenOptions::salvage: why the flog could not be recovered (each message names its
+  // invariant). Non-empty means Check(repair) rebuilds this arena's flog.
+  std::vector<std::string> salvage_failures;
 
   // Namespace offsets of the regions.
   uint64_t data_abs() const { return base + geo.dataoff; }
@@ -300,14 +305,9 @@ Status Btt::Format(Namespace& ns, const FormatOptions& options) {
     }
     TP_RETURN_IF_ERROR(ZeroRange(ns, arena_abs + a.flogoff, FlogSizeFor(geo.nfree)));
     for (uint32_t lane = 0; lane < geo.nfree; ++lane) {
-      FlogSlot s;
-      // UEFI and the kernel write lba = lane; on arenas with fewer LBAs than lanes keep it in
-      // range (an initial slot's lba is never used: old_map == new_map).
-      s.lba = lane < a.external_nlba ? lane : lane % a.external_nlba;
-      s.old_map = a.external_nlba + lane;
-      if (FlogStyleFor(geo.profile) == FlogStyle::kPmdk) s.old_map |= kMapZeroFlag;
-      s.new_map = s.old_map;
-      s.seq = 1;
+      // The free blocks of a fresh arena are the ones past the identity-mapped LBAs.
+      const FlogSlot s =
+          InitialFlogSlot(FlogStyleFor(geo.profile), lane, a.external_nlba, a.external_nlba + lane);
       TP_RETURN_IF_ERROR(ns.Write(arena_abs + a.flogoff + lane * kFlogGroupSize, AsBytes(s)));
     }
     TP_RETURN_IF_ERROR(ns.Flush(arena_abs + a.flogoff, uint64_t{geo.nfree} * kFlogGroupSize));
@@ -380,6 +380,7 @@ Result<std::unique_ptr<Btt>> Btt::Open(Namespace& ns, const OpenOptions& options
   }
   const bool read_only = options.read_only || options.salvage || ns.ReadOnly();
   std::unique_ptr<Btt> btt(new Btt(ns, profile, read_only));
+  btt->repairable_ = !options.read_only && !ns.ReadOnly();
   btt->options_ = options;
   if (profile == Profile::kPmemblk) {
     if (ns.SizeBytes() < kPmemblkBttOffset + kInfoBlockSize) {
@@ -511,7 +512,15 @@ Status Btt::RecoverArena(Arena& arena) {
   arena.freelist = std::make_unique<FreeEntry[]>(nfree_);
   arena.rtt = std::make_unique<std::atomic<uint32_t>[]>(nfree_);
   for (uint32_t i = 0; i < nfree_; ++i) arena.rtt[i].store(0);
-  auto indices = DetectFlogIndices(groups);
+  // A flog rebuild was interrupted (Check with repair): until its last store the flog is a mix
+  // of old and new words, and no lane of it can be trusted, not even one that looks valid.
+  // DetectFlogIndices would refuse it too; naming the cause tells the user to run the repair
+  // again, and skipping every lane keeps a salvage open from rolling forward a torn slot.
+  auto indices = HasFlogRepairMarker(groups[0])
+                     ? Result<std::array<uint32_t, 2>>(Corruption(
+                           "INV-FLOG-LAYOUT: lane 0 slot 3 holds the flog-rebuild marker: a "
+                           "flog repair was interrupted (check --repair completes it)"))
+                     : DetectFlogIndices(groups);
   if (!indices.ok()) {
     // Salvage (OpenOptions::salvage): no lane's free block is known without the layout.
     if (!SalvageArena(arena, indices.status().Annotate(tag))) return indices.status().Annotate(tag);
@@ -533,8 +542,8 @@ Status Btt::RecoverArena(Arena& arena) {
   std::sort(free_blocks.begin(), free_blocks.end());
   const auto dup = std::adjacent_find(free_blocks.begin(), free_blocks.end());
   if (dup != free_blocks.end()) {
-    const Status s = Corruption("INV-FLOG-FREE-DISTINCT: " + tag + "block " +
-                                std::to_string(*dup) + " is the free block of two lanes");
+    const Status s = Corruption("INV-FLOG-FREE-DISTINCT: " + tag + "block " + std::to_string(*dup) +
+                                " is the free block of two lanes");
     if (!SalvageArena(arena, s)) return s;
   }
   return Status::Ok();
@@ -558,11 +567,10 @@ Status Btt::RecoverLane(Arena& arena, const FlogGroup& group, uint32_t lane,
   // external_nlba on tiny arenas.
   if ((old_block != new_block && cur.lba >= arena.geo.external_nlba) ||
       old_block >= arena.geo.internal_nlba || new_block >= arena.geo.internal_nlba) {
-    return Corruption("INV-FLOG-RANGE: " + ltag + "{lba " + std::to_string(cur.lba) +
-                      ", old_map " + std::to_string(old_block) + ", new_map " +
-                      std::to_string(new_block) + "} outside external_nlba " +
-                      std::to_string(arena.geo.external_nlba) + " / internal_nlba " +
-                      std::to_string(arena.geo.internal_nlba));
+    return Corruption("INV-FLOG-RANGE: " + ltag + "{lba " + std::to_string(cur.lba) + ", old_map " +
+                      std::to_string(old_block) + ", new_map " + std::to_string(new_block) +
+                      "} outside external_nlba " + std::to_string(arena.geo.external_nlba) +
+                      " / internal_nlba " + std::to_string(arena.geo.internal_nlba));
   }
   FreeEntry& fe = arena.freelist[lane];
   fe.block = PostmapAba(old_block);
@@ -610,8 +618,9 @@ Status Btt::RecoverLane(Arena& arena, const FlogGroup& group, uint32_t lane,
 bool Btt::SalvageArena(Arena& arena, const Status& failure) {
   // Only a metadata inconsistency is salvaged; an I/O failure still fails the open.
   if (!options_.salvage || failure.code() != StatusCode::kCorruption) return false;
-  // In DRAM only: a salvage open is read-only, so the medium is never written.
+  // In DRAM only: a salvage open never writes (Check(repair) may, later).
   arena.error.store(true);
+  arena.salvage_failures.push_back(failure.message());
   open_report_.salvaged.push_back(failure.message());
   return true;
 }
@@ -754,6 +763,11 @@ Status Btt::WaitForSlot(const std::atomic<uint32_t>& slot, PostmapAba block) {
   return Status::Ok();
 }
 
+uint64_t Btt::FlogHalfOffset(const Arena& arena, uint32_t lane, uint32_t slot, uint32_t half) {
+  return arena.flog_abs() + uint64_t{lane} * kFlogGroupSize + uint64_t{slot} * kFlogSlotSize +
+         uint64_t{half} * 8;
+}
+
 FlogSlot Btt::MakeFlogEntry(PremapAba premap, uint32_t old_raw, PostmapAba old_block,
                             PostmapAba new_block, uint32_t seq) const {
   FlogSlot e;
@@ -790,8 +804,7 @@ Status Btt::PersistFlogHalfA(Arena& arena, Lane lane, uint32_t sub, const FlogSl
   // older seq, so recovery still ignores it. It must be durable before P3, or the slot could
   // become active with a stale lba/old_map and recovery would update the wrong map entry or free
   // a mapped block.
-  const uint64_t slot = arena.flog_abs() + uint64_t{lane.value()} * kFlogGroupSize +
-                        uint64_t{arena.log_index[sub]} * kFlogSlotSize;
+  const uint64_t slot = FlogHalfOffset(arena, lane.value(), arena.log_index[sub], 0);
   std::byte half[8];
   StoreLe<uint32_t>(half, entry.lba);
   StoreLe<uint32_t>(half + 4, entry.old_map);
@@ -805,8 +818,7 @@ Status Btt::PersistFlogHalfB(Arena& arena, Lane lane, uint32_t sub, const FlogSl
   // the newer one, and new_map arrives in the same store. Durable before the map store (P4):
   // otherwise a crash could leave the map pointing at the new block while the flog still lists
   // it as free (a duplicate) and the old block leaks.
-  const uint64_t slot = arena.flog_abs() + uint64_t{lane.value()} * kFlogGroupSize +
-                        uint64_t{arena.log_index[sub]} * kFlogSlotSize + 8;
+  const uint64_t slot = FlogHalfOffset(arena, lane.value(), arena.log_index[sub], 1);
   std::byte half[8];
   StoreLe<uint32_t>(half, entry.new_map);
   StoreLe<uint32_t>(half + 4, entry.seq);
@@ -995,23 +1007,24 @@ Status Btt::SetError(ExternalLba lba) { return UpdateMapFlags(lba, kMapErrorFlag
 // ---------------------------------------------------------------------------------------------
 // Check.
 
-Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
-  const std::string tag = ArenaTag(arena.index);
-  // Two bits per block (seen, seen twice): 256 MiB for the largest possible arena.
-  std::vector<bool> seen(arena.geo.internal_nlba, false);
-  std::vector<bool> twice(arena.geo.internal_nlba, false);
-  size_t reported = 0;
-  // `is_lane`: the reference is lane `who`'s free block, else map[who].
-  auto note = [&](uint32_t block, bool is_lane, uint32_t who) {
-    if (!seen[block]) {
-      seen[block] = true;
+// Which data blocks of one arena are referenced (by map entries, by the lanes' free blocks) and
+// which of them twice. Reports the first kMaxFindingsPerKind blocks referenced twice as
+// INV-MAP-BIJECTION. Two bits per block: 256 MiB for the largest possible arena.
+class Btt::BlockRefs {
+ public:
+  BlockRefs(size_t arena, uint32_t internal_nlba)
+      : arena_(arena), seen_(internal_nlba, false), twice_(internal_nlba, false) {}
+  // `block` < internal_nlba is referenced by lane `who`'s free block (is_lane) or by map[who].
+  void Note(uint32_t block, bool is_lane, uint32_t who, CheckReport* report) {
+    if (!seen_[block]) {
+      seen_[block] = true;
       return;
     }
-    const bool first_duplicate = !twice[block];
-    twice[block] = true;
-    if (first_duplicate && reported < kMaxFindingsPerKind) {
-      ++reported;
-      report->findings.push_back({"INV-MAP-BIJECTION", static_cast<int64_t>(arena.index),
+    const bool first_duplicate = !twice_[block];
+    twice_[block] = true;
+    if (first_duplicate && duplicates_reported_ < kMaxFindingsPerKind) {
+      ++duplicates_reported_;
+      report->findings.push_back({"INV-MAP-BIJECTION", static_cast<int64_t>(arena_),
                                   "block " + std::to_string(block) +
                                       " is referenced twice (again by " +
                                       (is_lane ? "lane " + std::to_string(who) + "'s free block"
@@ -1019,10 +1032,21 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
                                       ")",
                                   false});
     }
-  };
+  }
+  bool Seen(uint32_t block) const { return seen_[block]; }
+  uint32_t size() const { return static_cast<uint32_t>(seen_.size()); }
+  size_t range_errors = 0;  // map entries past internal_nlba (ScanMap)
+
+ private:
+  size_t arena_;
+  std::vector<bool> seen_;
+  std::vector<bool> twice_;
+  size_t duplicates_reported_ = 0;
+};
+
+Status Btt::ScanMap(const Arena& arena, BlockRefs* refs, CheckReport* report) const {
   constexpr uint32_t kChunk = 4096;
   std::vector<uint32_t> entries(kChunk);
-  size_t range_reported = 0;
   for (uint32_t start = 0; start < arena.geo.external_nlba; start += kChunk) {
     const uint32_t n = std::min(kChunk, arena.geo.external_nlba - start);
     TP_RETURN_IF_ERROR(ns_.Read(arena.map_abs() + uint64_t{start} * kMapEntrySize,
@@ -1034,24 +1058,31 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
       PostmapAba block;
       Status resolved = Resolve(arena, PremapAba(start + i), entries[i], &block);
       if (!resolved.ok()) {
-        if (range_reported++ < kMaxFindingsPerKind) {
+        if (refs->range_errors++ < kMaxFindingsPerKind) {
           report->findings.push_back(
               {"INV-MAP-RANGE", static_cast<int64_t>(arena.index), resolved.message(), false});
         }
         continue;
       }
-      note(block.value(), false, start + i);
+      refs->Note(block.value(), false, start + i, report);
     }
   }
+  return Status::Ok();
+}
+
+Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
+  BlockRefs refs(arena.index, arena.geo.internal_nlba);
+  TP_RETURN_IF_ERROR(ScanMap(arena, &refs, report));
   for (uint32_t lane = 0; lane < nfree_; ++lane) {
-    if (arena.freelist[lane].known) note(arena.freelist[lane].block.value(), true, lane);
+    if (arena.freelist[lane].known)
+      refs.Note(arena.freelist[lane].block.value(), true, lane, report);
   }
   uint64_t missing = 0;
   uint32_t first_missing = 0;
-  for (uint32_t b = 0; b < arena.geo.internal_nlba; ++b) {
-    if (!seen[b] && missing++ == 0) first_missing = b;
+  for (uint32_t b = 0; b < refs.size(); ++b) {
+    if (!refs.Seen(b) && missing++ == 0) first_missing = b;
   }
-  if (missing > 0 && range_reported == 0) {
+  if (missing > 0 && refs.range_errors == 0) {
     report->findings.push_back({"INV-MAP-BIJECTION", static_cast<int64_t>(arena.index),
                                 std::to_string(missing) +
                                     " block(s) referenced by neither map "
@@ -1060,6 +1091,135 @@ Status Btt::VerifyBijection(Arena& arena, CheckReport* report) {
                                 false});
   }
   return Status::Ok();
+}
+
+Result<std::vector<uint32_t>> Btt::FreeBlocksFromMap(const Arena& arena) const {
+  const std::string tag = ArenaTag(arena.index);
+  BlockRefs refs(arena.index, arena.geo.internal_nlba);
+  CheckReport map_report;
+  TP_RETURN_IF_ERROR(ScanMap(arena, &refs, &map_report));
+  if (!map_report.Clean()) {
+    const Finding& first = map_report.findings.front();
+    return Corruption(first.invariant + ": " + tag + first.detail);
+  }
+  std::vector<uint32_t> free_blocks;
+  for (uint32_t b = 0; b < refs.size(); ++b) {
+    if (!refs.Seen(b)) free_blocks.push_back(b);
+  }
+  // external_nlba distinct entries below internal_nlba = external_nlba + nfree (INV-INFO-NLBA,
+  // validated at open) leave exactly nfree blocks; checked anyway rather than assumed.
+  if (free_blocks.size() != nfree_) {
+    return Corruption("INV-MAP-BIJECTION: " + tag + "the map leaves " +
+                      std::to_string(free_blocks.size()) + " block(s) unreferenced, not nfree " +
+                      std::to_string(nfree_));
+  }
+  return free_blocks;
+}
+
+Status Btt::RebuildFlog(Arena& arena, CheckReport* report) {
+  const int64_t ai = static_cast<int64_t>(arena.index);
+  auto free_blocks = FreeBlocksFromMap(arena);
+  if (!free_blocks.ok()) {
+    if (free_blocks.status().code() != StatusCode::kCorruption) return free_blocks.status();
+    // The map is the only evidence of which blocks hold data; if it contradicts itself, any
+    // flog built from it could hand out a block that holds some sector's data. Refuse.
+    report->findings.push_back(
+        {InvariantOf(free_blocks.status(), "INV-MAP-BIJECTION"), ai,
+         "the flog cannot be rebuilt from an inconsistent map: " + free_blocks.status().message(),
+         false});
+    return Status::Ok();
+  }
+  TP_RETURN_IF_ERROR(RewriteFlog(arena, *free_blocks));
+  const std::string tag = ArenaTag(arena.index);
+  for (const std::string& failure : arena.salvage_failures) {
+    // The finding names the arena already; drop the message's own "arena N: " prefix.
+    const bool tagged = failure.rfind(tag, 0) == 0;
+    report->findings.push_back(
+        {InvariantOf(failure, "INV-FLOG-LAYOUT"), ai,
+         (tagged ? failure.substr(tag.size()) : failure) + " (flog rebuilt from the map)", true});
+  }
+  // Recover the arena again from what was just written: the same code path as an open, so the
+  // DRAM free list is whatever the next open will find, and a rebuild that wrote something
+  // unrecoverable fails here instead of being trusted.
+  arena.salvage_failures.clear();
+  arena.overlay.clear();  // persisted by RewriteFlog
+  return RecoverArena(arena);
+}
+
+Status Btt::RewriteFlog(Arena& arena, std::span<const uint32_t> free_blocks) {
+  // Crash safety (docs/btt.md §6): every crash state of this sequence either still needs repair
+  // (Open refuses the arena, or the ERROR flag refuses its writes) or is fully repaired.
+  //
+  // R1. The ERROR flag, durably in both info blocks: the kernel, PMDK and tearproof all refuse
+  //    writes to the arena until Check(repair) clears it after the rebuild (R6, CheckArena). PMDK
+  //    does not look at slot 3 and so cannot see the marker below; the flag is what stops it
+  //    writing.
+  if ((arena.info.flags & kInfoFlagError) == 0) {
+    TP_RETURN_IF_ERROR(PersistInfoFlags(arena, arena.info.flags | kInfoFlagError));
+  }
+  // R2. The roll-forwards the salvage open found in the lanes that were consistent (its DRAM
+  //    overlay), durably, before any flog store: the rebuilt flog forgets every pending write,
+  //    so each must be in the map first. Idempotent: a crash here leaves the old flog, whose
+  //    recovery finds these entries already rolled forward.
+  for (const auto& [premap, raw] : arena.overlay) {
+    TP_RETURN_IF_ERROR(PersistMapEntry(arena, PremapAba(premap), raw));
+  }
+  // R3. The marker, durably: from here until R5 every crash state of the flog is refused by
+  //    Open (HasFlogRepairMarker) and by the kernel (slot 3 is padding in both layouts), and no
+  //    salvage open trusts a lane of it.
+  std::byte word[8];
+  StoreLe<uint32_t>(word, kFlogRepairMarkerWord);
+  StoreLe<uint32_t>(word + 4, kFlogRepairMarkerWord);
+  const uint64_t marker = arena.flog_abs() + kFlogRepairMarkerOffset;
+  TP_RETURN_IF_ERROR(ns_.WritePersist(marker, word));
+  // R4. Each lane becomes the initial slot 0 = {lba, block, block, seq 1}, every other slot zero
+  //    (read alike under (0,1) and (0,2); a flog of initial lanes is detected as (0,1)), in four
+  //    fenced phases (a)-(d) so that a reader blind to the marker (PMDK reads only slots 0 and 1)
+  //    never finds a roll-forward in a torn lane: (a) slot 0's {lba, old_map := block} first, so a
+  //    slot 0 that becomes current frees `block`, which no map entry references; (b) the
+  //    {new_map, seq} halves of slots 1-3, one atomic store each, so slot 1 is either intact or
+  //    has seq 0 and is never current with a torn {lba, old_map}; (c) their {lba, old_map}
+  //    halves; (d) slot 0's {new_map := block, seq 1}.
+  auto phase = [&](auto&& store_lane) -> Status {
+    for (uint32_t lane = 0; lane < nfree_; ++lane) TP_RETURN_IF_ERROR(store_lane(lane));
+    TP_RETURN_IF_ERROR(ns_.Flush(arena.flog_abs(), uint64_t{nfree_} * kFlogGroupSize));
+    ns_.Drain();
+    return Status::Ok();
+  };
+  auto store_half = [&](uint32_t lane, uint32_t slot, uint32_t half, uint32_t first,
+                        uint32_t second) -> Status {
+    StoreLe<uint32_t>(word, first);
+    StoreLe<uint32_t>(word + 4, second);
+    return ns_.Write(FlogHalfOffset(arena, lane, slot, half), word);
+  };
+  auto initial = [&](uint32_t lane) {
+    return InitialFlogSlot(flog_style_, lane, arena.geo.external_nlba, free_blocks[lane]);
+  };
+  auto slot0_first_half = [&](uint32_t lane) {
+    const FlogSlot s = initial(lane);
+    return store_half(lane, 0, 0, s.lba, s.old_map);
+  };
+  uint32_t zero_half = 1;  // phase (b), then (c)
+  auto zero_other_slots = [&](uint32_t lane) -> Status {
+    for (uint32_t slot = 1; slot < 4; ++slot) {
+      // The marker stays until R5.
+      if (lane == 0 && slot * kFlogSlotSize + zero_half * 8 == kFlogRepairMarkerOffset) continue;
+      TP_RETURN_IF_ERROR(store_half(lane, slot, zero_half, 0, 0));
+    }
+    return Status::Ok();
+  };
+  auto slot0_second_half = [&](uint32_t lane) {
+    const FlogSlot s = initial(lane);
+    return store_half(lane, 0, 1, s.new_map, s.seq);
+  };
+  TP_RETURN_IF_ERROR(phase(slot0_first_half));  // (a)
+  TP_RETURN_IF_ERROR(phase(zero_other_slots));  // (b)
+  zero_half = 0;
+  TP_RETURN_IF_ERROR(phase(zero_other_slots));   // (c)
+  TP_RETURN_IF_ERROR(phase(slot0_second_half));  // (d)
+  // R5. Clear the marker: one atomic 8-byte store, after every lane is durable.
+  std::memset(word, 0, sizeof(word));
+  return ns_.WritePersist(marker, word);
 }
 
 Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
@@ -1094,6 +1254,10 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
     report->findings.push_back(
         {"INV-INFO-BACKUP-MATCH", ai, "backup info block differs from the primary", repair});
   }
+
+  // A flog the (salvage) open could not recover is rebuilt from the map before it is scanned;
+  // the scan below then checks what the rebuild wrote.
+  if (repair && !arena.salvage_failures.empty()) TP_RETURN_IF_ERROR(RebuildFlog(arena, report));
 
   // Flog: layout, seq pairs, ranges, agreement with the DRAM free list, pending roll-forwards.
   std::vector<FlogGroup> groups(nfree_);
@@ -1174,7 +1338,9 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
 }
 
 Result<CheckReport> Btt::Check(bool repair) {
-  if (repair && read_only_) return ReadOnlyError("Check(repair) needs a read-write open");
+  if (repair && !repairable_) {
+    return ReadOnlyError("Check(repair) needs a writable open (read-write, or salvage)");
+  }
   CheckReport report;
   if (have_pool_) {
     PoolHeader hdr;

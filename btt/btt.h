@@ -68,12 +68,16 @@ struct OpenOptions {
   // min(nfree, 2 x hardware threads), at least 2. Always capped at nfree.
   uint32_t lanes = 0;
   bool verify_map = false;  // also run INV-MAP-BIJECTION at open (reads the whole map)
-  // For diagnosis (`tearproof check` / `info` of a damaged image): an arena whose flog cannot
-  // be recovered (INV-FLOG-LAYOUT, -SEQ, -RANGE, -FREE-DISTINCT, a roll-forward over an
-  // out-of-range map entry) opens in the ERROR state instead of failing the open, as PMDK and
-  // UEFI open it: reads are served, writes refused, the lanes that were consistent are
-  // recovered, and Check reports every finding. Forces read_only (nothing reaches the medium;
-  // the ERROR state is not persisted). Off by default: the kernel refuses such an arena.
+  // For diagnosis and repair (`tearproof check [--repair]`, `info`, `read --salvage` of a
+  // damaged image): an arena whose flog cannot be recovered (INV-FLOG-LAYOUT, -SEQ, -RANGE,
+  // -FREE-DISTINCT, a roll-forward over an out-of-range map entry, an interrupted flog rebuild)
+  // opens in the ERROR state instead of failing the open, as PMDK and UEFI open it: reads are
+  // served, the lanes that were consistent are recovered (into the DRAM overlay), and Check
+  // reports every finding. The open itself never stores (the ERROR state stays in DRAM) and
+  // Write, Zero and SetError are refused in every arena. Unless read_only is set (or the
+  // namespace is read-only), Check(repair) may still write: it rebuilds such an arena's flog
+  // from its map when the map is consistent (docs/btt.md §6). Reopen to write after a repair.
+  // Off by default: the kernel refuses such an arena.
   bool salvage = false;
 };
 
@@ -136,8 +140,11 @@ class Btt {
   Status SetError(ExternalLba lba);
 
   // Scans all metadata of every arena; with repair, fixes what is safe: a primary info block
-  // from a valid backup, a backup from the primary, an interrupted map update (roll forward).
-  // REQUIRES: no concurrent I/O. Repair needs a read-write open.
+  // from a valid backup, a backup from the primary, an interrupted map update (roll forward),
+  // the flog of an arena a salvage open could not recover (rebuilt from a consistent map; a
+  // map that is not consistent is reported and nothing is rebuilt), the ERROR flag of an arena
+  // left consistent. REQUIRES: no concurrent I/O. Repair needs a writable open (read-write, or
+  // salvage without read_only); otherwise kReadOnly.
   Result<CheckReport> Check(bool repair);
 
   // Diagnostics for tests and tools: the effective raw map entry of `lba` (after any read-only
@@ -147,6 +154,7 @@ class Btt {
 
  private:
   struct Arena;
+  class BlockRefs;  // references to each data block of an arena (Check, flog rebuild)
   struct Location {
     Arena* arena = nullptr;
     PremapAba premap;
@@ -167,7 +175,20 @@ class Btt {
   // Under OpenOptions::salvage, puts `arena` in the ERROR state (DRAM) for a kCorruption
   // `failure` and returns true; otherwise false (the caller fails the open).
   bool SalvageArena(Arena& arena, const Status& failure);
+  // Notes every block the map references (through the overlay) in `refs`; reports entries
+  // past internal_nlba (INV-MAP-RANGE) and blocks referenced twice (INV-MAP-BIJECTION).
+  Status ScanMap(const Arena& arena, BlockRefs* refs, CheckReport* report) const;
   Status VerifyBijection(Arena& arena, CheckReport* report);
+  // The blocks a consistent map leaves unreferenced, ascending: exactly nfree of them. kCorruption
+  // naming the invariant and the arena when the map is not consistent.
+  Result<std::vector<uint32_t>> FreeBlocksFromMap(const Arena& arena) const;
+  // Check(repair) of an arena the salvage open could not recover: rebuilds its flog from the
+  // map (RewriteFlog), then recovers the arena again from what was written. A map that is not
+  // consistent is reported as a finding that is not repaired, and nothing is written.
+  Status RebuildFlog(Arena& arena, CheckReport* report);
+  // The crash-safe store sequence of a flog rebuild (docs/btt.md §6): ERROR flag, pending
+  // roll-forwards, marker, the lanes in four fenced phases, marker cleared.
+  Status RewriteFlog(Arena& arena, std::span<const uint32_t> free_blocks);
 
   // kMediaError naming INV-INFO-ERROR-FLAG: the answer to any mutation of an arena in ERROR.
   static Status ArenaErrorStatus(const Arena& arena);
@@ -196,6 +217,8 @@ class Btt {
   Status PersistMapEntry(Arena& arena, PremapAba premap, uint32_t raw);
   FlogSlot MakeFlogEntry(PremapAba premap, uint32_t old_raw, PostmapAba old_block,
                          PostmapAba new_block, uint32_t seq) const;
+  // Namespace offset of one 8-byte half (0: {lba, old_map}, 1: {new_map, seq}) of a flog slot.
+  static uint64_t FlogHalfOffset(const Arena& arena, uint32_t lane, uint32_t slot, uint32_t half);
 
   Status CheckArena(size_t index, bool repair, CheckReport* report);
 
@@ -206,6 +229,9 @@ class Btt {
   Profile profile_;
   FlogStyle flog_style_;
   bool read_only_;
+  // Check(repair) may write: a writable namespace and no OpenOptions::read_only. Equal to
+  // !read_only_ except after a salvage open, which refuses I/O writes but may repair.
+  bool repairable_ = false;
   uint32_t external_lbasize_ = 0;
   uint32_t internal_lbasize_ = 0;
   uint32_t nfree_ = 0;

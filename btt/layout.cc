@@ -331,6 +331,20 @@ Result<int> NewerSlot(uint32_t seq_a, uint32_t seq_b) {
   return NextSeq(seq_a) == seq_b ? 1 : 0;
 }
 
+FlogSlot InitialFlogSlot(FlogStyle style, uint32_t lane, uint32_t external_nlba, uint32_t block) {
+  FlogSlot s;
+  s.lba = lane < external_nlba ? lane : lane % external_nlba;
+  s.old_map = style == FlogStyle::kPmdk ? block | kMapZeroFlag : block;
+  s.new_map = s.old_map;
+  s.seq = 1;
+  return s;
+}
+
+bool HasFlogRepairMarker(const FlogGroup& lane0) {
+  const FlogSlot& s = lane0.slot[kFlogRepairMarkerOffset / kFlogSlotSize];
+  return s.new_map == kFlogRepairMarkerWord && s.seq == kFlogRepairMarkerWord;
+}
+
 std::string UuidToString(const Uuid& uuid) {
   char buf[40];
   std::snprintf(buf, sizeof(buf),

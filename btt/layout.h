@@ -240,6 +240,25 @@ Result<std::array<uint32_t, 2>> DetectFlogIndices(std::span<const FlogGroup> gro
 // INV-FLOG-SEQ.
 Result<int> NewerSlot(uint32_t seq_a, uint32_t seq_b);
 
+// A lane's slot in its initial state, as Format writes it and as a flog rebuild (Check with
+// repair) writes it: {lba, block, block, seq 1} with `block` the lane's free block (PMDK style:
+// `block | Z`, as libpmemblk's own initial entries). old_map == new_map, so the slot never asks
+// for a roll-forward and its lba is never used; it is kept in range (the kernel and UEFI write
+// lba = lane; on arenas with fewer LBAs than lanes it wraps). A group holding only this slot has
+// three padding slots, so it is read the same under the (0,1) and the (0,2) layout.
+FlogSlot InitialFlogSlot(FlogStyle style, uint32_t lane, uint32_t external_nlba, uint32_t block);
+
+// The flog-rebuild marker: lane 0's slot 3, second half ({new_map, seq}), set to all ones while
+// Check(repair) rewrites an arena's flog, durably before the first flog store and cleared by one
+// atomic 8-byte store after the last. Slot 3 is padding in both live-slot layouts, so while the
+// marker is set the kernel's log_set_indices and DetectFlogIndices refuse the flog (or its lane
+// 0 has no valid seq), and Open names the interrupted repair: a half-rewritten flog is never
+// taken for a valid one.
+inline constexpr uint64_t kFlogRepairMarkerOffset = 3 * kFlogSlotSize + 8;  // in lane 0's group
+inline constexpr uint32_t kFlogRepairMarkerWord = 0xFFFFFFFFu;              // both new_map and seq
+static_assert(kFlogRepairMarkerOffset + 8 == kFlogGroupSize, "the marker is the group's last word");
+bool HasFlogRepairMarker(const FlogGroup& lane0);
+
 std::string UuidToString(const Uuid& uuid);
 bool IsNullUuid(const Uuid& uuid);
 Uuid UuidFromBytes(const uint8_t (&bytes)[16]);

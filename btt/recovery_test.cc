@@ -21,19 +21,11 @@ namespace {
 
 using testing::CountingNamespace;
 using testing::Pattern;
-using testing::TestUuid;
 
 constexpr uint64_t kMiB = 1ULL << 20;
 
 FormatOptions Opts(Profile profile, uint32_t nfree) {
-  FormatOptions o;
-  o.profile = profile;
-  o.external_lbasize = 512;
-  o.nfree = nfree;
-  o.uuid = TestUuid(11);
-  o.parent_uuid = TestUuid(12);
-  o.pool_part_uuid = TestUuid(13);
-  return o;
+  return testing::TestFormatOptions(profile, nfree, 11);
 }
 
 std::vector<std::byte> ReadSector(Btt& btt, uint64_t lba) {

@@ -17,6 +17,17 @@ Uuid TestUuid(uint64_t seed) {
   return u;
 }
 
+FormatOptions TestFormatOptions(Profile profile, uint32_t nfree, uint64_t uuid_seed) {
+  FormatOptions o;
+  o.profile = profile;
+  o.external_lbasize = 512;
+  o.nfree = nfree;
+  o.uuid = TestUuid(uuid_seed);
+  o.parent_uuid = TestUuid(uuid_seed + 1);
+  o.pool_part_uuid = TestUuid(uuid_seed + 2);
+  return o;
+}
+
 std::vector<std::byte> Pattern(uint64_t lba, uint64_t version, size_t size) {
   std::vector<std::byte> out(size);
   uint64_t state = lba * 0x9E3779B97F4A7C15ULL ^ (version + 1) * 0xD1B54A32D192ED03ULL;

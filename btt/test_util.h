@@ -23,6 +23,10 @@ Uuid TestUuid(uint64_t seed);
 // recognisable.
 std::vector<std::byte> Pattern(uint64_t lba, uint64_t version, size_t size);
 
+// Format options for a test image: `profile`, 512-byte sectors, `nfree`, and the BTT, parent
+// and pool-part UUIDs TestUuid(uuid_seed), TestUuid(uuid_seed + 1), TestUuid(uuid_seed + 2).
+FormatOptions TestFormatOptions(Profile profile, uint32_t nfree, uint64_t uuid_seed);
+
 // One sector of `lba`; a failed read is a test failure (EXPECT) and returns the buffer as is.
 std::vector<std::byte> ReadSector(Btt& btt, uint64_t lba);
 

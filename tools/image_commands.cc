@@ -76,9 +76,11 @@ struct Opened {
   std::unique_ptr<btt::Btt> btt;
 };
 
+// `salvage` opens an unrecoverable flog's arena in the ERROR state (OpenOptions::salvage): I/O
+// writes are refused, but unless `read_only`, Check(repair) may rebuild the flog.
 Result<Opened> OpenImage(const ImageArgs& args, bool read_only, bool salvage = false) {
   Opened o;
-  TP_ASSIGN_OR_RETURN(o.ns, btt::FileNamespace::Open(args.image, read_only || salvage, args.offset));
+  TP_ASSIGN_OR_RETURN(o.ns, btt::FileNamespace::Open(args.image, read_only, args.offset));
   btt::OpenOptions options;
   options.read_only = read_only;
   options.salvage = salvage;
@@ -135,19 +137,20 @@ int RunFormat(const ImageArgs& args) {
 }
 
 // The diagnostic commands (info, check) describe a damaged image rather than refuse it: when
-// the open fails on an inconsistent flog, they reopen it read-only with OpenOptions::salvage
-// (the damaged arenas in the ERROR state) and say so.
+// the open fails on an inconsistent flog, they reopen it with OpenOptions::salvage (the damaged
+// arenas in the ERROR state; writable only for check --repair, which may rebuild the flog) and
+// say so.
 Result<Opened> OpenForDiagnosis(const ImageArgs& args, bool read_only) {
   auto opened = OpenImage(args, read_only);
   if (opened.ok() || opened.status().code() != StatusCode::kCorruption) return opened;
-  auto salvaged = OpenImage(args, /*read_only=*/true, /*salvage=*/true);
+  auto salvaged = OpenImage(args, read_only, /*salvage=*/true);
   if (!salvaged.ok()) return opened.status();  // the first error is the one to report
   return salvaged;
 }
 
 void PrintSalvaged(const btt::Btt& b) {
   for (const std::string& failure : b.open_report().salvaged) {
-    std::fprintf(stderr, "salvaged (arena opened in ERROR, read-only): %s\n", failure.c_str());
+    std::fprintf(stderr, "salvaged (arena opened in ERROR, writes refused): %s\n", failure.c_str());
   }
 }
 
@@ -192,11 +195,9 @@ int RunCheck(const ImageArgs& args) {
   auto o = OpenForDiagnosis(args, /*read_only=*/!args.repair);
   if (!o.ok()) return Fail("check", o.status());
   PrintSalvaged(*o->btt);
-  // A salvaged image is open read-only: its flog cannot be repaired safely, so report only.
-  const bool repair = args.repair && o->btt->open_report().salvaged.empty();
-  if (args.repair && !repair) {
-    std::fprintf(stderr, "check: not repairing: an inconsistent flog cannot be repaired safely\n");
-  }
+  // With --repair a salvaged arena's flog is rebuilt from its map when the map is consistent;
+  // otherwise the map's finding says why not (unrepaired, so the exit status is 1).
+  const bool repair = args.repair;
   auto report = o->btt->Check(repair);
   if (!report.ok()) return Fail("check", report.status());
   bool all_repaired = true;
@@ -230,8 +231,8 @@ int RunRead(const ImageArgs& args) {
   auto o = OpenImage(args, /*read_only=*/true, args.salvage);
   if (!o.ok()) {
     if (o.status().code() == StatusCode::kCorruption && !args.salvage) {
-      return Fail("read", Status(o.status().code(), o.status().message() +
-                                                     " (--salvage reads what is still intact)"));
+      return Fail("read", Status(o.status().code(),
+                                 o.status().message() + " (--salvage reads what is still intact)"));
     }
     return Fail("read", o.status());
   }
