@@ -24,10 +24,12 @@
 
 #include "btt/layout.h"
 #include "btt/mutant.h"
+#include "properties/bad_input_case.h"
 #include "properties/concurrent_case.h"
 #include "properties/crash_case.h"
-#include "properties/format_case.h"
 #include "properties/families.h"
+#include "properties/format_case.h"
+#include "traces/minimize.h"
 #include "traces/replay.h"
 #include "traces/trace.h"
 
@@ -246,8 +248,7 @@ void ExpectShrunkFailureReplays(const char* family_name, btt::Mutant mutant, siz
   ASSERT_TRUE(replay.ok()) << replay.status().ToString();
   EXPECT_TRUE(replay->violated());
   EXPECT_TRUE(replay->matches_expectation);
-  std::printf("%s: trace %s replays %s\n", family_name, path->c_str(),
-              trace->expect.check.c_str());
+  std::printf("%s: trace %s replays %s\n", family_name, path->c_str(), trace->expect.check.c_str());
 }
 
 TEST(KillMatrix, AShrunkCrashFailureBecomesATraceThatReplays) {
@@ -311,6 +312,75 @@ TEST(KillMatrix, AShrunkFormatFailureBecomesATraceThatReplays) {
   EXPECT_TRUE(replay->violated());
   EXPECT_TRUE(replay->matches_expectation);
   std::printf("format: trace %s replays %s\n", path->c_str(), trace->expect.check.c_str());
+}
+
+// RapidCheck's shrunk counterexample of `family` under the mutant in effect (`take` is the
+// family's TakeLastFailed...Case), or std::nullopt after an ADD_FAILURE when the family passes.
+template <typename Case>
+std::optional<Case> ShrunkFailure(const char* family_name, std::optional<Case> (*take)()) {
+  const Family* family = FindFamily(family_name);
+  if (family == nullptr) {
+    ADD_FAILURE() << "no family " << family_name;
+    return std::nullopt;
+  }
+  rc::detail::TestParams params = KillParams();
+  params.disableShrinking = false;
+  (void)take();
+  const rc::detail::TestResult result = RunFamily(*family, params, /*quiet=*/true);
+  if (result.is<rc::detail::SuccessResult>()) {
+    ADD_FAILURE() << family_name << " passes: nothing to shrink";
+    return std::nullopt;
+  }
+  std::optional<Case> shrunk = take();
+  if (!shrunk) ADD_FAILURE() << family_name << " failed without remembering its case";
+  return shrunk;
+}
+
+// The bad-input family's shrunk failure becomes a bad-input trace (format version 2: workload,
+// byte patches, expected check) that replays on the mutant, minimizes, and passes on the real
+// core. The mutant is recover-roll-back: a stale map entry that is exactly a lost map store must
+// be rolled forward, and the mutant leaves it on the old block (PROP-BAD-UNTOUCHED), so the kill
+// comes from the corruption itself, not from the baseline. With $TEARPROOF_TRACE_DIR set the
+// trace is written there (traces/regenerate.sh stores it as
+// traces/bad_input/recover-roll-back.jsonl).
+TEST(KillMatrix, AShrunkBadInputFailureBecomesATraceThatReplays) {
+  const btt::Mutant mutant = btt::Mutant::kRecoverRollBack;
+  ScopedMutant scoped(mutant);
+  const std::optional<FailedBadInputCase> shrunk =
+      ShrunkFailure("bad-input", &TakeLastFailedBadInputCase);
+  ASSERT_TRUE(shrunk.has_value());
+  EXPECT_EQ(shrunk->violation.check, "PROP-BAD-UNTOUCHED") << shrunk->violation.ToString();
+  // Shrunk: a write to commit a flog slot and one to show the roll-back, one stale map entry.
+  EXPECT_LE(shrunk->c.ops.size(), 2u) << ToString(shrunk->c.ops);
+  EXPECT_EQ(shrunk->c.patches.size(), 1u);
+  const char* env = std::getenv("TEARPROOF_TRACE_DIR");
+  const std::string dir = env != nullptr && *env != '\0' ? env : ::testing::TempDir();
+  auto path = WriteBadInputCaseTrace(*shrunk, dir, mutant);
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  auto trace = traces::ReadTraceFile(*path);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  EXPECT_EQ(trace->kind, traces::TraceKind::kBadInput);
+  EXPECT_EQ(trace->mutant, btt::MutantName(mutant));
+  auto replay = traces::Replay(*trace);
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_TRUE(replay->violated());
+  EXPECT_TRUE(replay->matches_expectation) << traces::FormatTimeline(*trace, *replay);
+  std::printf("bad-input: trace %s replays %s\n%s", path->c_str(), trace->expect.check.c_str(),
+              traces::FormatTimeline(*trace, *replay).c_str());
+  // --minimize keeps the check and never grows the case.
+  traces::MinimizeStats stats;
+  auto minimized = traces::Minimize(*trace, {}, &stats);
+  ASSERT_TRUE(minimized.ok()) << minimized.status().ToString();
+  EXPECT_LE(minimized->bad_input.ops.size(), trace->bad_input.ops.size());
+  EXPECT_LE(minimized->bad_input.patches.size(), trace->bad_input.patches.size());
+  auto replay_minimized = traces::Replay(*minimized);
+  ASSERT_TRUE(replay_minimized.ok()) << replay_minimized.status().ToString();
+  EXPECT_TRUE(replay_minimized->matches_expectation);
+  // The mutant, not the case, is the bug: the real core passes the same trace.
+  trace->mutant = "none";
+  auto real = traces::Replay(*trace);
+  ASSERT_TRUE(real.ok()) << real.status().ToString();
+  EXPECT_FALSE(real->violated()) << traces::FormatTimeline(*trace, *real);
 }
 
 }  // namespace

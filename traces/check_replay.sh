@@ -1,7 +1,8 @@
 #!/bin/bash
 # One stored trace against the CLI (ctest runs this for every *.jsonl under traces/):
 #   recorded   `tearproof replay TRACE` matches the trace's expectation: exit 1 and
-#              "the trace expects ORACLE-X: reproduced" for a violation, exit 0 for a pass
+#              "the trace expects ORACLE-X: reproduced" (a bad-input trace: ORACLE-X or
+#              PROP-X) for a violation, exit 0 for a pass
 #              (a trace naming a mutant re-executes tearproof-mutants);
 #   real-core  `tearproof replay TRACE --mutant none`: the real core passes (exit 0);
 #   minimize   `tearproof replay TRACE --minimize` still reproduces the same check.
@@ -14,7 +15,7 @@ fail() {
   echo "FAIL: $*"
   exit 1
 }
-check=$(grep -o '"check":"ORACLE-[A-Z-]*"' "$trace" | head -n 1 | cut -d'"' -f4)
+check=$(grep -oE '"check":"(ORACLE|PROP)-[A-Z-]*"' "$trace" | head -n 1 | cut -d'"' -f4)
 run() {
   out=$("$tp" replay "$trace" "$@" 2>&1)
   code=$?

@@ -22,29 +22,41 @@ struct Candidate {
   std::string step;
 };
 
-// The ops of a list with [begin, end) removed.
-std::vector<WorkloadOp> Without(const std::vector<WorkloadOp>& ops, size_t begin, size_t end) {
-  std::vector<WorkloadOp> out(ops.begin(), ops.begin() + begin);
-  out.insert(out.end(), ops.begin() + end, ops.end());
+// A list with [begin, end) removed.
+template <typename T>
+std::vector<T> Without(const std::vector<T>& list, size_t begin, size_t end) {
+  std::vector<T> out(list.begin(), list.begin() + static_cast<ptrdiff_t>(begin));
+  out.insert(out.end(), list.begin() + static_cast<ptrdiff_t>(end), list.end());
   return out;
 }
 
-// Chunks of `ops` to drop, halves first, then quarters, ..., then single ops (ddmin's order).
+// The [begin, end) chunks of a list of n elements to try dropping, halves first, then quarters,
+// ..., then single elements (ddmin's order); a list of one element is dropped whole.
+std::vector<std::pair<size_t, size_t>> ChunksToDrop(size_t n) {
+  std::vector<std::pair<size_t, size_t>> chunks;
+  for (size_t chunk = std::max<size_t>(n / 2, 1); n > 0; chunk /= 2) {
+    for (size_t begin = 0; begin < n; begin += chunk) {
+      chunks.emplace_back(begin, std::min(n, begin + chunk));
+    }
+    if (chunk == 1) break;
+  }
+  return chunks;
+}
+
+// "drop op 3 (w0)", "drop ops 0-3".
+std::string DropStep(const std::string& what, size_t begin, size_t end, const std::string& one) {
+  return end - begin == 1
+             ? "drop " + what + " " + std::to_string(begin) + " (" + one + ")"
+             : "drop " + what + "s " + std::to_string(begin) + "-" + std::to_string(end - 1);
+}
+
 void DropChunks(const ExploreConfig& base, std::vector<WorkloadOp> ExploreConfig::*list,
                 const std::string& what, std::vector<Candidate>* out) {
   const std::vector<WorkloadOp>& ops = base.*list;
-  for (size_t chunk = ops.size() / 2; chunk >= 1; chunk /= 2) {
-    for (size_t begin = 0; begin < ops.size(); begin += chunk) {
-      const size_t end = std::min(ops.size(), begin + chunk);
-      Candidate c{base, ""};
-      c.config.*list = Without(ops, begin, end);
-      c.step = end - begin == 1
-                   ? "drop " + what + " " + std::to_string(begin) + " (" +
-                         harness::WorkloadToString({ops[begin]}) + ")"
-                   : "drop " + what + "s " + std::to_string(begin) + "-" + std::to_string(end - 1);
-      out->push_back(std::move(c));
-    }
-    if (chunk == 1) break;
+  for (const auto& [begin, end] : ChunksToDrop(ops.size())) {
+    Candidate c{base, DropStep(what, begin, end, harness::WorkloadToString({ops[begin]}))};
+    c.config.*list = Without(ops, begin, end);
+    out->push_back(std::move(c));
   }
 }
 
@@ -157,6 +169,81 @@ class Minimizer {
   MinimizeStats* stats_;
 };
 
+// --- Bad-input traces ---------------------------------------------------------------------------
+
+struct BadInputCandidate {
+  BadInputCase c;
+  std::string step;
+};
+
+// Fewer workload ops, fewer patches, fewer bytes per patch. The geometry stays: the patches'
+// offsets mean something only in it.
+std::vector<BadInputCandidate> BadInputShrinks(const BadInputCase& base) {
+  std::vector<BadInputCandidate> out;
+  for (const auto& [begin, end] : ChunksToDrop(base.ops.size())) {
+    BadInputCandidate c{base, DropStep("op", begin, end, properties::ToString(base.ops[begin]))};
+    c.c.ops = Without(base.ops, begin, end);
+    NumberBadInputWrites(c.c.ops);
+    out.push_back(std::move(c));
+  }
+  for (const auto& [begin, end] : ChunksToDrop(base.patches.size())) {
+    BadInputCandidate c{base, DropStep("patch", begin, end,
+                                       fmt::format("0x{:x}+{}", base.patches[begin].offset,
+                                                   base.patches[begin].bytes.size()))};
+    c.c.patches = Without(base.patches, begin, end);
+    out.push_back(std::move(c));
+  }
+  // One byte fewer: the byte keeps its value from before the corruption. Dropping an inner byte
+  // splits the patch in two.
+  for (size_t i = 0; i < base.patches.size(); ++i) {
+    const BytePatch& p = base.patches[i];
+    for (size_t k = 0; k < p.bytes.size() && p.bytes.size() > 1; ++k) {
+      BadInputCandidate c{base, fmt::format("patch 0x{:x}+{}: leave byte 0x{:x} alone", p.offset,
+                                            p.bytes.size(), p.offset + k)};
+      BytePatch head{p.offset, {p.bytes.begin(), p.bytes.begin() + static_cast<ptrdiff_t>(k)}};
+      BytePatch tail{p.offset + k + 1,
+                     {p.bytes.begin() + static_cast<ptrdiff_t>(k) + 1, p.bytes.end()}};
+      std::vector<BytePatch>& patches = c.c.patches;
+      patches.erase(patches.begin() + static_cast<ptrdiff_t>(i));
+      auto at = patches.begin() + static_cast<ptrdiff_t>(i);
+      if (!tail.bytes.empty()) at = patches.insert(at, std::move(tail));
+      if (!head.bytes.empty()) patches.insert(at, std::move(head));
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
+Result<Trace> MinimizeBadInput(const Trace& trace, const MinimizeOptions& options,
+                               MinimizeStats* stats) {
+  TP_ASSIGN_OR_RETURN(const btt::Mutant mutant, harness::MutantByName(trace.mutant));
+  // The violation of `c`, when it is the trace's check.
+  auto same_check = [&](const BadInputCase& c) -> std::optional<properties::Violation> {
+    ++stats->candidates;
+    auto run = RunBadInputCase(c, nullptr, mutant);
+    if (!run.ok() || !run->violation || run->violation->check != trace.expect.check) {
+      return std::nullopt;
+    }
+    return run->violation;
+  };
+  Trace best = trace;
+  for (bool changed = true; changed && stats->candidates < options.max_candidates;) {
+    changed = false;
+    for (const BadInputCandidate& c : BadInputShrinks(best.bad_input)) {
+      if (stats->candidates >= options.max_candidates) break;
+      if (auto v = same_check(c.c)) {
+        best.bad_input = c.c;
+        best.expect.detail = v->detail;
+        stats->steps.push_back(c.step);
+        changed = true;
+        break;
+      }
+    }
+  }
+  best.tool_commit = ToolCommit();
+  return best;
+}
+
 }  // namespace
 
 Result<Trace> Minimize(const Trace& trace, const MinimizeOptions& options, MinimizeStats* stats) {
@@ -170,6 +257,7 @@ Result<Trace> Minimize(const Trace& trace, const MinimizeOptions& options, Minim
     return InvalidArgument("the trace does not reproduce " + trace.expect.check +
                            ": nothing to minimize");
   }
+  if (trace.kind == TraceKind::kBadInput) return MinimizeBadInput(trace, options, stats);
   Minimizer m(options, stats);
   Trace best = trace;
   best.resolution = first.resolution;

@@ -13,6 +13,12 @@
 // kept when it still shows the same check; the loop restarts from the smaller trace until no
 // candidate is kept. The result is 1-minimal for these moves, not globally minimal.
 //
+// A bad-input trace is shrunk by the same loop over its own moves, each candidate run by
+// traces::RunBadInputCase: drop chunks of the workload (halves first, then single ops), drop
+// chunks of the patches, and leave one byte of a patch alone (a first or last byte trims the
+// patch, an inner one splits it). Its geometry stays: the patch offsets mean something only in
+// that layout.
+//
 // Deterministic: same trace, same result. Not thread-safe.
 #pragma once
 

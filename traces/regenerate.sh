@@ -4,6 +4,9 @@
 #                                   explorer kills (tearproof-mutants hunt --all)
 #   traces/controls/*.jsonl         torn sectors of the plain-pmem control device (px86, word8)
 #                                   and of the real core on a platform that loses flushes
+#   traces/bad_input/*.jsonl        the bad-input family's shrunk kill of recover-roll-back
+#                                   (KillMatrix.AShrunkBadInputFailureBecomesATraceThatReplays),
+#                                   minimized
 # Usage: traces/regenerate.sh [BUILD_DIR]   (default: build). Deterministic: rerunning on the
 # same code rewrites the same files (up to the tool_commit field).
 set -euo pipefail
@@ -14,8 +17,8 @@ tpm=$build/tools/tearproof-mutants
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-rm -f "$here"/mutants/*.jsonl "$here"/controls/*.jsonl
-mkdir -p "$here/mutants" "$here/controls"
+rm -f "$here"/mutants/*.jsonl "$here"/controls/*.jsonl "$here"/bad_input/*.jsonl
+mkdir -p "$here/mutants" "$here/controls" "$here/bad_input"
 # Survivors make hunt exit 1; they get no trace (docs/mutants.md says why they survive).
 "$tpm" hunt --all --out "$here/mutants" || [ $? -eq 1 ]
 
@@ -32,4 +35,10 @@ control() {
 control plain-pmem-word8-torn-sector --device plain-pmem --model word8 --ops "w0 w0"
 control plain-pmem-px86-torn-sector --device plain-pmem --model px86 --ops "w0 w0"
 control btt-lost-flushes-px86 --fault lost-flushes --model px86 --ops "w0 w0" --max-states 64
-ls -l "$here"/mutants "$here"/controls
+# The bad-input trace: the kill test writes it into $TEARPROOF_TRACE_DIR; minimize it.
+mkdir -p "$tmp/bad_input"
+TEARPROOF_TRACE_DIR="$tmp/bad_input" "$build/properties/properties_kill_matrix_test" \
+  --gtest_filter=KillMatrix.AShrunkBadInputFailureBecomesATraceThatReplays >/dev/null
+"$tpm" replay --quiet --minimize -o "$here/bad_input/recover-roll-back.jsonl" \
+  "$(ls "$tmp"/bad_input/*.jsonl | head -n 1)" || [ $? -eq 1 ]
+ls -l "$here"/mutants "$here"/controls "$here"/bad_input

@@ -64,7 +64,48 @@ const harness::Violation* ReplayResult::Expected(const Trace& trace) const {
   return nullptr;
 }
 
+namespace {
+
+Result<ReplayResult> ReplayBadInput(const Trace& trace) {
+  TP_ASSIGN_OR_RETURN(const btt::Mutant mutant, harness::MutantByName(trace.mutant));
+  auto run = RunBadInputCase(trace.bad_input, nullptr, mutant);
+  if (!run.ok()) return run.status().Annotate("replay: ");
+  ReplayResult result;
+  if (run->violation) {
+    harness::Violation v;
+    v.check = run->violation->check;
+    v.detail = run->violation->detail;
+    result.violations.push_back(std::move(v));
+  }
+  result.bad_input = std::move(*run);
+  result.matches_expectation =
+      trace.expect.violation ? result.Expected(trace) != nullptr : result.violations.empty();
+  return result;
+}
+
+// The last lines of every timeline: the verdict and whether it is the one the trace expects.
+void VerdictLines(const Trace& trace, const ReplayResult& result, std::string* out) {
+  auto line = [out](const std::string& s) { *out += s + "\n"; };
+  if (result.violations.empty()) {
+    line("verdict: no violation");
+  } else {
+    for (const harness::Violation& v : result.violations) {
+      line(fmt::format("verdict: VIOLATION {}: {}", v.check, v.detail));
+    }
+  }
+  if (trace.expect.violation) {
+    line(fmt::format("the trace expects {}: {}", trace.expect.check,
+                     result.matches_expectation ? "reproduced" : "NOT reproduced"));
+  } else {
+    line(fmt::format("the trace expects a pass: {}",
+                     result.matches_expectation ? "it passes" : "it does NOT pass"));
+  }
+}
+
+}  // namespace
+
 Result<ReplayResult> Replay(const Trace& trace) {
+  if (trace.kind == TraceKind::kBadInput) return ReplayBadInput(trace);
   TP_ASSIGN_OR_RETURN(harness::ExploreConfig config, ReplayConfig(trace));
   auto explored = harness::Explore(config);
   if (!explored.ok()) return explored.status().Annotate("replay: ");
@@ -82,6 +123,12 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
   const harness::CrashTimeline& t = result.timeline;
   std::string out;
   auto line = [&out](const std::string& s) { out += s + "\n"; };
+  if (result.bad_input) {
+    line("bad-input case on mutant " + trace.mutant);
+    for (const std::string& l : result.bad_input->timeline) line(l);
+    VerdictLines(trace, result, &out);
+    return out;
+  }
 
   std::string what = fmt::format("device {}", harness::DeviceName(c.device));
   if (c.device == harness::Device::kBtt) {
@@ -180,20 +227,7 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
     }
   }
 
-  if (result.violations.empty()) {
-    line("verdict: no violation");
-  } else {
-    for (const harness::Violation& v : result.violations) {
-      line(fmt::format("verdict: VIOLATION {}: {}", v.check, v.detail));
-    }
-  }
-  if (trace.expect.violation) {
-    line(fmt::format("the trace expects {}: {}", trace.expect.check,
-                     result.matches_expectation ? "reproduced" : "NOT reproduced"));
-  } else {
-    line(fmt::format("the trace expects a pass: {}",
-                     result.matches_expectation ? "it passes" : "it does NOT pass"));
-  }
+  VerdictLines(trace, result, &out);
   return out;
 }
 

@@ -1,25 +1,32 @@
-// traces::Replay — re-execute a trace deterministically and judge its one crash state again;
+// traces::Replay — re-execute a trace deterministically and judge it again;
 // traces::FormatTimeline — the human-readable account of what happened.
 //
-// Replay runs harness::Explore with ExploreConfig::target: the same device, configuration and
-// workload, crashed only at the trace's crash point, with the trace's resolution forced (looked up
-// by word address; words it does not name keep their guaranteed value). The verdict is the
-// oracle's on that one state. A trace that names a mutant replays only in a build with mutants
-// (ReplayConfig fails otherwise). Deterministic; not thread-safe.
+// A crash trace: Replay runs harness::Explore with ExploreConfig::target: the same device,
+// configuration and workload, crashed only at the trace's crash point, with the trace's
+// resolution forced (looked up by word address; words it does not name keep their guaranteed
+// value). The verdict is the oracle's on that one state.
+// A bad-input trace: Replay runs traces::RunBadInputCase (traces/bad_input.h), the executor the
+// bad-input property judges its cases with, on the trace's case and patches.
+// A trace that names a mutant replays only in a build with mutants (an error otherwise).
+// Deterministic; not thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/explorer.h"
+#include "traces/bad_input.h"
 #include "traces/trace.h"
 #include "util/status.h"
 
 namespace tearproof::traces {
 
 struct ReplayResult {
-  std::vector<harness::Violation> violations;  // found at the target (and by workload reads)
-  harness::CrashTimeline timeline;
+  // Found at the target (and by workload reads); a bad-input run's violation, with crash point 0.
+  std::vector<harness::Violation> violations;
+  harness::CrashTimeline timeline;       // crash traces
+  std::optional<BadInputRun> bad_input;  // bad-input traces: the run and its timeline
   // The choices the replay actually made, in read order (index 0 for words the trace leaves
   // out): what a trace of this run records.
   std::vector<harness::Choice> resolution;
@@ -32,12 +39,15 @@ struct ReplayResult {
 };
 
 // Errors: the trace's mutant is unknown to this build, or its workload fails (e.g. an LBA
-// outside the device): both mean the trace cannot be replayed here.
+// outside the device) or its case cannot run (RunBadInputCase's errors): all mean the trace
+// cannot be replayed here.
 Result<ReplayResult> Replay(const Trace& trace);
 
-// Operations per lane with their events and crash points, the crash point, the stores still
-// pending there, each word read after the crash (candidate chosen, persisted or not, and which
-// store produced it), the sectors recovery shows (torn ones word by word) and the verdict.
+// A crash trace: operations per lane with their events and crash points, the crash point, the
+// stores still pending there, each word read after the crash (candidate chosen, persisted or
+// not, and which store produced it), the sectors recovery shows (torn ones word by word) and the
+// verdict. A bad-input trace: the device, the workload, each patch and what it hit, the LBAs it
+// touched and why, every open and Check, and the verdict.
 std::string FormatTimeline(const Trace& trace, const ReplayResult& result);
 
 }  // namespace tearproof::traces

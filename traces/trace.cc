@@ -176,13 +176,57 @@ Result<uint64_t> ParseHex(const Json& j, const std::string& where) {
 
 // --- The records, one per line ----------------------------------------------------------------
 
+// profile, lbasize, nfree and model: the fields both kinds of "config" record start with.
+Status ParseShape(Fields& f, btt::Profile* profile, uint32_t* lbasize, uint32_t* nfree,
+                  sim::PersistencyModel* model) {
+  TP_ASSIGN_OR_RETURN(const std::string name, f.String("profile"));
+  bool found = false;
+  for (btt::Profile p : {btt::Profile::kLinux, btt::Profile::kUefi, btt::Profile::kPmemblk}) {
+    if (name == btt::ProfileName(p)) {
+      *profile = p;
+      found = true;
+    }
+  }
+  if (!found) return f.Error("profile", "expected linux, uefi or pmemblk, got \"" + name + "\"");
+  TP_ASSIGN_OR_RETURN(const uint64_t size, f.U64("lbasize", UINT32_MAX));
+  *lbasize = static_cast<uint32_t>(size);
+  TP_ASSIGN_OR_RETURN(const uint64_t free_blocks, f.U64("nfree", UINT32_MAX));
+  if (free_blocks == 0) return f.Error("nfree", "must be at least 1");
+  *nfree = static_cast<uint32_t>(free_blocks);
+  TP_ASSIGN_OR_RETURN(const std::string model_name, f.String("model"));
+  const auto parsed = sim::ParsePersistencyModel(model_name);
+  if (!parsed) return f.Error("model", "expected px86, word8 or eadr, got \"" + model_name + "\"");
+  *model = *parsed;
+  return Status::Ok();
+}
+
+Json ShapeJson(btt::Profile profile, uint32_t lbasize, uint32_t nfree,
+               sim::PersistencyModel model) {
+  Json config;
+  config["profile"] = btt::ProfileName(profile);
+  config["lbasize"] = lbasize;
+  config["nfree"] = nfree;
+  config["model"] = sim::PersistencyModelName(model);
+  return config;
+}
+
 Status ParseHeader(const Json& j, const std::string& where, Trace* t) {
   Fields f(j, where);
   TP_ASSIGN_OR_RETURN(const uint64_t version, f.U64("tearproof_trace"));
-  if (version != kFormatVersion) {
+  if (version < kCrashFormatVersion || version > kFormatVersion) {
     return InvalidArgument(where + ": trace format version " + std::to_string(version) +
-                           " is not supported (this tearproof reads version " +
+                           " is not supported (this tearproof reads versions " +
+                           std::to_string(kCrashFormatVersion) + " to " +
                            std::to_string(kFormatVersion) + ")");
+  }
+  // Version 1 has no "case" (Done() below rejects it there as an unknown field).
+  if (version >= 2 && f.Has("case")) {
+    TP_ASSIGN_OR_RETURN(const std::string kind, f.String("case"));
+    if (kind == "bad-input") {
+      t->kind = TraceKind::kBadInput;
+    } else if (kind != "crash") {
+      return f.Error("case", "expected \"crash\" or \"bad-input\", got \"" + kind + "\"");
+    }
   }
   TP_ASSIGN_OR_RETURN(t->tool_commit, f.String("tool_commit"));
   TP_ASSIGN_OR_RETURN(t->mutant, f.String("mutant"));
@@ -195,30 +239,16 @@ Status ParseHeader(const Json& j, const std::string& where, Trace* t) {
   if (!parsed)
     return f.Error("device", "expected \"btt\" or \"plain-pmem\", got \"" + device + "\"");
   t->config.device = *parsed;
+  if (t->kind == TraceKind::kBadInput && *parsed != harness::Device::kBtt) {
+    return f.Error("device", "a bad-input case corrupts a BTT: expected \"btt\"");
+  }
   return f.Done();
 }
 
 Status ParseConfig(const Json& j, const std::string& where, Trace* t) {
   Fields f(j, where);
   harness::ExploreConfig& c = t->config;
-  TP_ASSIGN_OR_RETURN(const std::string profile, f.String("profile"));
-  bool found = false;
-  for (btt::Profile p : {btt::Profile::kLinux, btt::Profile::kUefi, btt::Profile::kPmemblk}) {
-    if (profile == btt::ProfileName(p)) {
-      c.profile = p;
-      found = true;
-    }
-  }
-  if (!found) return f.Error("profile", "expected linux, uefi or pmemblk, got \"" + profile + "\"");
-  TP_ASSIGN_OR_RETURN(const uint64_t lbasize, f.U64("lbasize", UINT32_MAX));
-  c.external_lbasize = static_cast<uint32_t>(lbasize);
-  TP_ASSIGN_OR_RETURN(const uint64_t nfree, f.U64("nfree", UINT32_MAX));
-  if (nfree == 0) return f.Error("nfree", "must be at least 1");
-  c.nfree = static_cast<uint32_t>(nfree);
-  TP_ASSIGN_OR_RETURN(const std::string model, f.String("model"));
-  const auto parsed_model = sim::ParsePersistencyModel(model);
-  if (!parsed_model) return f.Error("model", "expected px86, word8 or eadr, got \"" + model + "\"");
-  c.model = *parsed_model;
+  TP_RETURN_IF_ERROR(ParseShape(f, &c.profile, &c.external_lbasize, &c.nfree, &c.model));
   TP_ASSIGN_OR_RETURN(const std::string flush, f.String("flush"));
   const auto kind = FlushKinds().find(flush);
   if (kind == FlushKinds().end()) {
@@ -326,11 +356,148 @@ Status ParseExpect(const Json& j, const std::string& where, Trace* t) {
   }
   t->expect.violation = true;
   TP_ASSIGN_OR_RETURN(t->expect.check, f.String("check"));
-  if (t->expect.check.rfind("ORACLE-", 0) != 0 || t->expect.check.size() == 7) {
-    return f.Error("check", "expected an ORACLE-* check name, got \"" + t->expect.check + "\"");
+  // A bad-input case is judged by the property suites' own checks (PROP-*) too.
+  const std::string& check = t->expect.check;
+  const bool oracle = check.rfind("ORACLE-", 0) == 0 && check.size() > 7;
+  const bool prop = check.rfind("PROP-", 0) == 0 && check.size() > 5;
+  if (t->kind == TraceKind::kCrash && !oracle) {
+    return f.Error("check", "expected an ORACLE-* check name, got \"" + check + "\"");
+  }
+  if (t->kind == TraceKind::kBadInput && !oracle && !prop) {
+    return f.Error("check", "expected an ORACLE-* or PROP-* check name, got \"" + check + "\"");
   }
   TP_ASSIGN_OR_RETURN(t->expect.detail, f.String("detail"));
   return f.Done();
+}
+
+// --- The records of a bad-input trace -----------------------------------------------------------
+
+Status ParseBadInputConfig(const Json& j, const std::string& where, Trace* t) {
+  Fields f(j, where);
+  properties::DeviceConfig& d = t->bad_input.device;
+  TP_RETURN_IF_ERROR(ParseShape(f, &d.profile, &d.lbasize, &d.nfree, &d.model));
+  TP_ASSIGN_OR_RETURN(d.namespace_bytes, f.U64("namespace_bytes", kMaxBadInputNamespaceBytes));
+  if (d.namespace_bytes == 0) return f.Error("namespace_bytes", "must be at least 1");
+  return f.Done();
+}
+
+// "w3" (write), "z3" (zero) or "e3" (error flag), with a canonical decimal LBA.
+Result<properties::Op> ParseBadInputOp(const Json& j, const std::string& where) {
+  const std::string expected = "expected an op like \"w0\", \"z1\" or \"e2\"";
+  if (!j.is_string()) return InvalidArgument(where + ": " + expected + ", got " + TypeName(j));
+  const std::string text = j.get<std::string>();
+  properties::Op op;
+  const std::string digits = text.empty() ? "" : text.substr(1);
+  bool ok = !digits.empty() && digits.size() <= 19 &&
+            digits.find_first_not_of("0123456789") == std::string::npos &&
+            (digits == "0" || digits[0] != '0');
+  if (ok && text[0] == 'w') {
+    op.kind = properties::Op::Kind::kWrite;
+  } else if (ok && text[0] == 'z') {
+    op.kind = properties::Op::Kind::kZero;
+  } else if (ok && text[0] == 'e') {
+    op.kind = properties::Op::Kind::kError;
+  } else {
+    ok = false;
+  }
+  if (!ok) return InvalidArgument(where + ": bad op \"" + text + "\" (" + expected + ")");
+  op.lba = std::stoull(digits);  // at most 19 digits: fits
+  return op;
+}
+
+Status ParseBadInputWorkload(const Json& j, const std::string& where, Trace* t) {
+  Fields f(j, where);
+  TP_ASSIGN_OR_RETURN(const Json* ops, f.Array("ops"));
+  if (ops->size() > kMaxBadInputOps) {
+    return f.Error("ops", std::to_string(ops->size()) + " ops exceed the limit of " +
+                              std::to_string(kMaxBadInputOps));
+  }
+  for (size_t i = 0; i < ops->size(); ++i) {
+    TP_ASSIGN_OR_RETURN(properties::Op op, ParseBadInputOp((*ops)[i], where + ": field 'ops'[" +
+                                                                          std::to_string(i) + "]"));
+    t->bad_input.ops.push_back(op);
+  }
+  NumberBadInputWrites(t->bad_input.ops);
+  return f.Done();
+}
+
+// "c0000001": an even number of lowercase hex digits, one byte per pair, in memory order.
+Result<std::vector<std::byte>> ParseHexBytes(const Json& j, const std::string& where) {
+  if (!j.is_string()) {
+    return InvalidArgument(where + ": expected bytes in hex like \"c0000001\", got " + TypeName(j));
+  }
+  const std::string s = j.get<std::string>();
+  if (s.empty() || s.size() % 2 != 0) {
+    return InvalidArgument(where + ": expected a non-empty, even number of hex digits, got " +
+                           std::to_string(s.size()));
+  }
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::vector<std::byte> bytes(s.size() / 2);
+  for (size_t i = 0; i < s.size(); ++i) {
+    const int d = digit(s[i]);
+    if (d < 0) {
+      return InvalidArgument(where + ": bad hex digit at position " + std::to_string(i) +
+                             " (lowercase 0-9a-f only)");
+    }
+    bytes[i / 2] =
+        static_cast<std::byte>(static_cast<unsigned>(bytes[i / 2]) << 4 | static_cast<unsigned>(d));
+  }
+  return bytes;
+}
+
+Status ParseCorruption(const Json& j, const std::string& where, Trace* t) {
+  Fields f(j, where);
+  const uint64_t size = t->bad_input.device.namespace_bytes;
+  TP_ASSIGN_OR_RETURN(const Json* patches, f.Array("patches"));
+  for (size_t i = 0; i < patches->size(); ++i) {
+    const std::string at = where + ": field 'patches'[" + std::to_string(i) + "]";
+    const Json& p = (*patches)[i];
+    if (!p.is_object()) {
+      return InvalidArgument(at + ": expected {\"offset\", \"bytes\"}, got " + TypeName(p));
+    }
+    Fields pf(p, at);
+    BytePatch patch;
+    TP_ASSIGN_OR_RETURN(const Json* offset, pf.Get("offset"));
+    TP_ASSIGN_OR_RETURN(patch.offset, ParseHex(*offset, at + ": field 'offset'"));
+    TP_ASSIGN_OR_RETURN(const Json* bytes, pf.Get("bytes"));
+    TP_ASSIGN_OR_RETURN(patch.bytes, ParseHexBytes(*bytes, at + ": field 'bytes'"));
+    TP_RETURN_IF_ERROR(pf.Done());
+    if (patch.offset > size || patch.bytes.size() > size - patch.offset) {
+      return InvalidArgument(
+          at + ": bytes " + Hex(patch.offset) + "+" + std::to_string(patch.bytes.size()) +
+          " reach past the end of the namespace (namespace_bytes " + std::to_string(size) + ")");
+    }
+    if (!t->bad_input.patches.empty() && patch.offset < t->bad_input.patches.back().end()) {
+      const BytePatch& last = t->bad_input.patches.back();
+      return InvalidArgument(at + ": starts at " + Hex(patch.offset) + ", inside or before patch " +
+                             std::to_string(i - 1) + " (" + Hex(last.offset) + "+" +
+                             std::to_string(last.bytes.size()) +
+                             "): patches are in ascending order and never overlap");
+    }
+    t->bad_input.patches.push_back(std::move(patch));
+  }
+  return f.Done();
+}
+
+std::string HexBytes(const std::vector<std::byte>& bytes) {
+  std::string out;
+  for (std::byte b : bytes) {
+    constexpr char kDigits[] = "0123456789abcdef";
+    out += kDigits[static_cast<unsigned>(b) >> 4];
+    out += kDigits[static_cast<unsigned>(b) & 0xf];
+  }
+  return out;
+}
+
+std::string BadInputOpName(const properties::Op& op) {
+  const char kind = op.kind == properties::Op::Kind::kWrite  ? 'w'
+                    : op.kind == properties::Op::Kind::kZero ? 'z'
+                                                             : 'e';
+  return kind + std::to_string(op.lba);
 }
 
 std::string Dump(const Json& j) {
@@ -345,13 +512,18 @@ Result<Trace> ParseTrace(std::string_view text) {
     const char* name;
     Status (*parse)(const Json&, const std::string&, Trace*);
   };
-  static const Record kRecords[] = {{"config", ParseConfig},
-                                    {"workload", ParseWorkloadRecord},
-                                    {"crash", ParseCrash},
-                                    {"expect", ParseExpect}};
-  constexpr size_t kRecordCount = sizeof(kRecords) / sizeof(kRecords[0]);
+  constexpr size_t kRecordCount = 4;
+  static const Record kCrashRecords[kRecordCount] = {{"config", ParseConfig},
+                                                     {"workload", ParseWorkloadRecord},
+                                                     {"crash", ParseCrash},
+                                                     {"expect", ParseExpect}};
+  static const Record kBadInputRecords[kRecordCount] = {{"config", ParseBadInputConfig},
+                                                        {"workload", ParseBadInputWorkload},
+                                                        {"corruption", ParseCorruption},
+                                                        {"expect", ParseExpect}};
   Trace trace;
-  size_t next = 0;  // 0 = header, then 1 + index into kRecords
+  const Record* kRecords = kCrashRecords;  // the header's "case" picks the records
+  size_t next = 0;                         // 0 = header, then 1 + index into kRecords
   size_t line_number = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -377,6 +549,7 @@ Result<Trace> ParseTrace(std::string_view text) {
                                "version field is missing)");
       }
       TP_RETURN_IF_ERROR(ParseHeader(j, where_line + " (header)", &trace));
+      if (trace.kind == TraceKind::kBadInput) kRecords = kBadInputRecords;
       ++next;
       continue;
     }
@@ -401,18 +574,58 @@ Result<Trace> ParseTrace(std::string_view text) {
   return trace;
 }
 
-std::string SerializeTrace(const Trace& t) {
-  const harness::ExploreConfig& c = t.config;
+namespace {
+
+Json ExpectJson(const Trace::Expect& e) {
+  Json expect;
+  if (e.violation) {
+    expect["verdict"] = "violation";
+    expect["check"] = e.check;
+    expect["detail"] = e.detail;
+  } else {
+    expect["verdict"] = "pass";
+  }
+  return expect;
+}
+
+std::string SerializeBadInputTrace(const Trace& t) {
+  const BadInputCase& b = t.bad_input;
   Json header;
   header["tearproof_trace"] = kFormatVersion;
   header["tool_commit"] = t.tool_commit;
   header["mutant"] = t.mutant;
+  header["device"] = harness::DeviceName(harness::Device::kBtt);
+  header["case"] = "bad-input";
+  Json config = ShapeJson(b.device.profile, b.device.lbasize, b.device.nfree, b.device.model);
+  config["namespace_bytes"] = b.device.namespace_bytes;
+  Json ops = Json::array();
+  for (const properties::Op& op : b.ops) ops.push_back(BadInputOpName(op));
+  Json patches = Json::array();
+  for (const BytePatch& p : b.patches) {
+    Json patch;
+    patch["offset"] = Hex(p.offset);
+    patch["bytes"] = HexBytes(p.bytes);
+    patches.push_back(patch);
+  }
+  std::string out = Dump(header) + "\n";
+  out += Dump(Json{{"config", config}}) + "\n";
+  out += Dump(Json{{"workload", Json{{"ops", ops}}}}) + "\n";
+  out += Dump(Json{{"corruption", Json{{"patches", patches}}}}) + "\n";
+  out += Dump(Json{{"expect", ExpectJson(t.expect)}}) + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string SerializeTrace(const Trace& t) {
+  if (t.kind == TraceKind::kBadInput) return SerializeBadInputTrace(t);
+  const harness::ExploreConfig& c = t.config;
+  Json header;
+  header["tearproof_trace"] = kCrashFormatVersion;
+  header["tool_commit"] = t.tool_commit;
+  header["mutant"] = t.mutant;
   header["device"] = harness::DeviceName(c.device);
-  Json config;
-  config["profile"] = btt::ProfileName(c.profile);
-  config["lbasize"] = c.external_lbasize;
-  config["nfree"] = c.nfree;
-  config["model"] = sim::PersistencyModelName(c.model);
+  Json config = ShapeJson(c.profile, c.external_lbasize, c.nfree, c.model);
   config["flush"] = FlushName(c.workload_flush);
   config["check_layout"] = c.check_layout;
   config["crash_in_recovery"] = c.crash_in_recovery;
@@ -440,14 +653,7 @@ std::string SerializeTrace(const Trace& t) {
     resolution.push_back(r);
   }
   crash["resolution"] = resolution;
-  Json expect;
-  if (t.expect.violation) {
-    expect["verdict"] = "violation";
-    expect["check"] = t.expect.check;
-    expect["detail"] = t.expect.detail;
-  } else {
-    expect["verdict"] = "pass";
-  }
+  const Json expect = ExpectJson(t.expect);
   std::string out = Dump(header) + "\n";
   out += Dump(Json{{"config", config}}) + "\n";
   out += Dump(Json{{"workload", workload}}) + "\n";
@@ -501,6 +707,9 @@ Trace TraceFromViolation(const harness::ExploreConfig& config,
 }
 
 Result<harness::ExploreConfig> ReplayConfig(const Trace& trace) {
+  if (trace.kind != TraceKind::kCrash) {
+    return InvalidArgument("a bad-input trace is not replayed by crash exploration");
+  }
   harness::ExploreConfig config = trace.config;
   TP_ASSIGN_OR_RETURN(config.mutant, harness::MutantByName(trace.mutant));
   if (config.medium_size == 0 && config.device == harness::Device::kBtt) {
@@ -515,6 +724,14 @@ Result<harness::ExploreConfig> ReplayConfig(const Trace& trace) {
 std::string TraceStem(const Trace& t) {
   const harness::ExploreConfig& c = t.config;
   std::string stem = t.mutant == "none" ? "" : t.mutant + "-";
+  if (t.kind == TraceKind::kBadInput) {
+    const properties::DeviceConfig& d = t.bad_input.device;
+    const size_t ops = t.bad_input.ops.size(), patches = t.bad_input.patches.size();
+    return "bad-input-" + stem + btt::ProfileName(d.profile) + "-" + std::to_string(d.lbasize) +
+           "-" + sim::PersistencyModelName(d.model) + "-nfree" + std::to_string(d.nfree) + "-" +
+           std::to_string(ops) + (ops == 1 ? "op-" : "ops-") + std::to_string(patches) +
+           (patches == 1 ? "patch" : "patches");
+  }
   if (c.device == harness::Device::kBtt) {
     stem += std::string(btt::ProfileName(c.profile)) + "-" + std::to_string(c.external_lbasize) +
             "-" + sim::PersistencyModelName(c.model) + "-nfree" + std::to_string(c.nfree);
@@ -529,6 +746,13 @@ std::string TraceStem(const Trace& t) {
   }
   stem += "-" + (ops.empty() ? std::string("empty") : ops) + "-p" + std::to_string(t.crash_point);
   return stem;
+}
+
+void NumberBadInputWrites(std::vector<properties::Op>& ops) {
+  properties::ValueId next = 1;
+  for (properties::Op& op : ops) {
+    op.id = op.kind == properties::Op::Kind::kWrite ? next++ : 0;
+  }
 }
 
 const char* ToolCommit() { return TEARPROOF_GIT_COMMIT; }

@@ -1,40 +1,85 @@
-// traces::Trace — one crash-exploration run, pinned down so that it can be replayed bit for bit:
-// the device and its configuration, the workload (per lane), the crash point, the resolution of
-// the crash state (which candidate each word read after the crash takes) and the expected verdict.
+// traces::Trace — one run pinned down so that it can be replayed bit for bit. Two kinds:
+//   - a crash trace: one crash-exploration run: the device and its configuration, the workload
+//     (per lane), the crash point, the resolution of the crash state (which candidate each word
+//     read after the crash takes) and the expected verdict;
+//   - a bad-input trace: a BTT, a workload completed and shut down cleanly, byte patches applied
+//     to the persisted image (a metadata corruption), and the expected verdict of opening it
+//     (traces/bad_input.h runs it).
 //
-// The file format (docs/traces.md) is JSON lines, version kFormatVersion: a header line, then one
-// line each for "config", "workload", "crash" and "expect", in that order. The reader is strict:
-// any missing, unknown, duplicated or ill-typed field is an error naming the line and the field;
-// it never crashes on malformed input. Pure data + text; no simulation happens here.
+// The file format (docs/traces.md) is JSON lines: a header line, then one line per record, in
+// order: "config", "workload", "crash", "expect" for a crash trace; "config", "workload",
+// "corruption", "expect" for a bad-input trace. Version 1 has crash traces only; version 2 adds
+// the header field "case" and with it bad-input traces. The writer writes the lowest version
+// that expresses a trace (every crash trace is still version 1, so older readers read them), the
+// reader reads both. The reader is strict: any missing, unknown, duplicated or ill-typed field is
+// an error naming the line and the field; it never crashes on malformed input. Pure data + text;
+// no simulation happens here.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "harness/explorer.h"
+#include "properties/sim_device.h"
 #include "util/status.h"
 
 namespace tearproof::traces {
 
-inline constexpr int kFormatVersion = 1;
+// The newest format version this reader reads (and the one bad-input traces are written in).
+inline constexpr int kFormatVersion = 2;
+// Crash traces are written in version 1: nothing in them needs version 2.
+inline constexpr int kCrashFormatVersion = 1;
+
+enum class TraceKind : uint8_t { kCrash, kBadInput };
+
+// One corruption of a persisted image: `bytes` replace the bytes at namespace offset `offset`.
+struct BytePatch {
+  uint64_t offset = 0;
+  std::vector<std::byte> bytes;
+  uint64_t end() const { return offset + bytes.size(); }
+  friend bool operator==(const BytePatch&, const BytePatch&) = default;
+};
+
+// A bad-input case (traces/bad_input.h runs and judges it): a one-arena BTT formatted on a fresh
+// simulated medium, `ops` run to completion and the device closed (a clean shutdown), then
+// `patches` stored durably into the persisted image.
+struct BadInputCase {
+  properties::DeviceConfig device;
+  // Writes, zeros and error flags. Write ids are 1, 2, ... in order (NumberBadInputWrites): the
+  // file names no ids.
+  std::vector<properties::Op> ops;
+  std::vector<BytePatch> patches;  // ascending, non-overlapping, inside the namespace
+};
+// Bounds of a bad-input case the reader accepts: one arena (far below 512 GiB) small enough to
+// simulate whole, and few enough writes and LBAs that the ids of the workload's writes and of
+// the rewrite of every LBA (PROP-CLEAN-CHECK-USABLE) stay below 2^16 (a sector tag's id field).
+inline constexpr uint64_t kMaxBadInputNamespaceBytes = uint64_t{16} << 20;
+inline constexpr size_t kMaxBadInputOps = 4096;
+// Gives the writes of `ops` the ids 1, 2, ... in order.
+void NumberBadInputWrites(std::vector<properties::Op>& ops);
 
 struct Trace {
+  TraceKind kind = TraceKind::kCrash;
   std::string tool_commit;      // the tearproof commit that wrote the trace (informational)
   std::string mutant = "none";  // the btt::Mutant the run used, as MutantByName spells it
   // Device, geometry, model, flush kind, checks, setup ops, workload lanes and schedule. The
   // `mutant` and `target` fields are not used (see `mutant` and crash_point/resolution).
   // config.medium_size 0 (the field absent from the file) means the size every trace had before
   // the field existed, harness::MaxExploreMediumSize; TraceFromViolation always pins the size.
+  // A bad-input trace uses only config.device (always kBtt).
   harness::ExploreConfig config;
+  BadInputCase bad_input;  // kBadInput only
+  // kCrash only:
   uint64_t seed = 0;          // the seed of a random run (0 for exhaustive exploration)
   uint64_t crash_point = 0;   // 1-based; 0 = no crash (a workload read failed)
   int64_t op_in_flight = -1;  // informational: the op that issued the crash point's fence
   std::vector<harness::Choice> resolution;  // in read order
   struct Expect {
     bool violation = true;
-    std::string check;   // ORACLE-*, when violation
+    std::string check;   // ORACLE-* (bad-input traces: also PROP-*), when violation
     std::string detail;  // the violation's detail, as recorded (informational)
   } expect;
 };
@@ -50,11 +95,13 @@ Status WriteTraceFile(const std::string& path, const Trace& trace);
 // The trace of `violation`, found by exploring `config` (whose mutant it names).
 Trace TraceFromViolation(const harness::ExploreConfig& config, const harness::Violation& violation);
 
-// The exploration that replays the trace: its config, the mutant resolved (an error in a build
-// without mutants), and the target crash point + resolution.
+// The exploration that replays a crash trace: its config, the mutant resolved (an error in a
+// build without mutants), and the target crash point + resolution. A bad-input trace has none
+// (InvalidArgument).
 Result<harness::ExploreConfig> ReplayConfig(const Trace& trace);
 
-// "linux-512-px86-nfree1-w0_w0-p5": a file-name stem that says what the trace is.
+// "linux-512-px86-nfree1-w0_w0-p5", "bad-input-linux-512-px86-nfree1-2ops-1patch": a file-name
+// stem that says what the trace is.
 std::string TraceStem(const Trace& trace);
 
 // The commit this binary was configured from ("unknown" outside a git checkout).

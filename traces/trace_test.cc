@@ -1,8 +1,10 @@
 // The trace format's reader and writer.
-// Invariants checked: a trace survives write -> read -> write unchanged; the reader rejects every
-// malformed input with an InvalidArgument that names the line (and the field, where there is
-// one) and never crashes: truncation at every byte, each value replaced by a value of another
-// JSON type, unknown and duplicated fields, unsupported versions, seeded byte corruption.
+// Invariants checked, for crash traces (version 1) and bad-input traces (version 2): a trace
+// survives write -> read -> write unchanged; the reader rejects every malformed input with an
+// InvalidArgument that names the line (and the field, where there is one) and never crashes:
+// truncation at every byte, each value replaced by a value of another JSON type, unknown and
+// duplicated fields, unsupported versions, bad hex, patches past the namespace or overlapping,
+// seeded byte corruption.
 #include "traces/trace.h"
 
 #include <gtest/gtest.h>
@@ -45,6 +47,26 @@ Trace Example() {
   t.expect = {true, "ORACLE-ATOMIC", "lba 1 reads [..]"};
   return t;
 }
+
+// A bad-input trace with every kind of op and two patches.
+Trace BadInputExample() {
+  Trace t;
+  t.kind = TraceKind::kBadInput;
+  t.tool_commit = "0123456789ab";
+  t.mutant = "recover-roll-back";
+  t.bad_input.device = {btt::Profile::kPmemblk, 520, 2, sim::PersistencyModel::kEadr, 40960};
+  using Op = properties::Op;
+  t.bad_input.ops = {{Op::Kind::kWrite, 0, 1},
+                     {Op::Kind::kZero, 3, 0},
+                     {Op::Kind::kError, 1, 0},
+                     {Op::Kind::kWrite, 12, 2}};
+  t.bad_input.patches = {{0x4000, {std::byte{0}, std::byte{0xc0}}},
+                         {0x9ffe, {std::byte{0xab}, std::byte{0x01}}}};
+  t.expect = {true, "PROP-BAD-UNTOUCHED", "lba 0 reads [..]"};
+  return t;
+}
+
+std::vector<Trace> Examples() { return {Example(), BadInputExample()}; }
 
 void ExpectError(const std::string& text, const std::string& needle) {
   auto parsed = ParseTrace(text);
@@ -92,6 +114,36 @@ TEST(Trace, RoundTripsThroughText) {
   EXPECT_EQ(SerializeTrace(*parsed_pass), SerializeTrace(pass));
 }
 
+TEST(Trace, ABadInputTraceRoundTripsThroughTextAsVersion2) {
+  const std::string text = SerializeTrace(BadInputExample());
+  EXPECT_EQ(Lines(text)[0],
+            R"({"tearproof_trace":2,"tool_commit":"0123456789ab","mutant":"recover-roll-back",)"
+            R"("device":"btt","case":"bad-input"})");
+  EXPECT_EQ(Lines(text)[2], R"({"workload":{"ops":["w0","z3","e1","w12"]}})");
+  EXPECT_EQ(Lines(text)[3], R"({"corruption":{"patches":[{"offset":"0x4000","bytes":"00c0"},)"
+                            R"({"offset":"0x9ffe","bytes":"ab01"}]}})");
+  auto parsed = ParseTrace(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->kind, TraceKind::kBadInput);
+  EXPECT_EQ(SerializeTrace(*parsed), text);
+  // Write ids are implied by the order of the writes.
+  ASSERT_EQ(parsed->bad_input.ops.size(), 4u);
+  EXPECT_EQ(parsed->bad_input.ops[0].id, 1u);
+  EXPECT_EQ(parsed->bad_input.ops[3].id, 2u);
+  EXPECT_EQ(parsed->bad_input.patches, BadInputExample().bad_input.patches);
+  EXPECT_EQ(parsed->bad_input.device.namespace_bytes, 40960u);
+  EXPECT_FALSE(ReplayConfig(*parsed).ok()) << "a bad-input trace explores nothing";
+  // A crash trace is still written as version 1, which version-2 readers read too.
+  EXPECT_EQ(Lines(SerializeTrace(Example()))[0].rfind(R"({"tearproof_trace":1,)", 0), 0u);
+  std::string v2 = SerializeTrace(Example());
+  v2.replace(v2.find("\"tearproof_trace\":1"), 19, "\"tearproof_trace\":2");
+  v2.insert(v2.find("\"device\":\"btt\"") + 14, ",\"case\":\"crash\"");
+  auto crash_v2 = ParseTrace(v2);
+  ASSERT_TRUE(crash_v2.ok()) << crash_v2.status().ToString() << "\n" << v2;
+  EXPECT_EQ(crash_v2->kind, TraceKind::kCrash);
+  EXPECT_EQ(SerializeTrace(*crash_v2), SerializeTrace(Example()));
+}
+
 TEST(Trace, BlankLinesAndCarriageReturnsAreTolerated) {
   std::string text = SerializeTrace(Example());
   text.insert(text.find('\n') + 1, "\n   \n");
@@ -99,19 +151,23 @@ TEST(Trace, BlankLinesAndCarriageReturnsAreTolerated) {
 }
 
 TEST(Trace, EveryTruncationIsAClearErrorNeverACrash) {
-  const std::string text = SerializeTrace(Example());
-  for (size_t n = 0; n < text.size(); ++n) {
-    auto parsed = ParseTrace(text.substr(0, n));
-    // Only the whole text without its final newline is still a complete trace.
-    if (n == text.size() - 1) {
-      EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-      continue;
+  for (const Trace& example : Examples()) {
+    const std::string text = SerializeTrace(example);
+    for (size_t n = 0; n < text.size(); ++n) {
+      auto parsed = ParseTrace(text.substr(0, n));
+      // Only the whole text without its final newline is still a complete trace.
+      if (n == text.size() - 1) {
+        EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+        continue;
+      }
+      ASSERT_FALSE(parsed.ok()) << "accepted a trace cut at byte " << n;
+      EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
     }
-    ASSERT_FALSE(parsed.ok()) << "accepted a trace cut at byte " << n;
-    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+    ExpectError(Join({Lines(text)[0], Lines(text)[1]}), "\"workload\" record is missing");
   }
   ExpectError("", "empty trace");
-  ExpectError(Join({Lines(text)[0], Lines(text)[1]}), "\"workload\" record is missing");
+  const std::vector<std::string> bad = Lines(SerializeTrace(BadInputExample()));
+  ExpectError(Join({bad[0], bad[1], bad[2]}), "\"corruption\" record is missing");
 }
 
 // The JSON type as the reader sees it: unsigned, negative and fractional numbers differ.
@@ -122,34 +178,36 @@ std::string JsonKind(const Json& j) {
 }
 
 TEST(Trace, EveryValueOfAnotherTypeIsRejectedWithItsLineAndField) {
-  const std::vector<std::string> lines = Lines(SerializeTrace(Example()));
   const std::vector<Json> others = {Json(nullptr), Json(true), Json(-3),      Json(7u),
                                     Json(2.5),     Json("x"),  Json::array(), Json::object()};
   uint64_t patches = 0;
-  for (size_t li = 0; li < lines.size(); ++li) {
-    const Json line = Json::parse(lines[li]);
-    const Json flat = line.flatten();
-    for (const auto& leaf : flat.items()) {
-      for (const Json& other : others) {
-        if (JsonKind(other) == JsonKind(leaf.value())) continue;
-        Json patched = line;
-        patched[Json::json_pointer(leaf.key())] = other;
-        std::vector<std::string> copy = lines;
-        copy[li] = patched.dump();
-        auto parsed = ParseTrace(Join(copy));
-        ++patches;
-        if (leaf.key() == "/crash/op_in_flight" && other.is_null()) {
-          EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-          continue;
+  for (const Trace& example : Examples()) {
+    const std::vector<std::string> lines = Lines(SerializeTrace(example));
+    for (size_t li = 0; li < lines.size(); ++li) {
+      const Json line = Json::parse(lines[li]);
+      const Json flat = line.flatten();
+      for (const auto& leaf : flat.items()) {
+        for (const Json& other : others) {
+          if (JsonKind(other) == JsonKind(leaf.value())) continue;
+          Json patched = line;
+          patched[Json::json_pointer(leaf.key())] = other;
+          std::vector<std::string> copy = lines;
+          copy[li] = patched.dump();
+          auto parsed = ParseTrace(Join(copy));
+          ++patches;
+          if (leaf.key() == "/crash/op_in_flight" && other.is_null()) {
+            EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+            continue;
+          }
+          ASSERT_FALSE(parsed.ok()) << leaf.key() << " = " << other.dump();
+          const std::string& message = parsed.status().message();
+          EXPECT_NE(message.find("line " + std::to_string(li + 1)), std::string::npos)
+              << leaf.key() << ": " << message;
         }
-        ASSERT_FALSE(parsed.ok()) << leaf.key() << " = " << other.dump();
-        const std::string& message = parsed.status().message();
-        EXPECT_NE(message.find("line " + std::to_string(li + 1)), std::string::npos)
-            << leaf.key() << ": " << message;
       }
     }
   }
-  EXPECT_GT(patches, 200u);
+  EXPECT_GT(patches, 350u);
 }
 
 TEST(Trace, StructuralErrorsNameTheProblem) {
@@ -163,8 +221,17 @@ TEST(Trace, StructuralErrorsNameTheProblem) {
   ExpectError("[1,2]\n", "expected a JSON object");
   ExpectError("{\"hello\": 1}\n", "not a tearproof trace");
   ExpectError(
-      with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none","device":"btt"})"),
-      "version 2 is not supported");
+      with_line(0, R"({"tearproof_trace":3,"tool_commit":"x","mutant":"none","device":"btt"})"),
+      "version 3 is not supported (this tearproof reads versions 1 to 2)");
+  ExpectError(
+      with_line(0, R"({"tearproof_trace":0,"tool_commit":"x","mutant":"none","device":"btt"})"),
+      "version 0 is not supported");
+  ExpectError(with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none",)"
+                           R"("device":"btt","case":"crash"})"),
+              "unknown field 'case'");
+  ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none",)"
+                           R"("device":"btt","case":"fuzz"})"),
+              "field 'case'");
   ExpectError(
       with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"nvme"})"),
       "field 'device'");
@@ -237,24 +304,90 @@ TEST(Trace, StructuralErrorsNameTheProblem) {
               "missing field 'detail'");
 }
 
+// The bad-input records: bad hex, patches past the namespace or overlapping, bad ops, a check
+// name of neither family, a device that is no BTT, records in crash-trace form.
+TEST(Trace, MalformedBadInputRecordsNameTheProblem) {
+  const std::vector<std::string> lines = Lines(SerializeTrace(BadInputExample()));
+  auto with_line = [&](size_t i, const std::string& replacement) {
+    std::vector<std::string> copy = lines;
+    copy[i] = replacement;
+    return Join(copy);
+  };
+  const std::string head = R"({"corruption":{"patches":[)";
+  ExpectError(
+      with_line(3, head + R"({"offset":"0x10","bytes":"0g"}]}})"),
+      "line 4 (corruption): field 'patches'[0]: field 'bytes': bad hex digit at position 1");
+  ExpectError(with_line(3, head + R"({"offset":"0x10","bytes":"ABCD"}]}})"), "bad hex digit");
+  ExpectError(with_line(3, head + R"({"offset":"0x10","bytes":"abc"}]}})"), "even number");
+  ExpectError(with_line(3, head + R"({"offset":"0x10","bytes":""}]}})"), "non-empty");
+  ExpectError(with_line(3, head + R"({"offset":"16","bytes":"00"}]}})"),
+              "field 'offset': expected a hex string");
+  ExpectError(with_line(3, head + R"({"offset":"0x9fff","bytes":"0000"}]}})"),
+              "reach past the end of the namespace (namespace_bytes 40960)");
+  ExpectError(with_line(3, head + R"({"offset":"0xa000","bytes":"00"}]}})"), "past the end");
+  ExpectError(with_line(3, head + R"({"offset":"0xffffffffffffffff","bytes":"0000"}]}})"),
+              "past the end");
+  ExpectError(
+      with_line(3, head + R"({"offset":"0x10","bytes":"0000"},{"offset":"0x11","bytes":"00"}]}})"),
+      "field 'patches'[1]: starts at 0x11, inside or before patch 0 (0x10+2)");
+  ExpectError(
+      with_line(3, head + R"({"offset":"0x20","bytes":"00"},{"offset":"0x10","bytes":"00"}]}})"),
+      "ascending order");
+  ExpectError(with_line(3, head + R"({"offset":"0x10","bytes":"00","mask":"ff"}]}})"),
+              "unknown field 'mask'");
+  ExpectError(with_line(3, head + R"("0x10"]}})"), "expected {\"offset\", \"bytes\"}");
+  ExpectError(with_line(3, R"({"corruption":{}})"), "missing field 'patches'");
+  ExpectError(with_line(3, R"({"crash":{"point":1,"op_in_flight":null,"resolution":[]}})"),
+              "line 4: expected the \"corruption\" record");
+  ExpectError(with_line(2, R"({"workload":{"ops":["r0"]}})"), "field 'ops'[0]: bad op \"r0\"");
+  ExpectError(with_line(2, R"({"workload":{"ops":["w01"]}})"), "bad op \"w01\"");
+  ExpectError(with_line(2, R"({"workload":{"ops":["e"]}})"), "bad op \"e\"");
+  ExpectError(with_line(2, R"({"workload":{"ops":["w99999999999999999999"]}})"), "bad op");
+  ExpectError(with_line(2, R"({"workload":{"seed":0,"lanes":[["w0"]],"schedule":[]}})"),
+              "missing field 'ops'");
+  std::string too_many = R"({"workload":{"ops":[)";
+  for (size_t i = 0; i <= kMaxBadInputOps; ++i) too_many += i == 0 ? "\"z0\"" : ",\"z0\"";
+  ExpectError(with_line(2, too_many + "]}}"), "exceed the limit of 4096");
+  ExpectError(with_line(1, R"({"config":{"profile":"linux","lbasize":512,"nfree":1,)"
+                           R"("model":"px86","namespace_bytes":16777217}})"),
+              "field 'namespace_bytes': 16777217 exceeds 16777216");
+  ExpectError(with_line(1, R"({"config":{"profile":"linux","lbasize":512,"nfree":1,)"
+                           R"("model":"px86","namespace_bytes":0}})"),
+              "field 'namespace_bytes': must be at least 1");
+  ExpectError(with_line(1, R"({"config":{"profile":"linux","lbasize":512,"nfree":1,)"
+                           R"("model":"px86","namespace_bytes":4096,"flush":"clwb"}})"),
+              "unknown field 'flush'");
+  ExpectError(with_line(4, R"({"expect":{"verdict":"violation","check":"BAD-X","detail":""}})"),
+              "expected an ORACLE-* or PROP-* check name");
+  ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none",)"
+                           R"("device":"plain-pmem","case":"bad-input"})"),
+              "a bad-input case corrupts a BTT");
+  // A crash trace's check is an ORACLE-* name only.
+  std::vector<std::string> crash = Lines(SerializeTrace(Example()));
+  crash[4] = R"({"expect":{"verdict":"violation","check":"PROP-BAD-UNTOUCHED","detail":""}})";
+  ExpectError(Join(crash), "expected an ORACLE-* check name");
+}
+
 TEST(Trace, SeededCorruptionIsNeverACrash) {
-  const std::string text = SerializeTrace(Example());
-  Prng prng(20260901);
-  uint64_t rejected = 0;
-  for (int round = 0; round < 2000; ++round) {
-    std::string copy = text;
-    const int flips = 1 + static_cast<int>(prng.Below(4));
-    for (int f = 0; f < flips; ++f) {
-      copy[prng.Below(copy.size())] = static_cast<char>(prng.Below(256));
+  for (const Trace& example : Examples()) {
+    const std::string text = SerializeTrace(example);
+    Prng prng(20260901);
+    uint64_t rejected = 0;
+    for (int round = 0; round < 2000; ++round) {
+      std::string copy = text;
+      const int flips = 1 + static_cast<int>(prng.Below(4));
+      for (int f = 0; f < flips; ++f) {
+        copy[prng.Below(copy.size())] = static_cast<char>(prng.Below(256));
+      }
+      auto parsed = ParseTrace(copy);
+      if (!parsed.ok()) {
+        ++rejected;
+        EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+        EXPECT_FALSE(parsed.status().message().empty());
+      }
     }
-    auto parsed = ParseTrace(copy);
-    if (!parsed.ok()) {
-      ++rejected;
-      EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
-      EXPECT_FALSE(parsed.status().message().empty());
-    }
+    EXPECT_GT(rejected, 1000u);
   }
-  EXPECT_GT(rejected, 1000u);
 }
 
 TEST(Trace, FilesReadBackAndMissingFilesAreNamed) {
@@ -276,6 +409,8 @@ TEST(Trace, StemSaysWhatTheTraceIs) {
   plain.config.ops = {{Kind::kWrite, 0}};
   plain.crash_point = 1;
   EXPECT_EQ(TraceStem(plain), "plain-pmem-512-px86-w0-p1");
+  EXPECT_EQ(TraceStem(BadInputExample()),
+            "bad-input-recover-roll-back-pmemblk-520-eadr-nfree2-4ops-2patches");
 }
 
 }  // namespace
