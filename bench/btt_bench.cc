@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -61,12 +62,15 @@ std::mutex& DeviceMutex() {
   return mu;
 }
 
-TearproofDevice& Tearproof(uint32_t bsize) {
-  static std::map<uint32_t, TearproofDevice> devices;
+// `copy` > 0: another device of the same shape, for BM_ReadGap's variants (each must read
+// memory no other variant touches, or it would find the others' blocks in the caches).
+TearproofDevice& Tearproof(uint32_t bsize, int copy = 0) {
+  static std::map<std::pair<uint32_t, int>, TearproofDevice> devices;
   std::lock_guard<std::mutex> lock(DeviceMutex());
-  TearproofDevice& d = devices[bsize];
+  TearproofDevice& d = devices[{bsize, copy}];
   if (!d.btt) {
-    const std::string path = ShmPath("tp" + std::to_string(bsize));
+    const std::string path =
+        ShmPath("tp" + std::to_string(bsize * 100 + static_cast<uint32_t>(copy)));
     CreatedFiles().push_back(path);
     auto ns = btt::FileNamespace::Create(path, kPoolBytes);
     if (!ns.ok()) std::abort();
@@ -122,6 +126,26 @@ std::vector<std::byte> Pattern(uint32_t bsize, uint64_t seed) {
   Prng prng(seed);
   for (auto& b : v) b = std::byte(prng.Next());
   return v;
+}
+
+// One round of an interleaved benchmark: runs each of the `variants` once over the current batch
+// of `batch` ops, starting with variant `round % variants` (so none is always first), and appends
+// each one's wall time per op (ns) to ns[variant].
+template <typename Run>
+void TimeRotated(int variants, uint64_t round, int batch, Run&& run, std::vector<double>* ns) {
+  for (int k = 0; k < variants; ++k) {
+    const int v = static_cast<int>((round + k) % variants);
+    const auto t0 = std::chrono::steady_clock::now();
+    run(v);
+    const auto t1 = std::chrono::steady_clock::now();
+    ns[v].push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / batch);
+  }
+}
+
+double Median(std::vector<double>& v) {
+  if (v.empty()) return 0.0;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
 }
 
 // Arguments: block size. Each thread draws its own LBA sequence from its thread index.
@@ -249,22 +273,10 @@ void BM_SideBySide(benchmark::State& state) {
   uint64_t round = 0;
   for (auto _ : state) {
     for (uint64_t& lba : lbas) lba = prng.Below(kWorkingSetBlocks);
-    for (int k = 0; k < 3; ++k) {
-      const int impl = static_cast<int>((round + k) % 3);
-      const auto t0 = std::chrono::steady_clock::now();
-      run(impl);
-      const auto t1 = std::chrono::steady_clock::now();
-      ns[impl].push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / kBatch);
-    }
-    ++round;
+    TimeRotated(3, round++, kBatch, run, ns);
   }
   if (failed) state.SkipWithError("an I/O call failed");
-  auto median = [](std::vector<double>& v) {
-    if (v.empty()) return 0.0;
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  };
-  const double tp_ns = median(ns[0]), blk_ns = median(ns[1]), raw_ns = median(ns[2]);
+  const double tp_ns = Median(ns[0]), blk_ns = Median(ns[1]), raw_ns = Median(ns[2]);
   using C = benchmark::Counter;
   state.counters["tearproof_ns"] = C(tp_ns, C::kAvgThreads);
   state.counters["pmemblk_ns"] = C(blk_ns, C::kAvgThreads);
@@ -280,6 +292,137 @@ BENCHMARK(BM_SideBySide)
     ->Threads(2)
     ->UseRealTime()
     ->MinTime(1.0);
+
+// Where the 4 KiB read gap between tearproof and raw memcpy goes. Interleaved like
+// BM_SideBySide (one batch of kBatch random LBAs, run by each variant in turn, rotating which
+// goes first; median per-op time of each). Every variant reads its own device (a BTT laid out
+// and written exactly like tearproof's, or the raw file), so none finds another's blocks in the
+// caches; all of them have had every LBA of the working set written once:
+//   raw        memcpy from the raw file (the figure the target is set against)
+//   known      memcpy of the block each LBA maps to, with the map read before the timer starts:
+//              the copy alone, no map access
+//   map        load the map entry (acquire), then memcpy the block it names: + the dependent
+//              map access (a cache miss when the entry is cold)
+//   map+fence  map, plus the read protocol's publication: a relaxed store to an RTT-like slot,
+//              a seq_cst fence and the validating re-load of the entry
+//   lane       map+fence inside a lane taken from and returned to a ThreadSync (what Btt::Read
+//              does around it: two atomic read-modify-writes)
+//   tearproof  Btt::Read: + the LBA checks, the Z/E flags, the retry loop, Status, calls
+// Ratios of medians: known/raw, map/raw, fence/raw, tearproof/raw (the read target, >= 0.92).
+void BM_ReadGap(benchmark::State& state) {
+  constexpr int kBatch = 64;
+  enum { kRaw, kKnown, kMap, kMapFence, kLane, kTearproof, kVariants };
+  const auto bsize = static_cast<uint32_t>(state.range(0));
+  btt::Btt& tp = *Tearproof(bsize).btt;
+  RawDevice& raw = Raw();
+  // The map and data area of the BTT on device copy `v` (variants kKnown .. kMapFence).
+  struct Area {
+    const std::byte* map;
+    const std::byte* data;
+  };
+  btt::InfoBlock info;
+  Area areas[kVariants] = {};
+  for (int v = kKnown; v <= kLane; ++v) {
+    const std::byte* arena =
+        Tearproof(bsize, v).ns->MappedBytes().data() + btt::BttOffsetFor(btt::Profile::kLinux);
+    std::memcpy(&info, arena, sizeof(info));
+    areas[v] = {arena + info.mapoff, arena + info.dataoff};
+  }
+  auto load_entry = [&](int v, uint64_t lba) {
+    return std::atomic_ref<uint32_t>(
+               *reinterpret_cast<uint32_t*>(const_cast<std::byte*>(areas[v].map) + 4 * lba))
+        .load(std::memory_order_acquire);
+  };
+  auto block_of = [](uint32_t entry, uint64_t lba) {
+    return (entry & btt::kMapFlagMask) == 0 ? lba : uint64_t{btt::EntLba(entry)};
+  };
+  // Every LBA of every device is written once, outside the timing, in the same order, so the
+  // BTT devices have the same map and the raw file has no holes.
+  {
+    const auto fill = Pattern(bsize, 2);
+    static std::once_flag filled[2];
+    std::call_once(filled[bsize == 512], [&] {
+      for (int v = kKnown; v <= kTearproof; ++v) {
+        btt::Btt& b = *Tearproof(bsize, v == kTearproof ? 0 : v).btt;  // copies 1..4, then 0
+        for (uint64_t lba = 0; lba < kWorkingSetBlocks; ++lba) {
+          if (!b.Write(btt::ExternalLba(lba), fill).ok()) std::abort();
+        }
+      }
+      for (uint64_t lba = 0; lba < kWorkingSetBlocks; ++lba) {
+        pmem_memcpy_persist(raw.base + lba * bsize, fill.data(), bsize);
+      }
+    });
+  }
+  std::vector<std::byte> out(bsize);
+  alignas(64) std::atomic<uint32_t> slot{0};
+  btt::ThreadSync sync;
+  if (!sync.Init(4, 1).ok()) std::abort();
+  Prng prng(400 + state.thread_index());
+  uint64_t lbas[kBatch];
+  uint64_t blocks[kBatch];
+  std::vector<double> ns[kVariants];
+  bool failed = false;
+  auto run = [&](int v) {
+    for (int i = 0; i < kBatch; ++i) {
+      const uint64_t lba = lbas[i];
+      switch (v) {
+        case kRaw:
+          std::memcpy(out.data(), raw.base + lba * bsize, bsize);
+          break;
+        case kKnown:
+          std::memcpy(out.data(), areas[v].data + blocks[i] * info.internal_lbasize, bsize);
+          break;
+        case kMap: {
+          const uint64_t b = block_of(load_entry(v, lba), lba);
+          std::memcpy(out.data(), areas[v].data + b * info.internal_lbasize, bsize);
+          break;
+        }
+        case kMapFence:
+        case kLane: {
+          const btt::Lane lane = v == kLane ? sync.AcquireLane() : btt::Lane(0);
+          const uint32_t e = load_entry(v, lba);
+          const uint64_t b = block_of(e, lba);
+          slot.store(0x80000000u | static_cast<uint32_t>(b), std::memory_order_relaxed);
+          std::atomic_thread_fence(std::memory_order_seq_cst);
+          failed |= load_entry(v, lba) != e;
+          std::memcpy(out.data(), areas[v].data + b * info.internal_lbasize, bsize);
+          slot.store(0, std::memory_order_release);
+          if (v == kLane) sync.ReleaseLane(lane);
+          break;
+        }
+        default:
+          failed |= !tp.Read(btt::ExternalLba(lba), out).ok();
+      }
+      benchmark::DoNotOptimize(out.data());
+    }
+  };
+  uint64_t round = 0;
+  for (auto _ : state) {
+    // The blocks `known` copies, looked up here (untimed) in its own device's map.
+    for (int i = 0; i < kBatch; ++i) {
+      lbas[i] = prng.Below(kWorkingSetBlocks);
+      blocks[i] = block_of(load_entry(kKnown, lbas[i]), lbas[i]);
+    }
+    TimeRotated(kVariants, round++, kBatch, run, ns);
+  }
+  if (failed) state.SkipWithError("a read failed or a map entry changed");
+  const char* names[kVariants] = {"raw_ns",   "known_ns", "map_ns",
+                                  "fence_ns", "lane_ns",  "tearproof_ns"};
+  double med[kVariants];
+  using C = benchmark::Counter;
+  for (int v = 0; v < kVariants; ++v) {
+    med[v] = Median(ns[v]);
+    state.counters[names[v]] = C(med[v], C::kAvgThreads);
+  }
+  auto ratio = [&](int v) { return med[v] > 0 ? med[kRaw] / med[v] : 0.0; };
+  state.counters["known_vs_raw"] = C(ratio(kKnown), C::kAvgThreads);
+  state.counters["map_vs_raw"] = C(ratio(kMap), C::kAvgThreads);
+  state.counters["fence_vs_raw"] = C(ratio(kMapFence), C::kAvgThreads);
+  state.counters["lane_vs_raw"] = C(ratio(kLane), C::kAvgThreads);
+  state.counters["tp_vs_raw"] = C(ratio(kTearproof), C::kAvgThreads);
+  state.SetItemsProcessed(state.iterations() * kBatch * kVariants);
+}
+BENCHMARK(BM_ReadGap)->Arg(4096)->Arg(512)->Threads(1)->Threads(2)->UseRealTime()->MinTime(1.0);
 
 #define TP_BTT_BENCH(fn) \
   BENCHMARK(fn)->Arg(4096)->Arg(512)->Threads(1)->Threads(2)->UseRealTime()->MinTime(0.5)

@@ -1,8 +1,36 @@
 #include "btt/sync.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <thread>
 
 namespace tearproof::btt {
+
+namespace {
+
+// The futex word is the lock's std::atomic<uint32_t>, which has the layout of a uint32_t.
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+uint32_t* FutexWord(std::atomic<uint32_t>& word) { return reinterpret_cast<uint32_t*>(&word); }
+
+}  // namespace
+
+void WordLock::LockContended(uint32_t seen) {
+  // Mark the lock contended (2) and take it if it was free; otherwise sleep while it stays 2.
+  // FUTEX_WAIT returns at once (EAGAIN) if the word is no longer 2, and on a wake-up or a signal
+  // (EINTR); either way the exchange decides. Not bounded: a lane or map lock is held for one
+  // I/O, and a holder that never returns is a bug the caller's own bounds would not fix.
+  if (seen != 2) seen = state_.exchange(2, std::memory_order_acquire);
+  while (seen != 0) {
+    syscall(SYS_futex, FutexWord(state_), FUTEX_WAIT_PRIVATE, 2, nullptr, nullptr, 0);
+    seen = state_.exchange(2, std::memory_order_acquire);
+  }
+}
+
+void WordLock::WakeOne() {
+  syscall(SYS_futex, FutexWord(state_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
 
 Status ThreadSync::Init(uint32_t lane_count, uint32_t map_lock_count) {
   if (lane_count == 0 || map_lock_count == 0) {

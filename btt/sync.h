@@ -38,11 +38,18 @@ class Sync {
 };
 
 // A one-word mutex for ThreadSync: taking or dropping an uncontended lock is one atomic
-// read-modify-write each, inline; a contended lock() sleeps on the word (std::atomic::wait, a
-// futex on Linux). States: 0 free, 1 held, 2 held and someone may be waiting (the classic
-// three-state futex mutex), so unlock() only wakes when there may be a sleeper. Every I/O takes
-// a lane and every write a map lock, so this sits on the hottest path of the core: a std::mutex
-// costs about four times as many instructions here.
+// read-modify-write each, inline; a contended lock() sleeps on the word (a Linux futex). States:
+// 0 free, 1 held, 2 held and someone may be waiting (the classic three-state futex mutex, Drepper
+// "Futexes Are Tricky", mutex 2), so unlock() only wakes when there may be a sleeper. Every I/O
+// takes a lane and every write a map lock, so this sits on the hottest path of the core: a
+// std::mutex costs about four times as many instructions here.
+//
+// The futex calls are made directly, not through std::atomic::wait/notify_one: with GCC 12's
+// libstdc++ (Debian bookworm) a waiter in std::atomic<uint32_t>::wait was seen asleep on a word
+// that had long been unlocked, with no notify reaching it (two threads writing through one Btt
+// in tearproof_btt_bench; the waiter ran on only when a debugger interrupted the futex). A
+// direct FUTEX_WAIT sleeps only while the word still holds 2 (the kernel checks it under its
+// own lock), and every unlock that sees 2 issues the FUTEX_WAKE, so no wake-up can be lost.
 class WordLock {
  public:
   bool try_lock() {
@@ -56,17 +63,17 @@ class WordLock {
                                        std::memory_order_relaxed)) {
       return;
     }
-    if (seen != 2) seen = state_.exchange(2, std::memory_order_acquire);
-    while (seen != 0) {
-      state_.wait(2, std::memory_order_relaxed);
-      seen = state_.exchange(2, std::memory_order_acquire);
-    }
+    LockContended(seen);
   }
   void unlock() {
-    if (state_.exchange(0, std::memory_order_release) == 2) state_.notify_one();
+    if (state_.exchange(0, std::memory_order_release) == 2) WakeOne();
   }
 
  private:
+  // The slow paths, out of line (btt/sync.cc): `seen` is the value the failed CAS found.
+  void LockContended(uint32_t seen);
+  void WakeOne();
+
   std::atomic<uint32_t> state_{0};
 };
 
