@@ -150,7 +150,25 @@ uint64_t MaxWorkloadLba(const ExploreConfig& config) {
   scan(config.ops);
   scan(config.setup_ops);
   for (const auto& lane : config.other_lanes) scan(lane);
+  if (config.track_lbas > 0) max_lba = std::max<uint64_t>(max_lba, config.track_lbas - 1);
   return max_lba;
+}
+
+// Everything of a configuration but its workload, lanes, schedule and search bound: what
+// explorations sharing a crash point memo must agree on (ExploreConfig::memo).
+std::string MemoSignature(const ExploreConfig& c, uint64_t medium_size) {
+  std::string s =
+      std::string(DeviceName(c.device)) + " " + btt::ProfileName(c.profile) + " " +
+      std::to_string(c.external_lbasize) + " nfree " + std::to_string(c.nfree) + " size " +
+      std::to_string(medium_size) + " " + sim::PersistencyModelName(c.model) + " states " +
+      std::to_string(c.max_states_per_point) + " oracle " + std::to_string(c.check_layout) +
+      std::to_string(c.crash_in_recovery) + std::to_string(c.crash_in_format) +
+      std::to_string(c.stop_at_first_violation) + " flush " +
+      std::to_string(static_cast<int>(c.workload_flush)) + " only '" + c.only_check + "' mutant " +
+      std::to_string(static_cast<int>(c.mutant)) + std::to_string(c.mutant_after_setup) +
+      " reductions " + std::to_string(c.reductions.fence_dominance) +
+      std::to_string(c.reductions.lazy_branching) + " track " + std::to_string(c.track_lbas);
+  return s;
 }
 
 // True when a BTT namespace of `size` bytes is valid and holds external LBA `lba`.
@@ -340,11 +358,14 @@ class RegionNamer {
 struct Expectation {
   struct Entry {
     Sector value;
+    // Names the value: the write number of its tags, 0 for zeros. Equal ids, equal bytes.
+    uint64_t id = 0;
     uint64_t invoke = 0;
     uint64_t respond = 0;  // 0 while in flight
     bool done() const { return respond != 0; }
   };
   Sector initial;  // zeros, or the setup's last value
+  uint64_t initial_id = 0;
   std::vector<Entry> ops;
 
   // The values the LBA may hold after a crash at logical time `now` (all entries so far), or
@@ -352,13 +373,17 @@ struct Expectation {
   // op that no other completed op follows in real time (it can be linearized last), or the
   // initial value if none completed before; plus every op still in flight (or overlapping the
   // read). Distinct values, completed ones first, in history order.
-  std::vector<const Sector*> Acceptable(uint64_t read_invoke = UINT64_MAX) const {
-    std::vector<const Sector*> out;
-    auto add = [&out](const Sector& v) {
-      for (const Sector* have : out) {
-        if (*have == v) return;
+  struct Value {
+    const Sector* sector;
+    uint64_t id;
+  };
+  std::vector<Value> Acceptable(uint64_t read_invoke = UINT64_MAX) const {
+    std::vector<Value> out;
+    auto add = [&out](const Sector& v, uint64_t id) {
+      for (const Value& have : out) {
+        if (have.id == id) return;
       }
-      out.push_back(&v);
+      out.push_back({&v, id});
     };
     // Ops completed before the cut (the read's invocation, or now).
     auto before_cut = [&](const Entry& e) { return e.done() && e.respond < read_invoke; };
@@ -369,22 +394,27 @@ struct Expectation {
       any = true;
       last_invoke = std::max(last_invoke, e.invoke);
     }
-    if (!any) add(initial);
+    if (!any) add(initial, initial_id);
     for (const Entry& e : ops) {
-      if (before_cut(e) && e.respond > last_invoke) add(e.value);
+      if (before_cut(e) && e.respond > last_invoke) add(e.value, e.id);
     }
     for (const Entry& e : ops) {
-      if (!before_cut(e)) add(e.value);
+      if (!before_cut(e)) add(e.value, e.id);
     }
     return out;
   }
 };
 
-std::string DescribeAcceptable(const std::vector<const Sector*>& values) {
+bool IsAcceptable(const std::vector<Expectation::Value>& values, const Sector& got) {
+  return std::any_of(values.begin(), values.end(),
+                     [&](const Expectation::Value& v) { return *v.sector == got; });
+}
+
+std::string DescribeAcceptable(const std::vector<Expectation::Value>& values) {
   std::string out;
-  for (const Sector* v : values) {
+  for (const Expectation::Value& v : values) {
     out += out.empty() ? "[" : " or [";
-    out += DescribeSector(*v);
+    out += DescribeSector(*v.sector);
     out += ']';
   }
   return out;
@@ -407,10 +437,21 @@ class Explorer {
   Status Validate() const;
   // One execution: format, setup, the workload under `strategy` (null: one lane, no scheduler),
   // crashed at every crash point. Fills `schedule` with the decisions taken.
+  Status PrepareBase();
   Status RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy);
+  // Feeds every store, flush and fence `ns` applies to the memo (if any) and, without fence
+  // dominance, makes a crash point (`crash_point`, if not null) of each store and flush.
+  void Observe(SimNamespace& ns, const std::function<void()>* crash_point);
+  // What the oracle accepts at a crash point now, as the memo keys it.
+  std::vector<uint64_t> ExpectationKey() const;
   Status RunOp(DeviceHandle& device, const LaneOp& op, uint64_t medium_events);
   Status RunSetup(btt::Namespace& ns, sim::Medium& medium);
   Status ExplorePoint(const sim::Medium& medium);
+  // Calls visit(crashed, resolution) for every crash state of `medium` that can change a verdict:
+  // every resolution of the words read (lazy branching) or, without it, every crash state. False
+  // when max_states_per_point cut it short (the point is incomplete). Ends early once Stopped().
+  using StateVisitor = std::function<void(sim::Medium&, const std::vector<Choice>&)>;
+  bool ForEachState(const sim::Medium& medium, const StateVisitor& visit);
   // Judges one crash state; appends violations citing `choices` (the resolution so far).
   void JudgeState(sim::Medium& crashed, const std::vector<Choice>& choices);
   // ORACLE-FORMAT on a crash state inside format.
@@ -436,7 +477,15 @@ class Explorer {
   std::vector<uint32_t> schedule_;          // decisions of this execution (when known)
   bool in_format_ = false;                  // crash points are inside format
   ExploreResult result_;
-  CrashTimeline* timeline_ = nullptr;  // set when replaying a target
+  CrashTimeline* timeline_ = nullptr;     // set when replaying a target
+  std::shared_ptr<CrashPointMemo> memo_;  // Reductions::memo_crash_points; null: off
+  // Prepared once (PrepareBase): the formatted, aged medium, what the setup left on each LBA,
+  // the memo node after format and setup, and the crash points inside format.
+  std::optional<sim::Medium> base_;
+  std::vector<uint64_t> base_lbas_;
+  std::map<uint64_t, Expectation> base_expect_;
+  uint64_t base_node_ = 0;
+  uint64_t format_points_ = 0;
 };
 
 void Explorer::AddViolation(std::string check, std::string detail,
@@ -537,29 +586,36 @@ void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choic
   std::vector<std::vector<Sector>> nested_views;
   std::vector<std::string> nested_errors;
   SimNamespace rw_ns(crashed);
+  const std::function<void()> crash_in_recovery = [&] {
+    const bool complete =
+        ForEachState(crashed, [&](sim::Medium& again, const std::vector<Choice>&) {
+          SimNamespace ns2(again);
+          auto b2 = OpenDevice(config_, ns2, /*read_only=*/false);
+          ++result_.stats.recovery_crash_states;
+          if (!b2.ok()) {
+            nested_errors.push_back("re-open after a crash in recovery: " + b2.status().ToString());
+            return;
+          }
+          auto view = ReadAll(**b2);
+          if (!view.ok()) {
+            nested_errors.push_back(view.status().ToString());
+            return;
+          }
+          nested_views.push_back(std::move(*view));
+        });
+    if (!complete) ++result_.stats.incomplete_points;
+  };
   if (config_.crash_in_recovery) {
-    rw_ns.set_fence_hook([&] {
-      auto inner = std::make_shared<sim::OdometerChooser>();
-      do {
-        sim::Medium again = crashed.LazyCrash(inner);
-        SimNamespace ns2(again);
-        auto b2 = OpenDevice(config_, ns2, /*read_only=*/false);
-        ++result_.stats.recovery_crash_states;
-        if (!b2.ok()) {
-          nested_errors.push_back("re-open after a crash in recovery: " + b2.status().ToString());
-          continue;
-        }
-        auto view = ReadAll(**b2);
-        if (!view.ok()) {
-          nested_errors.push_back(view.status().ToString());
-          continue;
-        }
-        nested_views.push_back(std::move(*view));
-      } while (inner->Advance() && inner->runs() <= config_.max_states_per_point);
-    });
+    rw_ns.set_fence_hook(crash_in_recovery);
+    if (!config_.reductions.fence_dominance) {
+      rw_ns.set_applied_hook([&](const MediumOp& op, std::span<const std::byte>) {
+        if (op.kind != MediumOp::Kind::kDrain) crash_in_recovery();
+      });
+    }
   }
   auto rw = OpenDevice(config_, rw_ns, /*read_only=*/false);
   rw_ns.set_fence_hook(nullptr);
+  rw_ns.set_applied_hook(nullptr);
   if (!rw.ok()) {
     AddViolation("ORACLE-RECOVER", "read-write open: " + rw.status().ToString(), &choices);
     return;
@@ -574,9 +630,8 @@ void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choic
   // 3. Atomicity, durability, no misdirection: old or in-flight, byte for byte.
   for (size_t i = 0; i < lbas_.size(); ++i) {
     const Sector& got = rw_view[i];
-    const std::vector<const Sector*> acceptable = expect_[lbas_[i]].Acceptable();
-    const bool ok = std::any_of(acceptable.begin(), acceptable.end(),
-                                [&](const Sector* v) { return *v == got; });
+    const std::vector<Expectation::Value> acceptable = expect_[lbas_[i]].Acceptable();
+    const bool ok = IsAcceptable(acceptable, got);
     // Descriptions only when someone reads them: describing every word of every sector of every
     // state was almost half of an exploration's cost at 4 KiB.
     if (ok && timeline_ == nullptr) continue;
@@ -681,10 +736,57 @@ void Explorer::FillTimeline(const sim::Medium& medium, const ForcedChooser& forc
   }
 }
 
+void Explorer::Observe(SimNamespace& ns, const std::function<void()>* crash_point) {
+  const bool every_event = crash_point != nullptr && !config_.reductions.fence_dominance;
+  if (memo_ == nullptr && !every_event) {
+    ns.set_applied_hook(nullptr);
+    return;
+  }
+  ns.set_applied_hook(
+      [this, &ns, every_event, crash_point](const MediumOp& op, std::span<const std::byte> data) {
+        const uint32_t lane = sim::LaneIndex(ns.lane());
+        if (memo_ != nullptr) {
+          switch (op.kind) {
+            case MediumOp::Kind::kWrite:
+              memo_->OnWrite(lane, op.offset, data);
+              break;
+            case MediumOp::Kind::kFlush:
+              memo_->OnFlush(lane, op.offset, op.size_bytes);
+              break;
+            case MediumOp::Kind::kDrain:
+              memo_->OnFence(lane);
+              break;
+            case MediumOp::Kind::kRead:
+              break;
+          }
+        }
+        // Without fence dominance every store and flush is a crash point too (the fence hook
+        // already crashes just before each fence).
+        if (every_event && op.kind != MediumOp::Kind::kDrain) (*crash_point)();
+      });
+}
+
+std::vector<uint64_t> Explorer::ExpectationKey() const {
+  std::vector<uint64_t> key = {in_format_ ? 1u : 0u};
+  for (uint64_t lba : lbas_) {
+    std::vector<uint64_t> ids;
+    for (const Expectation::Value& v : expect_.at(lba).Acceptable()) ids.push_back(v.id);
+    std::sort(ids.begin(), ids.end());  // a set: the order values were added in is no matter
+    key.push_back(lba);
+    key.push_back(ids.size());
+    key.insert(key.end(), ids.begin(), ids.end());
+  }
+  return key;
+}
+
 Status Explorer::ExplorePoint(const sim::Medium& medium) {
   if (Stopped()) return Status::Ok();
   ++result_.stats.crash_points;
   ++point_;
+  if (memo_ != nullptr && !memo_->FirstVisit(ExpectationKey())) {
+    ++result_.stats.crash_points_repeated;
+    return Status::Ok();
+  }
   const sim::CrashSpaceSize space = medium.CrashSpace();
   result_.stats.eager_states_log2_sum += space.log2;
   result_.stats.eager_states = space.count > UINT64_MAX - result_.stats.eager_states
@@ -699,19 +801,44 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
     FillTimeline(medium, *forced);
     return Status::Ok();
   }
+  const bool complete =
+      ForEachState(medium, [&](sim::Medium& crashed, const std::vector<Choice>& choices) {
+        Judge(crashed, choices);
+        ++result_.stats.states_checked;
+      });
+  // A stopped run reports no incomplete point (ExploreConfig::stop_at_first_violation).
+  if (!complete && !Stopped()) ++result_.stats.incomplete_points;
+  return Status::Ok();
+}
+
+bool Explorer::ForEachState(const sim::Medium& medium, const StateVisitor& visit) {
+  const uint64_t max_states = config_.max_states_per_point;
+  if (!config_.reductions.lazy_branching) {
+    // Brute force: every crash state of the medium, materialized whole.
+    uint64_t visited = 0;
+    bool truncated = false;
+    const std::vector<Choice> none;
+    const auto count = medium.ForEachCrashState(
+        [&](const sim::CrashState& state) {
+          if (visited == max_states) {
+            truncated = true;
+            return false;
+          }
+          ++visited;
+          sim::Medium crashed = medium.MaterializeCrash(state);
+          visit(crashed, none);
+          return !Stopped();
+        },
+        max_states + 1);
+    return count.ok() && !truncated;  // kUnsupported: one line alone has more images
+  }
   auto odometer = std::make_shared<sim::OdometerChooser>();
   for (;;) {
     sim::Medium crashed = medium.LazyCrash(odometer);
-    Judge(crashed, odometer->choices());
-    ++result_.stats.states_checked;
-    if (Stopped()) break;
-    if (!odometer->Advance()) break;
-    if (odometer->runs() > config_.max_states_per_point) {
-      ++result_.stats.incomplete_points;
-      break;
-    }
+    visit(crashed, odometer->choices());
+    if (Stopped() || !odometer->Advance()) return true;
+    if (odometer->runs() > max_states) return false;
   }
-  return Status::Ok();
 }
 
 Status Explorer::Validate() const {
@@ -751,6 +878,9 @@ Status Explorer::Validate() const {
   if (config_.crash_in_format && config_.mutant_after_setup) {
     return InvalidArgument("crash_in_format: the real core formats with mutant_after_setup");
   }
+  if (config_.memo != nullptr && config_.after_setup) {
+    return InvalidArgument("a shared crash point memo cannot tell what after_setup does");
+  }
   if (config_.mutant_after_setup && config_.setup_ops.empty()) {
     return InvalidArgument("mutant_after_setup needs setup operations");
   }
@@ -773,12 +903,14 @@ Status Explorer::RunSetup(btt::Namespace& ns, sim::Medium& medium) {
                              " >= " + std::to_string(setup->Nlba()));
     }
     if (!expect_.count(op.lba)) lbas_.push_back(op.lba);
-    Sector& value = expect_[op.lba].initial;
+    Expectation& e = expect_[op.lba];
     if (op.kind == WorkloadOp::Kind::kWrite) {
-      value = MakeSector(op.lba, kSetupWriteBase + i, setup->LbaSize());
-      TP_RETURN_IF_ERROR(setup->Write(op.lba, value).Annotate("setup: "));
+      e.initial = MakeSector(op.lba, kSetupWriteBase + i, setup->LbaSize());
+      e.initial_id = kSetupWriteBase + i;
+      TP_RETURN_IF_ERROR(setup->Write(op.lba, e.initial).Annotate("setup: "));
     } else {
-      value = Sector(setup->LbaSize());
+      e.initial = Sector(setup->LbaSize());
+      e.initial_id = 0;
       TP_RETURN_IF_ERROR(setup->Zero(op.lba).Annotate("setup: "));
     }
   }
@@ -805,9 +937,8 @@ Status Explorer::RunOp(DeviceHandle& device, const LaneOp& lop, uint64_t medium_
   if (op.kind == WorkloadOp::Kind::kRead) {
     Sector got(device.LbaSize());
     TP_RETURN_IF_ERROR(device.Read(op.lba, got).Annotate(where));
-    const std::vector<const Sector*> acceptable = e.Acceptable(invoke);
-    if (std::none_of(acceptable.begin(), acceptable.end(),
-                     [&](const Sector* v) { return *v == got; })) {
+    const std::vector<Expectation::Value> acceptable = e.Acceptable(invoke);
+    if (!IsAcceptable(acceptable, got)) {
       op_in_flight_ = lop.index;
       AddViolation("ORACLE-READ",
                    "lba " + std::to_string(op.lba) + " reads [" + DescribeSector(got) +
@@ -817,10 +948,10 @@ Status Explorer::RunOp(DeviceHandle& device, const LaneOp& lop, uint64_t medium_
     ++clock_;
   } else {
     const size_t entry = e.ops.size();
-    e.ops.push_back({op.kind == WorkloadOp::Kind::kWrite
-                         ? MakeSector(op.lba, write_id, device.LbaSize())
-                         : Sector(device.LbaSize()),
-                     invoke, 0});
+    const bool write = op.kind == WorkloadOp::Kind::kWrite;
+    e.ops.push_back(
+        {write ? MakeSector(op.lba, write_id, device.LbaSize()) : Sector(device.LbaSize()),
+         write ? write_id : 0, invoke, 0});
     // Not a reference into e.ops: another lane may append to it while this one waits.
     const Sector value = e.ops[entry].value;
     const Status status =
@@ -832,46 +963,61 @@ Status Explorer::RunOp(DeviceHandle& device, const LaneOp& lop, uint64_t medium_
   return Status::Ok();
 }
 
-Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy) {
-  lbas_.clear();
-  expect_.clear();
-  lane_op_.assign(1 + config_.other_lanes.size(), -1);
-  op_in_flight_ = -1;
-  clock_ = 0;
-  point_ = 0;
-  schedule_.clear();
+// Format (crashed at each of its fences with crash_in_format) and the setup, once: the medium
+// every execution of the workload starts from.
+Status Explorer::PrepareBase() {
   TP_ASSIGN_OR_RETURN(const uint64_t size, ExploreMediumSize(config_));
-  ScopedMutant scoped(config_.mutant_after_setup ? btt::Mutant::kNone : config_.mutant);
   TP_ASSIGN_OR_RETURN(
       sim::Medium medium,
       sim::Medium::Create({.size_bytes = size, .model = config_.model, .event_log = false}));
-  if (config_.target) {
-    result_.timeline.emplace();
-    timeline_ = &*result_.timeline;
-    timeline_->ops.resize(ops_.size());
-  }
+  if (memo_) memo_->Restart(0);
   SimNamespace ns(medium);
   if (config_.crash_in_format) {
     in_format_ = true;
     if (config_.target) medium.set_event_log_enabled(true);
     Status hook_status;
-    ns.set_fence_hook([&] {
+    const std::function<void()> crash_point = [&] {
       if (hook_status.ok()) hook_status = ExplorePoint(medium);
-    });
+    };
+    ns.set_fence_hook(crash_point);
+    Observe(ns, &crash_point);
     const Status formatted = FormatDevice(config_, ns);
     ns.set_fence_hook(nullptr);
+    Observe(ns, nullptr);
     TP_RETURN_IF_ERROR(hook_status);
     TP_RETURN_IF_ERROR(formatted);
     in_format_ = false;
   } else {
+    Observe(ns, nullptr);
     TP_RETURN_IF_ERROR(FormatDevice(config_, ns));
   }
+  format_points_ = point_;
   if (medium.pending_line_count() != 0) {
     return InternalError("format left unpersisted lines on the medium");
   }
   TP_RETURN_IF_ERROR(RunSetup(ns, medium));
   if (config_.after_setup) config_.after_setup();
-  if (config_.mutant_after_setup) ScopedMutant::Set(config_.mutant);
+  ns.set_applied_hook(nullptr);
+  medium.set_event_log_enabled(false);
+  base_lbas_ = lbas_;
+  base_expect_ = expect_;
+  base_node_ = memo_ ? memo_->cursor() : 0;
+  base_.emplace(std::move(medium));
+  return Status::Ok();
+}
+
+Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy) {
+  lane_op_.assign(1 + config_.other_lanes.size(), -1);
+  op_in_flight_ = -1;
+  clock_ = 0;
+  schedule_.clear();
+  lbas_ = base_lbas_;
+  expect_ = base_expect_;
+  point_ = format_points_;
+  if (memo_) memo_->Restart(base_node_);
+  // Every execution starts from a copy of the same formatted (and aged) medium. Nothing is
+  // pending on it, so its guaranteed state is the medium itself (pages shared copy-on-write).
+  sim::Medium medium = base_->MaterializeCrash(base_->GuaranteedState());
   // The workload runs through its own adapter so its flush kind can differ from format's.
   SimNamespace wns(medium, /*read_only=*/false, config_.workload_flush);
   std::optional<FiberSync> fiber_sync;
@@ -889,16 +1035,37 @@ Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy
       lbas_.push_back(lop.op.lba);
     }
   }
+  for (uint64_t lba = 0; lba < config_.track_lbas; ++lba) {
+    if (lba >= device->Nlba()) {
+      return InvalidArgument("tracked lba " + std::to_string(lba) +
+                             " >= " + std::to_string(device->Nlba()));
+    }
+    if (!expect_.count(lba)) {
+      expect_[lba].initial = Sector(device->LbaSize());
+      lbas_.push_back(lba);
+    }
+  }
   std::sort(lbas_.begin(), lbas_.end());
 
   if (config_.target) medium.set_event_log_enabled(true);  // the timeline names the stores
   const uint64_t events_before = medium.event_count();
   Status hook_status;
   // A crash point is charged to the op of the lane that issues the fence.
-  wns.set_fence_hook([&] {
+  const std::function<void()> crash_point = [&] {
     op_in_flight_ = lane_op_[sim::LaneIndex(wns.lane())];
     if (hook_status.ok()) hook_status = ExplorePoint(medium);
-  });
+  };
+  wns.set_fence_hook(crash_point);
+  Observe(wns, &crash_point);
+  // The hooks refer to locals declared after `device`: clear them before it is destroyed,
+  // whichever way this function returns.
+  struct ClearHooks {
+    SimNamespace& ns;
+    ~ClearHooks() {
+      ns.set_fence_hook(nullptr);
+      ns.set_applied_hook(nullptr);
+    }
+  } clear_hooks{wns};
   auto finish_op = [&](const LaneOp& lop) {
     if (timeline_ == nullptr) return;
     CrashTimeline::Op& record = timeline_->ops[lop.index];
@@ -952,6 +1119,7 @@ Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy
     }
   }
   wns.set_fence_hook(nullptr);
+  Observe(wns, nullptr);
   std::fill(lane_op_.begin(), lane_op_.end(), -1);
   op_in_flight_ = -1;
   TP_RETURN_IF_ERROR(ExplorePoint(medium));  // the end: nothing in flight
@@ -963,11 +1131,28 @@ Status Explorer::RunExecution(sim::Scheduler* scheduler, sim::Strategy* strategy
 
 Result<ExploreResult> Explorer::Run() {
   TP_RETURN_IF_ERROR(Validate());
+  // A replay judges one given crash point; a lone execution meets each point once, so only a
+  // shared memo helps it.
+  if (config_.reductions.memo_crash_points && !config_.target &&
+      (config_.memo != nullptr || config_.preemption_bound)) {
+    memo_ = config_.memo != nullptr ? config_.memo : std::make_shared<CrashPointMemo>();
+    TP_ASSIGN_OR_RETURN(const uint64_t size, ExploreMediumSize(config_));
+    TP_RETURN_IF_ERROR(memo_->Bind(MemoSignature(config_, size)));
+  }
   for (uint32_t lane = 0; lane <= config_.other_lanes.size(); ++lane) {
     for (const WorkloadOp& op : lane == 0 ? config_.ops : config_.other_lanes[lane - 1]) {
       ops_.push_back({lane, op, static_cast<int64_t>(ops_.size())});
     }
   }
+  if (config_.target) {
+    result_.timeline.emplace();
+    timeline_ = &*result_.timeline;
+    timeline_->ops.resize(ops_.size());
+  }
+  // The real core formats and runs the setup with mutant_after_setup; the mutant then takes over.
+  ScopedMutant scoped(config_.mutant_after_setup ? btt::Mutant::kNone : config_.mutant);
+  TP_RETURN_IF_ERROR(PrepareBase());
+  if (config_.mutant_after_setup) ScopedMutant::Set(config_.mutant);
   if (config_.other_lanes.empty()) {
     TP_RETURN_IF_ERROR(RunExecution(nullptr, nullptr));
     return std::move(result_);
@@ -1011,6 +1196,7 @@ std::optional<Device> ParseDevice(std::string_view name) {
 void ExploreStats::Add(const ExploreStats& other) {
   executions += other.executions;
   crash_points += other.crash_points;
+  crash_points_repeated += other.crash_points_repeated;
   events += other.events;
   states_checked += other.states_checked;
   recovery_crash_states += other.recovery_crash_states;

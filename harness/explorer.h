@@ -3,11 +3,12 @@
 // that can change the outcome with the atomicity oracle.
 //
 // What is run: the device is formatted on a fresh simulated medium (the smallest that holds the
-// workload) and opened; then the workload's operations (write / zero / read of an LBA) run one
-// after another on one lane, or, with other lanes, interleaved on sim::Scheduler fibers by a
-// schedule (or every schedule within a preemption bound). Format can be crashed too. Every
-// sector written carries a tag in each 8-byte word (LBA, write number, word index), so a torn,
-// stale or misdirected sector is identified exactly.
+// workload), aged by setup ops if any (once: every execution starts from a copy), and opened; then
+// the workload's operations (write / zero / read of an LBA) run one after another on one lane, or,
+// with other lanes, interleaved on sim::Scheduler fibers by a schedule (or every schedule within a
+// preemption bound). Format can be crashed too. Every sector written carries a tag in each 8-byte
+// word (LBA, write number, word index), so a torn, stale or misdirected sector is identified
+// exactly.
 //
 // Crash points (fence dominance): with clwb/clflushopt flushes, nothing becomes guaranteed between
 // two fences, so the set of crash states only grows until the next fence. Crashing just before
@@ -17,6 +18,11 @@
 // recovery + the oracle run on it; a word's post-crash value is chosen only when it is first read,
 // and an odometer enumerates every resolution of the words actually read. This is complete for the
 // model: words nobody reads cannot change the verdict.
+//
+// Repeated crash points (crash point memo): a crash point with the same medium operations and
+// expectation as one already judged (another schedule's, or another workload's with a shared
+// memo) is the same crash point and is not judged again. Each reduction can be switched off
+// (ExploreConfig::reductions) for brute-force comparison.
 //
 // The oracle, per crash state (docs/explorer.md names each check):
 //   ORACLE-RECOVER      read-write open (recovery) succeeds;
@@ -46,6 +52,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -54,6 +61,7 @@
 
 #include "btt/layout.h"
 #include "btt/mutant.h"
+#include "harness/crash_point_memo.h"
 #include "harness/sim_namespace.h"
 #include "sim/crash_chooser.h"
 #include "sim/event.h"
@@ -117,6 +125,35 @@ struct ExploreConfig {
   std::optional<uint32_t> preemption_bound;
   // Resolutions explored per crash point before the point is reported incomplete.
   uint64_t max_states_per_point = 1 << 14;
+  // The reductions (docs/explorer.md "Reductions"). Each keeps the search complete for the
+  // persistency model; switching one off gives the brute-force search it replaces, which a test
+  // compares verdict for verdict (harness/reduction_test.cc).
+  struct Reductions {
+    // Crash only just before each fence (and at the end): between two fences the crash states
+    // only grow. Off: a crash point after every store and every flush as well.
+    bool fence_dominance = true;
+    // Resolve a crashed word only when it is read and enumerate the resolutions of the words read
+    // (sim::OdometerChooser). Off: every crash state of the medium (Medium::ForEachCrashState),
+    // each materialized and judged; a point with more than max_states_per_point states is
+    // incomplete.
+    bool lazy_branching = true;
+    // A crash point whose medium operations (every store, flush and fence since the medium was
+    // created, with its lane and bytes) and expectation equal those of a crash point already
+    // judged is the same crash point: it is counted but not judged again
+    // (harness/crash_point_memo.h). Meets the points that the executions of a schedule search
+    // share (a common decision prefix, or schedules differing only where loads interleave) and,
+    // with `memo`, those that explorations of workloads with a common prefix share.
+    bool memo_crash_points = true;
+  };
+  Reductions reductions;
+  // With memo_crash_points: the memo to use, shared by several explorations that differ only in
+  // their workload (the standard matrix shares one per cell; a different configuration is an
+  // error). Null: a fresh memo per exploration (which helps only a schedule search).
+  std::shared_ptr<CrashPointMemo> memo;
+  // Also judge LBAs 0 .. track_lbas - 1 after every crash (the workload's LBAs always are): an
+  // LBA no op names must keep its value. The standard matrix tracks every LBA of its cell, so all
+  // its workloads judge the same LBAs and share crash points.
+  uint32_t track_lbas = 0;
   bool check_layout = true;       // ORACLE-CHECK on every state
   bool crash_in_recovery = true;  // ORACLE-IDEMPOTENT
   // kBtt: crash format too, at every fence it issues (ORACLE-FORMAT on each state). These crash
@@ -134,7 +171,8 @@ struct ExploreConfig {
   // An aged medium: these operations run after format, to completion and without crash points,
   // through their own open of the device; their values are the starting expectation. Then
   // `after_setup` (if set) runs, and the device is opened afresh for `ops`. Used to start from
-  // flog slots that have already wrapped.
+  // flog slots that have already wrapped. Format, setup and after_setup run once per
+  // exploration; every execution of a schedule search starts from a copy of what they left.
   std::vector<WorkloadOp> setup_ops;
   std::function<void()> after_setup;
   // The seeded mutant of the BTT core to run (btt/mutant.h). Only the mutant build
@@ -161,6 +199,9 @@ struct Violation {
 struct ExploreStats {
   uint64_t executions = 0;  // one per schedule run
   uint64_t crash_points = 0;
+  // Of crash_points: those identical to a crash point already judged, not judged again
+  // (Reductions::memo_crash_points).
+  uint64_t crash_points_repeated = 0;
   uint64_t events = 0;                 // medium events of the workloads
   uint64_t states_checked = 0;         // resolutions judged by the oracle
   uint64_t recovery_crash_states = 0;  // nested states checked for ORACLE-IDEMPOTENT

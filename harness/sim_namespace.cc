@@ -6,10 +6,14 @@ namespace tearproof::harness {
 
 const char* MediumOpName(MediumOp::Kind kind) {
   switch (kind) {
-    case MediumOp::Kind::kRead: return "medium read";
-    case MediumOp::Kind::kWrite: return "medium write";
-    case MediumOp::Kind::kFlush: return "medium flush";
-    case MediumOp::Kind::kDrain: return "medium drain";
+    case MediumOp::Kind::kRead:
+      return "medium read";
+    case MediumOp::Kind::kWrite:
+      return "medium write";
+    case MediumOp::Kind::kFlush:
+      return "medium flush";
+    case MediumOp::Kind::kDrain:
+      return "medium drain";
   }
   return "medium ?";
 }
@@ -57,19 +61,38 @@ Status SimNamespace::WriteImpl(uint64_t offset, std::span<const std::byte> data)
   if (read_only_) return ReadOnlyError("simulated namespace is read-only");
   if (data.empty()) return Status::Ok();
   ++store_calls_;
-  return medium_.Store(lane_, offset, data);
+  TP_RETURN_IF_ERROR(medium_.Store(lane_, offset, data));
+  if (applied_hook_) {
+    applied_hook_(MediumOp{MediumOp::Kind::kWrite, MediumOp::Phase::kAfter, offset, data.size()},
+                  data);
+  }
+  return Status::Ok();
 }
 
 Status SimNamespace::FlushImpl(uint64_t offset, uint64_t size_bytes) {
   TP_RETURN_IF_ERROR(CheckRange(offset, size_bytes));
   if (read_only_) return ReadOnlyError("simulated namespace is read-only");
+  Status status = InternalError("unknown flush kind");
   switch (flush_kind_) {
-    case FlushKind::kClwb: return medium_.ClwbRange(lane_, offset, size_bytes);
-    case FlushKind::kClflushopt: return medium_.ClflushoptRange(lane_, offset, size_bytes);
-    case FlushKind::kClflush: return medium_.ClflushRange(lane_, offset, size_bytes);
-    case FlushKind::kNone: return Status::Ok();
+    case FlushKind::kClwb:
+      status = medium_.ClwbRange(lane_, offset, size_bytes);
+      break;
+    case FlushKind::kClflushopt:
+      status = medium_.ClflushoptRange(lane_, offset, size_bytes);
+      break;
+    case FlushKind::kClflush:
+      status = medium_.ClflushRange(lane_, offset, size_bytes);
+      break;
+    case FlushKind::kNone:
+      status = Status::Ok();
+      break;
   }
-  return InternalError("unknown flush kind");
+  TP_RETURN_IF_ERROR(status);
+  if (applied_hook_) {
+    applied_hook_(MediumOp{MediumOp::Kind::kFlush, MediumOp::Phase::kAfter, offset, size_bytes},
+                  {});
+  }
+  return Status::Ok();
 }
 
 void SimNamespace::DrainImpl() {
@@ -78,6 +101,7 @@ void SimNamespace::DrainImpl() {
   // Sfence fails only for a lane out of range, which set_lane's callers control: an invariant.
   const Status status = medium_.Sfence(lane_);
   TP_ASSERT(status.ok(), "INV-HARNESS-LANE-VALID");
+  if (applied_hook_) applied_hook_(MediumOp{MediumOp::Kind::kDrain, MediumOp::Phase::kAfter}, {});
 }
 
 }  // namespace tearproof::harness

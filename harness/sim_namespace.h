@@ -61,6 +61,13 @@ class SimNamespace final : public btt::Namespace {
   void set_fence_hook(std::function<void()> hook) { fence_hook_ = std::move(hook); }
   // Called before and after every Read/Write/Flush/Drain; nullptr (the default) for none.
   void set_op_hook(std::function<void(const MediumOp&)> hook) { op_hook_ = std::move(hook); }
+  // Called after every Write, Flush and Drain this adapter applied to the medium (not after
+  // reads, which change nothing that survives a crash, nor after a refused call), with the
+  // written bytes (empty for a flush or drain); nullptr (the default) for none. A Drain's hook
+  // runs after the fence hook and the fence. The crash explorer identifies crash points by this
+  // sequence (harness/crash_point_memo.h) and, without fence dominance, crashes after each one.
+  using AppliedHook = std::function<void(const MediumOp&, std::span<const std::byte> data)>;
+  void set_applied_hook(AppliedHook hook) { applied_hook_ = std::move(hook); }
 
   uint64_t store_calls() const { return store_calls_; }
   uint64_t fence_calls() const { return fence_calls_; }
@@ -80,6 +87,7 @@ class SimNamespace final : public btt::Namespace {
   sim::LaneId lane_ = sim::Lane(0);
   std::function<void()> fence_hook_;
   std::function<void(const MediumOp&)> op_hook_;
+  AppliedHook applied_hook_;
   uint64_t store_calls_ = 0;
   uint64_t fence_calls_ = 0;
 };

@@ -41,6 +41,7 @@ struct ExploreArgs {
   std::string mutant = "none";
   bool mutant_after_setup = false;
   bool matrix = false;
+  std::vector<std::string> parts;  // --part, repeatable: the matrix parts to run (default all)
   std::string shard = "0/1";
   std::string trace_dir = "traces-out";
 };
@@ -84,34 +85,53 @@ int RunExploreMatrix(const ExploreArgs& args) {
   }
   options.shard = shard;
   options.shards = shards;
+  if (!args.parts.empty()) {
+    options.parts.clear();
+    for (const std::string& name : args.parts) {
+      options.parts.push_back(*harness::ParseMatrixPart(name));  // CLI::IsMember checked it
+    }
+  }
   auto result = harness::RunStandardMatrix(options);
   if (!result.ok()) {
     std::fprintf(stderr, "tearproof explore: %s\n", result.status().ToString().c_str());
     return kExitUsage;
   }
   bool traces_ok = true;
+  std::map<std::string, harness::ExploreStats> by_part;
+  std::map<std::string, uint64_t> explorations_by_part;
   for (const harness::MatrixCell& cell : result->cells) {
+    const std::string part = harness::MatrixPartName(cell.part);
+    by_part[part].Add(cell.stats);
+    explorations_by_part[part] += cell.workloads;
     std::printf(
-        "%-8s %4u B  %-5s nfree %u: %llu workloads, %llu crash points, %llu states, "
-        "%zu violations\n",
-        btt::ProfileName(cell.profile), cell.sector_size, sim::PersistencyModelName(cell.model),
-        cell.nfree, static_cast<unsigned long long>(cell.workloads),
+        "%-10s %-8s %4u B  %-5s nfree %u: %llu workloads, %llu crash points (%llu repeated), "
+        "%llu states, %zu violations\n",
+        part.c_str(), btt::ProfileName(cell.profile), cell.sector_size,
+        sim::PersistencyModelName(cell.model), cell.nfree,
+        static_cast<unsigned long long>(cell.workloads),
         static_cast<unsigned long long>(cell.stats.crash_points),
+        static_cast<unsigned long long>(cell.stats.crash_points_repeated),
         static_cast<unsigned long long>(cell.stats.states_checked), cell.violations.size());
     for (size_t i = 0; i < cell.violations.size(); ++i) {
       const harness::Violation& v = cell.violations[i];
       std::printf("  VIOLATION %s workload '%s' crash point %llu: %s\n", v.check.c_str(),
                   cell.violation_workloads[i].c_str(),
                   static_cast<unsigned long long>(v.crash_point), v.detail.c_str());
-      harness::ExploreConfig config;
-      config.profile = cell.profile;
-      config.external_lbasize = cell.sector_size;
-      config.model = cell.model;
-      config.nfree = cell.nfree;
-      auto ops = harness::ParseWorkload(cell.violation_workloads[i]);
-      if (ops.ok()) config.ops = *ops;
-      traces_ok = WriteTraces(args, config, {v}) && traces_ok;
+      traces_ok = WriteTraces(args, cell.violation_configs[i], {v}) && traces_ok;
     }
+  }
+  for (const auto& [part, stats] : by_part) {
+    std::printf(
+        "part %s: %llu explorations, %llu executions, %llu crash points (%llu repeated, not "
+        "judged again), %llu crash states judged + %llu inside recovery, %llu incomplete "
+        "points\n",
+        part.c_str(), static_cast<unsigned long long>(explorations_by_part[part]),
+        static_cast<unsigned long long>(stats.executions),
+        static_cast<unsigned long long>(stats.crash_points),
+        static_cast<unsigned long long>(stats.crash_points_repeated),
+        static_cast<unsigned long long>(stats.states_checked),
+        static_cast<unsigned long long>(stats.recovery_crash_states),
+        static_cast<unsigned long long>(stats.incomplete_points));
   }
   std::printf("shard %u/%u: %llu explorations, %llu violations, %llu incomplete points\n", shard,
               shards, static_cast<unsigned long long>(result->workloads),
@@ -203,9 +223,10 @@ int RunExplore(const ExploreArgs& args) {
               args.setup.empty() ? "" : (" after setup '" + args.setup + "'").c_str(),
               args.fault == "none" ? "" : (" fault " + args.fault).c_str());
   std::printf(
-      "events %llu, crash points %llu, crash states judged %llu (eager space %llu), "
-      "crashes inside recovery %llu, incomplete points %llu\n",
+      "events %llu, crash points %llu (%llu repeated, not judged again), crash states judged "
+      "%llu (eager space %llu), crashes inside recovery %llu, incomplete points %llu\n",
       static_cast<unsigned long long>(s.events), static_cast<unsigned long long>(s.crash_points),
+      static_cast<unsigned long long>(s.crash_points_repeated),
       static_cast<unsigned long long>(s.states_checked),
       static_cast<unsigned long long>(s.eager_states),
       static_cast<unsigned long long>(s.recovery_crash_states),
@@ -268,6 +289,9 @@ std::function<int()> AddExploreCommand(CLI::App& app) {
       ->check(CLI::IsMember({"none", "lost-flushes"}));
   cmd->add_flag("--matrix", args->matrix, "run the standard matrix (docs/explorer.md)");
   cmd->add_option("--shard", args->shard, "with --matrix: run shard i of N (i/N)");
+  cmd->add_option("--part", args->parts,
+                  "with --matrix: run only this part (repeatable; default: all)")
+      ->check(CLI::IsMember({"sequential", "concurrent", "format"}));
   cmd->add_option("--trace-dir", args->trace_dir,
                   "write a trace of every violation here (default traces-out)");
   cmd->add_flag_callback(

@@ -3,6 +3,7 @@
 //
 //   tearproof explore                      the standard matrix (docs/explorer.md); exit 0 = clean
 //   tearproof explore --matrix --shard i/N one deterministic shard of it
+//   tearproof explore --matrix --part P    only part P (sequential, concurrent, format)
 //   tearproof explore --ops "w0 w1" [--device plain-pmem] [--fault lost-flushes] ...
 //   tearproof replay TRACE [--minimize [-o OUT]] [--mutant NAME]
 //
