@@ -117,15 +117,14 @@ class MutantSelection {
   [[maybe_unused]] std::optional<btt::Mutant> previous_;
 };
 
-// One run of a case: each step returns false when it found the run's violation (or the run
-// cannot go on), after saying so in the timeline.
+// One run of a case. Each step adds its lines to the timeline and returns false when it found
+// the run's violation (Fail), which ends the run: the verdict line says what broke.
 class Executor {
  public:
   Executor(const BadInputCase& c, const btt::Geometry& geometry)
       : c_(c),
         config_(c.device),
         geo_(geometry),
-        regions_(geometry),
         lbas_(properties::AllLbas(geometry.external_nlba_total)) {}
 
   Result<BadInputRun> Run(const Corrupter& corrupt) {
@@ -151,6 +150,7 @@ class Executor {
     if (!formatted.ok()) return Fail("PROP-OP-FAILED", "format: " + formatted.ToString());
     auto s = Session::Open(*medium_, config_, /*read_only=*/false);
     if (!s.ok()) return Fail("ORACLE-RECOVER", "open after format: " + s.status().ToString());
+    Line("workload (run to completion, then a clean shutdown): " + properties::ToString(c_.ops));
     for (size_t i = 0; i < c_.ops.size(); ++i) {
       const Op& op = c_.ops[i];
       const Status applied = (*s)->Apply(op);
@@ -160,7 +160,6 @@ class Executor {
       }
       held_[op.lba] = op.Value();
     }
-    Line("workload (completed, then a clean shutdown): " + properties::ToString(c_.ops));
     return true;
   }
 
@@ -382,7 +381,6 @@ class Executor {
   const BadInputCase& c_;
   const properties::DeviceConfig& config_;
   const btt::Geometry& geo_;
-  const BttRegions regions_;
   const std::vector<uint64_t> lbas_;
   std::optional<sim::Medium> medium_;
   std::map<uint64_t, properties::ValueId> held_;

@@ -80,7 +80,8 @@ BadInputDamage AssessDamage(const btt::Geometry& geometry, std::span<const std::
                             std::span<const std::byte> after);
 
 // The property's way to corrupt: changes `image` (the whole namespace, as persisted after the
-// workload) in place; the bytes it changed become the run's patches.
+// workload) in place; the bytes it changed become the run's patches. REQUIRES: it keeps the
+// image's size (INV-BAD-INPUT-IMAGE-SIZE).
 using Corrupter = std::function<void(const btt::Geometry& geometry, std::vector<std::byte>& image)>;
 
 struct BadInputRun {
