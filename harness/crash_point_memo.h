@@ -15,12 +15,15 @@
 // workloads sharing a prefix (the standard matrix shares one memo per cell) meet the same points.
 //
 // A memo is bound to one configuration signature (everything but the workload); using it with
-// another is an error. Deterministic, not thread-safe (one exploration at a time).
+// another is an error. Since every exploration of that configuration formats the same medium, the
+// memo also keeps the freshly formatted medium (and its node) for the explorations after the
+// first to copy. Deterministic, not thread-safe (one exploration at a time).
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -28,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/medium.h"
 #include "util/status.h"
 
 namespace tearproof::harness {
@@ -47,6 +51,15 @@ class CrashPointMemo {
   // True the first time a crash point with the current operation sequence and this expectation
   // (an encoding of what each tracked LBA may show) is seen; the caller then judges it.
   bool FirstVisit(std::vector<uint64_t> expectation);
+
+  // The medium right after format (nothing pending on it) and the node it is at; null until an
+  // exploration keeps one.
+  const sim::Medium* formatted() const { return formatted_ ? &*formatted_ : nullptr; }
+  uint64_t formatted_node() const { return formatted_node_; }
+  void KeepFormatted(const sim::Medium& medium, uint64_t node) {
+    formatted_.emplace(medium.MaterializeCrash(medium.GuaranteedState()));
+    formatted_node_ = node;
+  }
 
   uint64_t nodes() const { return children_.size(); }
   uint64_t points() const { return judged_.size(); }
@@ -70,6 +83,8 @@ class CrashPointMemo {
   std::deque<std::vector<std::byte>> blobs_;  // stable storage for the keys of blob_ids_
   std::map<std::span<const std::byte>, uint64_t, BlobLess> blob_ids_;
   std::set<std::pair<uint64_t, std::vector<uint64_t>>> judged_;
+  std::optional<sim::Medium> formatted_;
+  uint64_t formatted_node_ = 0;
 };
 
 }  // namespace tearproof::harness

@@ -45,8 +45,14 @@ std::string WordSource(uint64_t v) {
          std::to_string((v >> 32) & 0xFFFF);
 }
 
+// Byte-for-byte equality through memcmp: std::byte is not an integer type, so std::equal (and
+// vector<std::byte>::operator==) compares byte by byte, which was a third of a 4 KiB exploration.
+bool SameBytes(std::span<const std::byte> a, std::span<const std::byte> b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
 // "ok", "torn", "misdirected" or "stale" (CrashTimeline::SectorView::verdict).
-std::string ClassifySector(const Sector& got, uint64_t lba, bool ok) {
+std::string ClassifySector(std::span<const std::byte> got, uint64_t lba, bool ok) {
   if (ok) return "ok";
   std::optional<std::string> source;
   bool other_lba = false;
@@ -405,9 +411,9 @@ struct Expectation {
   }
 };
 
-bool IsAcceptable(const std::vector<Expectation::Value>& values, const Sector& got) {
+bool IsAcceptable(const std::vector<Expectation::Value>& values, std::span<const std::byte> got) {
   return std::any_of(values.begin(), values.end(),
-                     [&](const Expectation::Value& v) { return *v.sector == got; });
+                     [&](const Expectation::Value& v) { return SameBytes(*v.sector, got); });
 }
 
 std::string DescribeAcceptable(const std::vector<Expectation::Value>& values) {
@@ -459,7 +465,8 @@ class Explorer {
   void Judge(sim::Medium& crashed, const std::vector<Choice>& choices) {
     in_format_ ? JudgeFormatState(crashed, choices) : JudgeState(crashed, choices);
   }
-  Result<std::vector<Sector>> ReadAll(DeviceHandle& device);
+  // Reads every tracked LBA, one after another, into `view`.
+  Status ReadAll(DeviceHandle& device, std::vector<std::byte>& view);
   void AddViolation(std::string check, std::string detail, const std::vector<Choice>* choices);
   void FillTimeline(const sim::Medium& medium, const ForcedChooser& forced);
   int64_t OpOfEvent(const sim::Event& event) const;
@@ -479,6 +486,9 @@ class Explorer {
   ExploreResult result_;
   CrashTimeline* timeline_ = nullptr;     // set when replaying a target
   std::shared_ptr<CrashPointMemo> memo_;  // Reductions::memo_crash_points; null: off
+  // Reused by every crash state (ReadAll): what the read-only open, the recovery, the first
+  // re-run recovery and the later ones show.
+  std::vector<std::byte> ro_view_, rw_view_, nested_view_, scratch_view_;
   // Prepared once (PrepareBase): the formatted, aged medium, what the setup left on each LBA,
   // the memo node after format and setup, and the crash points inside format.
   std::optional<sim::Medium> base_;
@@ -502,16 +512,14 @@ void Explorer::AddViolation(std::string check, std::string detail,
   result_.violations.push_back(std::move(v));
 }
 
-Result<std::vector<Sector>> Explorer::ReadAll(DeviceHandle& device) {
-  std::vector<Sector> out;
-  out.reserve(lbas_.size());
-  for (uint64_t lba : lbas_) {
-    Sector s(device.LbaSize());
-    const Status status = device.Read(lba, s);
-    if (!status.ok()) return status.Annotate("read lba " + std::to_string(lba) + ": ");
-    out.push_back(std::move(s));
+Status Explorer::ReadAll(DeviceHandle& device, std::vector<std::byte>& view) {
+  const uint32_t size = device.LbaSize();
+  view.resize(lbas_.size() * size);  // the same size state after state: no allocation, no zeroing
+  for (size_t i = 0; i < lbas_.size(); ++i) {
+    const Status status = device.Read(lbas_[i], std::span(view).subspan(i * size, size));
+    if (!status.ok()) return status.Annotate("read lba " + std::to_string(lbas_[i]) + ": ");
   }
-  return out;
+  return Status::Ok();
 }
 
 void Explorer::JudgeFormatState(sim::Medium& crashed, const std::vector<Choice>& choices) {
@@ -563,7 +571,6 @@ void Explorer::JudgeFormatState(sim::Medium& crashed, const std::vector<Choice>&
 void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choices) {
   // 1. Read-only open first: it must not store, and it fixes (resolves) the words it reads, which
   //    the read-write recovery below then sees identically.
-  std::vector<Sector> ro_view;
   {
     SimNamespace ro_ns(crashed, /*read_only=*/true);
     auto ro = OpenDevice(config_, ro_ns, /*read_only=*/true);
@@ -571,19 +578,20 @@ void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choic
       AddViolation("ORACLE-RECOVER", "read-only open: " + ro.status().ToString(), &choices);
       return;
     }
-    auto view = ReadAll(**ro);
-    if (!view.ok()) {
-      AddViolation("ORACLE-RECOVER", "read-only: " + view.status().ToString(), &choices);
+    const Status read = ReadAll(**ro, ro_view_);
+    if (!read.ok()) {
+      AddViolation("ORACLE-RECOVER", "read-only: " + read.ToString(), &choices);
       return;
     }
-    ro_view = std::move(*view);
     if (ro_ns.store_calls() != 0) {
       AddViolation("ORACLE-RO-EQUALS-RW", "read-only open stored to the medium", &choices);
     }
   }
 
-  // 2. Read-write recovery, crashing again at every fence it issues (bounded nesting: 1).
-  std::vector<std::vector<Sector>> nested_views;
+  // 2. Read-write recovery, crashing again at every fence it issues (bounded nesting: 1). Every
+  //    re-run recovery must show what the uninterrupted one shows, so each is compared with the
+  //    first (kept), and the first with the uninterrupted one below.
+  bool nested_any = false, nested_differ = false;
   std::vector<std::string> nested_errors;
   SimNamespace rw_ns(crashed);
   const std::function<void()> crash_in_recovery = [&] {
@@ -596,12 +604,14 @@ void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choic
             nested_errors.push_back("re-open after a crash in recovery: " + b2.status().ToString());
             return;
           }
-          auto view = ReadAll(**b2);
-          if (!view.ok()) {
-            nested_errors.push_back(view.status().ToString());
+          std::vector<std::byte>& view = nested_any ? scratch_view_ : nested_view_;
+          const Status read = ReadAll(**b2, view);
+          if (!read.ok()) {
+            nested_errors.push_back(read.ToString());
             return;
           }
-          nested_views.push_back(std::move(*view));
+          nested_differ |= nested_any && !SameBytes(view, nested_view_);
+          nested_any = true;
         });
     if (!complete) ++result_.stats.incomplete_points;
   };
@@ -620,16 +630,16 @@ void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choic
     AddViolation("ORACLE-RECOVER", "read-write open: " + rw.status().ToString(), &choices);
     return;
   }
-  auto rw_view_or = ReadAll(**rw);
-  if (!rw_view_or.ok()) {
-    AddViolation("ORACLE-RECOVER", rw_view_or.status().ToString(), &choices);
+  const Status read = ReadAll(**rw, rw_view_);
+  if (!read.ok()) {
+    AddViolation("ORACLE-RECOVER", read.ToString(), &choices);
     return;
   }
-  const std::vector<Sector>& rw_view = *rw_view_or;
 
   // 3. Atomicity, durability, no misdirection: old or in-flight, byte for byte.
+  const uint32_t size = (*rw)->LbaSize();
   for (size_t i = 0; i < lbas_.size(); ++i) {
-    const Sector& got = rw_view[i];
+    const std::span<const std::byte> got = std::span(rw_view_).subspan(i * size, size);
     const std::vector<Expectation::Value> acceptable = expect_[lbas_[i]].Acceptable();
     const bool ok = IsAcceptable(acceptable, got);
     // Descriptions only when someone reads them: describing every word of every sector of every
@@ -646,19 +656,16 @@ void Explorer::JudgeState(sim::Medium& crashed, const std::vector<Choice>& choic
                      "], expected " + expected,
                  &choices);
   }
-  if (ro_view != rw_view) {
+  if (!SameBytes(ro_view_, rw_view_)) {
     AddViolation("ORACLE-RO-EQUALS-RW", "read-only open shows other sectors than recovery",
                  &choices);
   }
   for (const std::string& error : nested_errors) {
     AddViolation("ORACLE-IDEMPOTENT", error, &choices);
   }
-  for (const auto& view : nested_views) {
-    if (view != rw_view) {
-      AddViolation("ORACLE-IDEMPOTENT",
-                   "recovery interrupted by a crash and re-run shows other sectors", &choices);
-      break;
-    }
+  if (nested_differ || (nested_any && !SameBytes(nested_view_, rw_view_))) {
+    AddViolation("ORACLE-IDEMPOTENT",
+                 "recovery interrupted by a crash and re-run shows other sectors", &choices);
   }
 
   // 4. The layout's own invariants.
@@ -787,11 +794,14 @@ Status Explorer::ExplorePoint(const sim::Medium& medium) {
     ++result_.stats.crash_points_repeated;
     return Status::Ok();
   }
-  const sim::CrashSpaceSize space = medium.CrashSpace();
-  result_.stats.eager_states_log2_sum += space.log2;
-  result_.stats.eager_states = space.count > UINT64_MAX - result_.stats.eager_states
-                                   ? UINT64_MAX
-                                   : result_.stats.eager_states + space.count;
+  // The eager count is a statistic (what lazy branching saved); once it saturates nothing more can
+  // be added, and counting costs a walk over every pending line's images.
+  if (config_.count_eager_states && result_.stats.eager_states != UINT64_MAX) {
+    const sim::CrashSpaceSize space = medium.CrashSpace();
+    result_.stats.eager_states = space.count > UINT64_MAX - result_.stats.eager_states
+                                     ? UINT64_MAX
+                                     : result_.stats.eager_states + space.count;
+  }
   if (config_.target) {
     if (point_ != config_.target->crash_point) return Status::Ok();
     auto forced = std::make_shared<ForcedChooser>(config_.target->resolution);
@@ -967,12 +977,21 @@ Status Explorer::RunOp(DeviceHandle& device, const LaneOp& lop, uint64_t medium_
 // every execution of the workload starts from.
 Status Explorer::PrepareBase() {
   TP_ASSIGN_OR_RETURN(const uint64_t size, ExploreMediumSize(config_));
+  // Explorations sharing a memo share the configuration, so format leaves them the same medium:
+  // the first keeps it (without crashes inside format, which must run), the others copy it.
+  const bool copy_formatted =
+      memo_ != nullptr && memo_->formatted() != nullptr && !config_.crash_in_format;
   TP_ASSIGN_OR_RETURN(
       sim::Medium medium,
-      sim::Medium::Create({.size_bytes = size, .model = config_.model, .event_log = false}));
-  if (memo_) memo_->Restart(0);
+      copy_formatted
+          ? Result<sim::Medium>(
+                memo_->formatted()->MaterializeCrash(memo_->formatted()->GuaranteedState()))
+          : sim::Medium::Create({.size_bytes = size, .model = config_.model, .event_log = false}));
+  if (memo_) memo_->Restart(copy_formatted ? memo_->formatted_node() : 0);
   SimNamespace ns(medium);
-  if (config_.crash_in_format) {
+  if (copy_formatted) {
+    Observe(ns, nullptr);
+  } else if (config_.crash_in_format) {
     in_format_ = true;
     if (config_.target) medium.set_event_log_enabled(true);
     Status hook_status;
@@ -994,6 +1013,9 @@ Status Explorer::PrepareBase() {
   format_points_ = point_;
   if (medium.pending_line_count() != 0) {
     return InternalError("format left unpersisted lines on the medium");
+  }
+  if (memo_ != nullptr && memo_->formatted() == nullptr) {
+    memo_->KeepFormatted(medium, memo_->cursor());
   }
   TP_RETURN_IF_ERROR(RunSetup(ns, medium));
   if (config_.after_setup) config_.after_setup();
@@ -1200,7 +1222,6 @@ void ExploreStats::Add(const ExploreStats& other) {
   events += other.events;
   states_checked += other.states_checked;
   recovery_crash_states += other.recovery_crash_states;
-  eager_states_log2_sum += other.eager_states_log2_sum;
   eager_states = other.eager_states > UINT64_MAX - eager_states ? UINT64_MAX
                                                                 : eager_states + other.eager_states;
   incomplete_points += other.incomplete_points;

@@ -154,6 +154,9 @@ struct ExploreConfig {
   // LBA no op names must keep its value. The standard matrix tracks every LBA of its cell, so all
   // its workloads judge the same LBAs and share crash points.
   uint32_t track_lbas = 0;
+  // Count every judged crash point's full crash-state space (ExploreStats::eager_states, what lazy
+  // branching saved). A statistic only; off, a point costs less.
+  bool count_eager_states = true;
   bool check_layout = true;       // ORACLE-CHECK on every state
   bool crash_in_recovery = true;  // ORACLE-IDEMPOTENT
   // kBtt: crash format too, at every fence it issues (ORACLE-FORMAT on each state). These crash
@@ -205,9 +208,10 @@ struct ExploreStats {
   uint64_t events = 0;                 // medium events of the workloads
   uint64_t states_checked = 0;         // resolutions judged by the oracle
   uint64_t recovery_crash_states = 0;  // nested states checked for ORACLE-IDEMPOTENT
-  double eager_states_log2_sum = 0;    // Σ over crash points of log2(full crash-state count)
-  uint64_t eager_states = 0;           // Σ of full crash-state counts (saturating)
-  uint64_t incomplete_points = 0;      // points that hit max_states_per_point
+  // Σ over the judged crash points of their full crash-state counts (saturating at UINT64_MAX);
+  // 0 without ExploreConfig::count_eager_states.
+  uint64_t eager_states = 0;
+  uint64_t incomplete_points = 0;  // points that hit max_states_per_point
   void Add(const ExploreStats& other);
 };
 

@@ -201,6 +201,7 @@ ExploreConfig MatrixExploreConfig(const MatrixOptions& options, MatrixPart part,
     config.preemption_bound = options.preemption_bound;
   }
   config.track_lbas = TrackedLbas(options, part);
+  config.count_eager_states = options.count_eager_states;
   if (part == MatrixPart::kFormat) {
     config.crash_in_format = true;
     config.max_states_per_point = options.format_max_states_per_point;

@@ -71,6 +71,8 @@ struct MatrixOptions {
   // nonzero words persists independently and open reads them all: up to 2^17 states per point
   // (pmemblk), so the default bound of 2^14 would leave those points incomplete.
   uint64_t format_max_states_per_point = 1 << 18;
+  // ExploreConfig::count_eager_states (a statistic: `tearproof prove` reports it).
+  bool count_eager_states = true;
   // Explorations are numbered part by part, then cell by cell, then workload by workload; a
   // shard runs those whose number i has i % shards == shard.
   uint32_t shard = 0;

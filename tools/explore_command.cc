@@ -85,6 +85,7 @@ int RunExploreMatrix(const ExploreArgs& args) {
   }
   options.shard = shard;
   options.shards = shards;
+  options.count_eager_states = false;  // not printed here
   if (!args.parts.empty()) {
     options.parts.clear();
     for (const std::string& name : args.parts) {
