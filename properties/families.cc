@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "properties/bad_input_case.h"
 #include "properties/concurrent_case.h"
 #include "properties/crash_case.h"
 #include "properties/format_case.h"
@@ -40,7 +41,8 @@ const std::vector<Family>& AllFamilies() {
        &WriteTraceOfLastFailure},
       {"format", "FormatOpenRoundTripsAndInterruptedFormatIsNeverHalfValid", 500, &FormatProperty,
        &WriteFormatTraceOfLastFailure},
-      {"bad-input", "CorruptMetadataGivesAClearErrorOrACorrectRecovery", 750, &BadInputProperty},
+      {"bad-input", "CorruptMetadataGivesAClearErrorOrACorrectRecovery", 750, &BadInputProperty,
+       &WriteBadInputTraceOfLastFailure},
       {"concurrent", "InterleavedLanesReadWholeValuesAndSurviveACrash", 750, &ConcurrentProperty,
        &WriteConcurrentTraceOfLastFailure},
   };
