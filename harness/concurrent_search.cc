@@ -61,17 +61,10 @@ btt::OpenOptions OpenWith(btt::Sync* sync) {
   return options;
 }
 
-// One register operation of an LBA's history, on the run's logical clock.
-struct HistoryOp {
-  Kind kind = Kind::kRead;
-  uint64_t value = 0;  // written value (0 for a zero) or value read
-  uint64_t invoke = 0;
-  uint64_t respond = 0;
-};
+}  // namespace
 
-// Is there a linearization of `ops` (one register starting at `initial`)? Depth first over the
-// ops that may go next (none still pending responded before it was invoked), memoized on (ops
-// done, register value). Histories are a handful of ops (asserted).
+// Depth first over the ops that may go next (none still pending responded before it was
+// invoked), memoized on (ops done, register value). Histories are a handful of ops (asserted).
 bool Linearizable(const std::vector<HistoryOp>& ops, uint64_t initial) {
   TP_ASSERT(ops.size() < 64, "INV-CONCURRENT-HISTORY-SMALL");
   std::set<std::pair<uint64_t, uint64_t>> seen;
@@ -93,6 +86,23 @@ bool Linearizable(const std::vector<HistoryOp>& ops, uint64_t initial) {
   };
   return search(0, initial);
 }
+
+uint64_t IdentifySector(uint64_t lba, std::span<const std::byte> sector,
+                        const std::set<uint64_t>& values, std::string* problem) {
+  if (std::all_of(sector.begin(), sector.end(), [](std::byte b) { return b == std::byte{0}; })) {
+    return 0;
+  }
+  for (uint64_t v : values) {
+    if (v != 0 && sector.size() == kSectorBytes &&
+        std::ranges::equal(sector, TaggedSector(lba, v))) {
+      return v;
+    }
+  }
+  *problem = "holds " + DescribeSector(sector);
+  return 0;
+}
+
+namespace {
 
 // A formatted, aged medium that every run of a workload copies, and the workload parsed.
 struct World {
@@ -147,33 +157,20 @@ Result<World> MakeWorld(const ConcurrentWorkload& w) {
   return world;
 }
 
-// The value a sector read from `lba` holds (0 for zeros), or "" in *problem when it is none of
+// The value a sector read from `lba` holds (0 for zeros), or 0 and *problem when it is none of
 // the values this LBA may hold.
 uint64_t Identify(const World& world, uint64_t lba, std::span<const std::byte> sector,
                   std::string* problem) {
-  if (std::all_of(sector.begin(), sector.end(), [](std::byte b) { return b == std::byte{0}; })) {
-    return 0;
-  }
+  static const std::set<uint64_t> kNone;
   const auto it = world.values.find(lba);
-  if (it != world.values.end()) {
-    for (uint64_t v : it->second) {
-      if (v != 0 && std::ranges::equal(sector, TaggedSector(lba, v))) return v;
-    }
-  }
-  *problem = "holds " + DescribeSector(sector);
-  return 0;
+  return IdentifySector(lba, sector, it != world.values.end() ? it->second : kNone, problem);
 }
 
-struct RunResult {
-  sim::RunReport report;
-  std::string check;  // "" if every check held; else ORACLE-* or ERROR
-  std::string detail;
-  bool contention = false;
-};
-
-RunResult RunOnce(const World& world, sim::Scheduler& scheduler, sim::Strategy& strategy) {
-  RunResult result;
+ConcurrentRun RunOnce(const World& world, sim::Scheduler& scheduler, sim::Strategy& strategy,
+                      bool record_events = false) {
+  ConcurrentRun result;
   sim::Medium medium = world.base.MaterializeCrash(world.base.GuaranteedState());
+  medium.set_event_log_enabled(record_events);
   SimNamespace ns(medium);
   FiberSync sync(scheduler);
   auto opened = btt::Btt::Open(ns, OpenWith(&sync));
@@ -224,6 +221,7 @@ RunResult RunOnce(const World& world, sim::Scheduler& scheduler, sim::Strategy& 
   ns.set_op_hook(nullptr);
   scheduler.set_switch_callback(nullptr);
   result.contention = sync.waits() > 0;
+  if (record_events) result.events = medium.events();
   if (!result.report.ok()) {
     result.check = result.report.liveness_failure() ? "ORACLE-LIVENESS" : "ERROR";
     result.detail = std::string("run ") + sim::RunOutcomeName(result.report.outcome) + ": " +
@@ -309,7 +307,7 @@ Result<ConcurrentSearchResult> SearchConcurrent(const std::vector<ConcurrentWork
   out.exhaustive_complete = true;
   bool stop = false;
   auto record = [&](ConcurrentPartStats& part, const ConcurrentWorkload& w,
-                    const std::string& strategy, const RunResult& r) {
+                    const std::string& strategy, const ConcurrentRun& r) {
     ++part.runs;
     part.runs_with_contention += r.contention;
     part.preemptions_max = std::max(part.preemptions_max, r.report.preemptions);
@@ -364,6 +362,18 @@ Result<ConcurrentSearchResult> SearchConcurrent(const std::vector<ConcurrentWork
   }
   if (stop) out.exhaustive_complete = false;
   return out;
+}
+
+Result<ConcurrentRun> RunConcurrent(const ConcurrentWorkload& workload, sim::Scheduler& scheduler,
+                                    sim::Strategy& strategy, btt::Mutant mutant,
+                                    bool record_events) {
+  TP_RETURN_IF_ERROR(SelectMutant(mutant));
+  TP_RETURN_IF_ERROR(SelectMutant(btt::Mutant::kNone));
+  TP_ASSIGN_OR_RETURN(const World world, MakeWorld(workload));  // setup on the unmutated core
+  TP_RETURN_IF_ERROR(SelectMutant(mutant));
+  ConcurrentRun run = RunOnce(world, scheduler, strategy, record_events);
+  TP_RETURN_IF_ERROR(SelectMutant(btt::Mutant::kNone));
+  return run;
 }
 
 }  // namespace tearproof::harness

@@ -24,14 +24,21 @@
 // A run the core refused (an op error) or whose schedule no longer fits counts as an error, not a
 // violation (as in the crash explorer, a refusal is the core detecting something).
 // Deterministic: no clock, no thread; the same options give the same result bit for bit.
-// harness/concurrency_test.cc runs its own copy of this search (it predates this file).
+// RunConcurrent runs one workload under one strategy (what the search does per run, for replays
+// and tests); Linearizable and IdentifySector are the oracle's pieces (harness/concurrency_test.cc
+// tests them on synthetic histories and sectors).
 #pragma once
 
 #include <cstdint>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "btt/mutant.h"
+#include "harness/explorer.h"
+#include "sim/event.h"
+#include "sim/scheduler.h"
 #include "util/status.h"
 
 namespace tearproof::harness {
@@ -88,5 +95,40 @@ struct ConcurrentSearchResult {
 // build) or a harness failure (format, scheduler creation).
 Result<ConcurrentSearchResult> SearchConcurrent(const std::vector<ConcurrentWorkload>& workloads,
                                                 const ConcurrentSearchOptions& options);
+
+// One run of `workload` under `strategy`, as the search runs it: format and setup on the real
+// core, then the lanes with `mutant` active (restored to kNone after), then the oracle.
+struct ConcurrentRun {
+  sim::RunReport report;
+  // "" when every check held; else the ORACLE-* check, or "ERROR" (an op the core refused, a
+  // schedule that does not fit the run).
+  std::string check;
+  std::string detail;
+  bool contention = false;         // a BTT lane or map lock was found held
+  std::vector<sim::Event> events;  // every medium event of the lanes, with record_events
+};
+Result<ConcurrentRun> RunConcurrent(const ConcurrentWorkload& workload, sim::Scheduler& scheduler,
+                                    sim::Strategy& strategy,
+                                    btt::Mutant mutant = btt::Mutant::kNone,
+                                    bool record_events = false);
+
+// --- The oracle's pieces ----------------------------------------------------------------------
+
+// One register operation of an LBA's history, on the run's logical clock.
+struct HistoryOp {
+  WorkloadOp::Kind kind = WorkloadOp::Kind::kRead;
+  uint64_t value = 0;  // the write number written (0 for a zero) or the value read
+  uint64_t invoke = 0;
+  uint64_t respond = 0;
+};
+// ORACLE-LINEARIZABLE for one register starting at `initial`: is there an order of `ops` that
+// respects real time (an op that responded before another was invoked comes first) in which
+// every read returns the latest write? (Wing & Gong; at most 63 ops, asserted.)
+bool Linearizable(const std::vector<HistoryOp>& ops, uint64_t initial);
+// ORACLE-CONCURRENT-READ for one sector read from `lba`: the write number whose whole tagged
+// sector it is (0 for zeros), when that number is in `values`; otherwise *problem says what the
+// sector holds (a torn mix, another LBA's data, an unknown write) and 0 is returned.
+uint64_t IdentifySector(uint64_t lba, std::span<const std::byte> sector,
+                        const std::set<uint64_t>& values, std::string* problem);
 
 }  // namespace tearproof::harness
