@@ -28,8 +28,7 @@ T ValueOrFail(Result<T> result, const std::string& what) {
 // A refusal must be a clear error: a Status that names the broken invariant (INV-*), never
 // kInternal (a bug) and never OK.
 inline void ExpectClearError(const Status& status, const std::string& context) {
-  if (status.ok() || status.code() == StatusCode::kInternal ||
-      status.message().find("INV-") == std::string::npos) {
+  if (!IsClearError(status)) {
     RC_FAIL("PROP-CLEAR-ERROR: " + context + ": " + status.ToString());
   }
 }

@@ -208,4 +208,12 @@ Allowed AllowedAfterCrash(const std::map<uint64_t, ValueId>& held,
 // 0 .. n-1.
 std::vector<uint64_t> AllLbas(uint64_t n);
 
+// A "clear error" (the bad-input contract, PROP-CLEAR-ERROR): a refusal that names the invariant
+// it enforces, and not an internal fault. The one definition the properties and the bad-input
+// trace executor share.
+inline bool IsClearError(const Status& s) {
+  return !s.ok() && s.code() != StatusCode::kInternal &&
+         s.message().find("INV-") != std::string::npos;
+}
+
 }  // namespace tearproof::properties

@@ -18,6 +18,7 @@
 namespace tearproof::traces {
 namespace {
 
+using properties::IsClearError;
 using properties::Op;
 using properties::Session;
 using properties::View;
@@ -25,11 +26,6 @@ using properties::Violation;
 
 // The limit of a sector tag's write id (properties::SectorBytes).
 constexpr uint64_t kMaxWriteId = 0xffff;
-
-bool IsClearError(const Status& s) {
-  return !s.ok() && s.code() != StatusCode::kInternal &&
-         s.message().find("INV-") != std::string::npos;
-}
 
 // The block a raw map entry points at (flags 00 = identity), as Btt::Read resolves it.
 uint32_t MappedBlock(uint64_t lba, uint32_t raw) {
