@@ -80,14 +80,27 @@ bool VersionMatches(const InfoBlock& info, Profile profile) {
   return info.major == MajorFor(profile) && info.minor == MinorFor(profile);
 }
 
-Result<InfoBlock> ReadInfo(Namespace& ns, uint64_t offset) {
-  InfoBlock info;
+// Reads the info block at `offset` into *info, in place: open and Check read two per arena on
+// every crash state the explorer judges, and a copy of a 4 KiB block costs as much as reading it.
+Status ReadInfoInto(Namespace& ns, uint64_t offset, InfoBlock* info) {
   if (offset > ns.SizeBytes() || ns.SizeBytes() - offset < kInfoBlockSize) {
     return Corruption("INV-INFO-GEOMETRY: info block at " + std::to_string(offset) +
                       " lies beyond the namespace end " + std::to_string(ns.SizeBytes()));
   }
-  TP_RETURN_IF_ERROR(ns.Read(offset, AsWritableBytes(info)));
+  return ns.Read(offset, AsWritableBytes(*info));
+}
+
+Result<InfoBlock> ReadInfo(Namespace& ns, uint64_t offset) {
+  InfoBlock info;
+  TP_RETURN_IF_ERROR(ReadInfoInto(ns, offset, &info));
   return info;
+}
+
+// s, with the context make() builds prepended when s failed. make runs only on failure, so the
+// success paths of open and recovery build no message strings (they run on every crash state).
+template <typename MakeContext>
+Status AnnotateFailure(Status s, MakeContext&& make) {
+  return s.ok() ? s : s.Annotate(make());
 }
 
 // Everything Open needs to judge one info block beyond its signature and checksum.
@@ -225,7 +238,9 @@ struct FreeEntry {
 struct Btt::Arena {
   size_t index = 0;
   uint64_t base = 0;  // namespace offset of the primary info block
-  InfoBlock info;     // the validated block (from the backup when the primary was bad)
+  // The validated block (from the backup when the primary was bad). It always passes
+  // CheckInfoBlockIntegrity: LoadArenas verified it, PersistInfoFlags gives it a fresh checksum.
+  InfoBlock info;
   ArenaGeometry geo;  // decoded from `info` (ArenaGeometryOf): the only copy of the geometry
   uint64_t first_lba = 0;
   std::array<uint32_t, 2> log_index{0, 1};
@@ -446,12 +461,15 @@ Status Btt::LoadArenas(const OpenOptions& options) {
   for (size_t i = 0;; ++i) {
     if (i >= max_arenas) return Corruption("INV-INFO-NEXTOFF: nextoff chain does not end");
     ctx.arena_offset = offset;
-    const std::string tag = ArenaTag(i);
-    TP_ASSIGN_OR_RETURN(InfoBlock primary, ReadInfo(ns_, offset));
-    InfoBlock info = primary;
-    Status primary_status = CheckInfoBlockIntegrity(primary);
+    auto tag = [i] { return ArenaTag(i); };
+    // The primary is read straight into the arena; on the rare fallback the backup replaces it.
+    auto arena = std::unique_ptr<Arena>(new Arena);
+    InfoBlock& info = arena->info;
+    TP_RETURN_IF_ERROR(ReadInfoInto(ns_, offset, &info));
+    Status primary_status = CheckInfoBlockIntegrity(info);
     if (primary_status.ok()) {
-      TP_RETURN_IF_ERROR(ValidateInfo(primary, ctx).Annotate(tag + "primary info block: "));
+      TP_RETURN_IF_ERROR(
+          AnnotateFailure(ValidateInfo(info, ctx), [&] { return tag() + "primary info block: "; }));
     } else {
       // Fall back to the backup (UEFI): it sits in the arena's last 4 KiB.
       const uint64_t backup_off = ExpectedBackupOffset(ns_size, offset);
@@ -465,10 +483,10 @@ Status Btt::LoadArenas(const OpenOptions& options) {
       if (!backup_status.ok()) {
         if (i == 0 && primary_status.message().rfind("INV-INFO-SIG", 0) == 0 &&
             backup_status.message().rfind("INV-INFO-SIG", 0) == 0) {
-          return NotFound("INV-LAYOUT-NOT-FOUND: " + tag + "no info block at " +
+          return NotFound("INV-LAYOUT-NOT-FOUND: " + tag() + "no info block at " +
                           std::to_string(offset));
         }
-        return Corruption(tag + "primary info block at " + std::to_string(offset) +
+        return Corruption(tag() + "primary info block at " + std::to_string(offset) +
                           " is invalid (" + primary_status.message() +
                           ") and so is the backup at " + std::to_string(backup_off) + " (" +
                           backup_status.message() + ")");
@@ -482,10 +500,8 @@ Status Btt::LoadArenas(const OpenOptions& options) {
         ++open_report_.primaries_restored;
       }
     }
-    auto arena = std::make_unique<Arena>();
     arena->index = i;
     arena->base = offset;
-    arena->info = info;
     arena->geo = ArenaGeometryOf(info, offset - BttOffsetFor(profile_));
     arena->first_lba = first_lba;
     arena->error.store((info.flags & kInfoFlagError) != 0);
@@ -505,10 +521,10 @@ Status Btt::LoadArenas(const OpenOptions& options) {
 }
 
 Status Btt::RecoverArena(Arena& arena) {
-  const std::string tag = ArenaTag(arena.index);
+  auto tag = [&arena] { return ArenaTag(arena.index); };
   std::vector<FlogGroup> groups(nfree_);
   TP_RETURN_IF_ERROR(
-      ns_.Read(arena.flog_abs(), std::as_writable_bytes(std::span(groups))).Annotate(tag));
+      AnnotateFailure(ns_.Read(arena.flog_abs(), std::as_writable_bytes(std::span(groups))), tag));
   arena.freelist = std::make_unique<FreeEntry[]>(nfree_);
   arena.rtt = std::make_unique<std::atomic<uint32_t>[]>(nfree_);
   for (uint32_t i = 0; i < nfree_; ++i) arena.rtt[i].store(0);
@@ -523,7 +539,9 @@ Status Btt::RecoverArena(Arena& arena) {
                      : DetectFlogIndices(groups);
   if (!indices.ok()) {
     // Salvage (OpenOptions::salvage): no lane's free block is known without the layout.
-    if (!SalvageArena(arena, indices.status().Annotate(tag))) return indices.status().Annotate(tag);
+    if (!SalvageArena(arena, indices.status().Annotate(tag()))) {
+      return indices.status().Annotate(tag());
+    }
     for (uint32_t lane = 0; lane < nfree_; ++lane) arena.freelist[lane].known = false;
     return Status::Ok();
   }
@@ -542,8 +560,8 @@ Status Btt::RecoverArena(Arena& arena) {
   std::sort(free_blocks.begin(), free_blocks.end());
   const auto dup = std::adjacent_find(free_blocks.begin(), free_blocks.end());
   if (dup != free_blocks.end()) {
-    const Status s = Corruption("INV-FLOG-FREE-DISTINCT: " + tag + "block " + std::to_string(*dup) +
-                                " is the free block of two lanes");
+    const Status s = Corruption("INV-FLOG-FREE-DISTINCT: " + tag() + "block " +
+                                std::to_string(*dup) + " is the free block of two lanes");
     if (!SalvageArena(arena, s)) return s;
   }
   return Status::Ok();
@@ -551,11 +569,11 @@ Status Btt::RecoverArena(Arena& arena) {
 
 Status Btt::RecoverLane(Arena& arena, const FlogGroup& group, uint32_t lane,
                         std::vector<uint32_t>* free_blocks) {
-  const std::string ltag = ArenaTag(arena.index) + "lane " + std::to_string(lane) + ": ";
+  auto ltag = [&] { return ArenaTag(arena.index) + "lane " + std::to_string(lane) + ": "; };
   const FlogSlot& a = group.slot[arena.log_index[0]];
   const FlogSlot& b = group.slot[arena.log_index[1]];
   auto newer = NewerSlot(a.seq, b.seq);
-  if (!newer.ok()) return newer.status().Annotate(ltag);
+  if (!newer.ok()) return newer.status().Annotate(ltag());
   int newest = *newer;
   // MUTANT recover-older-slot (§3d-5, wrong newer-slot choice): trust the older slot.
   if (TP_MUTANT(kRecoverOlderSlot)) newest = 1 - newest;
@@ -567,10 +585,11 @@ Status Btt::RecoverLane(Arena& arena, const FlogGroup& group, uint32_t lane,
   // external_nlba on tiny arenas.
   if ((old_block != new_block && cur.lba >= arena.geo.external_nlba) ||
       old_block >= arena.geo.internal_nlba || new_block >= arena.geo.internal_nlba) {
-    return Corruption("INV-FLOG-RANGE: " + ltag + "{lba " + std::to_string(cur.lba) + ", old_map " +
-                      std::to_string(old_block) + ", new_map " + std::to_string(new_block) +
-                      "} outside external_nlba " + std::to_string(arena.geo.external_nlba) +
-                      " / internal_nlba " + std::to_string(arena.geo.internal_nlba));
+    return Corruption("INV-FLOG-RANGE: " + ltag() + "{lba " + std::to_string(cur.lba) +
+                      ", old_map " + std::to_string(old_block) + ", new_map " +
+                      std::to_string(new_block) + "} outside external_nlba " +
+                      std::to_string(arena.geo.external_nlba) + " / internal_nlba " +
+                      std::to_string(arena.geo.internal_nlba));
   }
   FreeEntry& fe = arena.freelist[lane];
   fe.block = PostmapAba(old_block);
@@ -581,9 +600,9 @@ Status Btt::RecoverLane(Arena& arena, const FlogGroup& group, uint32_t lane,
   if (old_block == new_block) return Status::Ok();  // initial or never-completed-anything lane
   const PremapAba premap(cur.lba);
   uint32_t raw = 0;
-  TP_RETURN_IF_ERROR(LoadMapEntry(arena, premap, &raw).Annotate(ltag));
+  TP_RETURN_IF_ERROR(AnnotateFailure(LoadMapEntry(arena, premap, &raw), ltag));
   PostmapAba mapped;
-  TP_RETURN_IF_ERROR(Resolve(arena, premap, raw, &mapped).Annotate(ltag));
+  TP_RETURN_IF_ERROR(AnnotateFailure(Resolve(arena, premap, raw, &mapped), ltag));
   // Roll forward: the flog commit (P3) happened but the map store (P4) did not. If the map
   // holds neither old nor new, a later write through another lane has moved the LBA on.
   uint32_t seen = mapped.value();
@@ -609,7 +628,7 @@ Status Btt::RecoverLane(Arena& arena, const FlogGroup& group, uint32_t lane,
       arena.overlay.emplace_back(premap.value(), fixed);
     }
   } else {
-    TP_RETURN_IF_ERROR(PersistMapEntry(arena, premap, fixed).Annotate(ltag));
+    TP_RETURN_IF_ERROR(AnnotateFailure(PersistMapEntry(arena, premap, fixed), ltag));
   }
   ++open_report_.lanes_rolled_forward;
   return Status::Ok();
@@ -1045,8 +1064,10 @@ class Btt::BlockRefs {
 };
 
 Status Btt::ScanMap(const Arena& arena, BlockRefs* refs, CheckReport* report) const {
+  // Sized for the arena (a crash-explored arena has a handful of entries; zeroing a full chunk
+  // per Check was a tenth of a crash state's cost).
   constexpr uint32_t kChunk = 4096;
-  std::vector<uint32_t> entries(kChunk);
+  std::vector<uint32_t> entries(std::min(kChunk, arena.geo.external_nlba));
   for (uint32_t start = 0; start < arena.geo.external_nlba; start += kChunk) {
     const uint32_t n = std::min(kChunk, arena.geo.external_nlba - start);
     TP_RETURN_IF_ERROR(ns_.Read(arena.map_abs() + uint64_t{start} * kMapEntrySize,
@@ -1233,23 +1254,37 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
       profile_,  ns_.SizeBytes(), arena.base,    index == 0 ? nullptr : &arenas_[0]->info,
       &options_, have_pool_,      poolset_uuid_, pool_bsize_};
 
-  // Info blocks: primary valid, backup valid and byte-identical to it.
-  TP_ASSIGN_OR_RETURN(InfoBlock primary, ReadInfo(ns_, arena.base));
-  Status ps = CheckInfoBlockIntegrity(primary);
+  // Info blocks: primary valid, backup valid and byte-identical to it. Both verdicts are functions
+  // of the block's bytes (and ctx) alone, so bytes already judged are not judged again: a block
+  // identical to arena.info passes the integrity check (Arena::info), and a backup identical to
+  // the primary gets the primary's verdict. Only bytes that differ are checksummed, which keeps
+  // Check from repeating the two checksums the open just computed (crash exploration runs an
+  // open and a Check per crash state).
+  auto integrity = [&](const InfoBlock& block) {
+    return std::memcmp(&block, &arena.info, sizeof(InfoBlock)) == 0
+               ? Status::Ok()
+               : CheckInfoBlockIntegrity(block);
+  };
+  InfoBlock primary;
+  TP_RETURN_IF_ERROR(ReadInfoInto(ns_, arena.base, &primary));
+  Status ps = integrity(primary);
   if (ps.ok()) ps = ValidateInfo(primary, ctx);
-  auto backup = ReadInfo(ns_, arena.info2_abs());
-  Status bs = backup.ok() ? CheckInfoBlockIntegrity(*backup) : backup.status();
-  if (bs.ok()) bs = ValidateInfo(*backup, ctx);
+  InfoBlock backup;
+  const Status backup_read = ReadInfoInto(ns_, arena.info2_abs(), &backup);
+  const bool backup_matches =
+      backup_read.ok() && std::memcmp(&primary, &backup, sizeof(InfoBlock)) == 0;
+  Status bs = backup_matches ? ps : backup_read.ok() ? integrity(backup) : backup_read;
+  if (bs.ok() && !backup_matches) bs = ValidateInfo(backup, ctx);
   if (!ps.ok()) {
     const bool fix = repair && bs.ok();
-    if (fix) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.base, AsBytes(*backup)));
+    if (fix) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.base, AsBytes(backup)));
     add(Status(ps.code(), "primary info block: " + ps.message()), "INV-INFO-CHECKSUM", fix);
   }
   if (!bs.ok()) {
     const bool fix = repair && ps.ok();
     if (fix) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs(), AsBytes(primary)));
     add(Status(bs.code(), "backup info block: " + bs.message()), "INV-INFO-CHECKSUM", fix);
-  } else if (ps.ok() && std::memcmp(&primary, &*backup, sizeof(InfoBlock)) != 0) {
+  } else if (ps.ok() && !backup_matches) {
     if (repair) TP_RETURN_IF_ERROR(ns_.WritePersist(arena.info2_abs(), AsBytes(primary)));
     report->findings.push_back(
         {"INV-INFO-BACKUP-MATCH", ai, "backup info block differs from the primary", repair});
@@ -1268,13 +1303,13 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
   } else {
     size_t flog_reported = 0;
     for (uint32_t lane = 0; lane < nfree_; ++lane) {
-      const std::string ltag = "lane " + std::to_string(lane) + ": ";
+      auto ltag = [lane] { return "lane " + std::to_string(lane) + ": "; };
       const FlogSlot& a = groups[lane].slot[(*indices)[0]];
       const FlogSlot& b = groups[lane].slot[(*indices)[1]];
       auto newer = NewerSlot(a.seq, b.seq);
       if (!newer.ok()) {
         if (flog_reported++ < kMaxFindingsPerKind) {
-          add(newer.status().Annotate(ltag), "INV-FLOG-SEQ", false);
+          add(newer.status().Annotate(ltag()), "INV-FLOG-SEQ", false);
         }
         continue;
       }
@@ -1284,14 +1319,15 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
       if ((old_block != new_block && cur.lba >= arena.geo.external_nlba) ||
           old_block >= arena.geo.internal_nlba || new_block >= arena.geo.internal_nlba) {
         if (flog_reported++ < kMaxFindingsPerKind) {
-          report->findings.push_back(
-              {"INV-FLOG-RANGE", ai, ltag + "entry outside the arena's LBA or block range", false});
+          report->findings.push_back({"INV-FLOG-RANGE", ai,
+                                      ltag() + "entry outside the arena's LBA or block range",
+                                      false});
         }
         continue;
       }
       if (old_block != arena.freelist[lane].block.value()) {
         report->findings.push_back({"INV-FREELIST-MATCHES-FLOG", ai,
-                                    ltag + "flog free block " + std::to_string(old_block) +
+                                    ltag() + "flog free block " + std::to_string(old_block) +
                                         " != DRAM free block " +
                                         std::to_string(arena.freelist[lane].block.value()),
                                     false});
@@ -1307,7 +1343,7 @@ Status Btt::CheckArena(size_t index, bool repair, CheckReport* report) {
         }
         report->findings.push_back(
             {"INV-FLOG-PENDING", ai,
-             ltag + "committed write to premap " + std::to_string(cur.lba) + " not in the map",
+             ltag() + "committed write to premap " + std::to_string(cur.lba) + " not in the map",
              fix});
       }
     }
