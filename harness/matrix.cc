@@ -275,6 +275,7 @@ Result<MatrixResult> RunStandardMatrix(const MatrixOptions& options,
               ++cell.workloads;
               cell.stats.Add(r->stats);
               result.violations += r->violations.size();
+              cell.violation_count += r->violations.size();
               config.memo = nullptr;  // a replay explores alone
               for (Violation& v : r->violations) {
                 if (cell.violations.size() >= 4) break;

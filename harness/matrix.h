@@ -87,6 +87,7 @@ struct MatrixCell {
   uint32_t nfree = 0;
   uint64_t workloads = 0;
   ExploreStats stats;
+  uint64_t violation_count = 0;  // every violation found in the cell (only the first few are kept)
   // The first few violations, each with its workload (MatrixWorkloadName) and the exploration
   // that replays it (traces::TraceFromViolation).
   std::vector<Violation> violations;

@@ -87,7 +87,15 @@ json DefaultConfig(double budget) {
         {"models", {"px86", "word8", "eadr"}},
         {"nfree", {1, 2}},
         {"lbas", 2},
-        {"max_ops", explore_ops}}},
+        {"max_ops", explore_ops},
+        {"parts", {"sequential", "concurrent", "format"}},
+        // Two lanes over 2 LBAs are 227 workloads a cell (15 s over the 36 cells); the smoke run
+        // (budget < 0.25, also run under ASan by ctest) keeps 27 over one LBA.
+        {"concurrent_lbas", budget < 0.25 ? 1 : 2},
+        {"preemption_bound", 1},
+        // Crashing format under word8 judges 2^16..2^18 states per crash point (every word of an
+        // info block persists alone): ~2 s a cell, ~50 s under ASan; the smoke run leaves it out.
+        {"format_models", budget < 0.25 ? json{"px86", "eadr"} : json{"px86", "word8", "eadr"}}}},
       {"deep",
        {{"runs", std::max(1, static_cast<int>(1000 * budget))},
         {"min_ops", 8},
@@ -146,6 +154,8 @@ struct CampaignConfig {
   std::vector<std::string> phases;
   uint32_t medium_programs = 0;
   harness::MatrixOptions explore;
+  // The models whose cells also run the explore matrix's format part.
+  std::vector<sim::PersistencyModel> explore_format_models;
   uint64_t deep_runs = 0;
   uint32_t deep_min_ops = 0, deep_max_ops = 0, deep_min_lbas = 0, deep_max_lbas = 0;
   uint32_t deep_max_nfree = 0;
@@ -255,6 +265,29 @@ Result<CampaignConfig> ParseConfig(const json& c) {
   TP_ASSIGN_OR_RETURN(uint64_t max_ops, Count(e, "max_ops", 1, 5, "explore"));
   cfg.explore.lbas = static_cast<uint32_t>(lbas);
   cfg.explore.max_ops = static_cast<uint32_t>(max_ops);
+  std::set<std::string> part_names;
+  for (harness::MatrixPart part : {harness::MatrixPart::kSequential,
+                                   harness::MatrixPart::kConcurrent, harness::MatrixPart::kFormat}) {
+    part_names.insert(harness::MatrixPartName(part));
+  }
+  TP_ASSIGN_OR_RETURN(auto parts, Names(e["parts"], "explore.parts", part_names));
+  cfg.explore.parts.clear();
+  for (const std::string& p : parts) {
+    const harness::MatrixPart part = *harness::ParseMatrixPart(p);
+    if (std::find(cfg.explore.parts.begin(), cfg.explore.parts.end(), part) ==
+        cfg.explore.parts.end()) {
+      cfg.explore.parts.push_back(part);
+    }
+  }
+  TP_ASSIGN_OR_RETURN(uint64_t concurrent_lbas, Count(e, "concurrent_lbas", 1, 3, "explore"));
+  TP_ASSIGN_OR_RETURN(uint64_t preemptions, Count(e, "preemption_bound", 0, 3, "explore"));
+  cfg.explore.concurrent_lbas = static_cast<uint32_t>(concurrent_lbas);
+  cfg.explore.preemption_bound = static_cast<uint32_t>(preemptions);
+  TP_ASSIGN_OR_RETURN(auto format_models,
+                      Names(e["format_models"], "explore.format_models", {"px86", "word8", "eadr"}));
+  for (const std::string& m : format_models) {
+    cfg.explore_format_models.push_back(*sim::ParsePersistencyModel(m));
+  }
 
   const json& d = c["deep"];
   TP_ASSIGN_OR_RETURN(cfg.deep_runs, Count(d, "runs", 0, 10000000, "deep"));
@@ -382,11 +415,26 @@ void AttachTrace(Context& ctx, const harness::ExploreConfig& config, const harne
   (*out)["replay"] = "tearproof replay " + recorded->path;
 }
 
-std::string ExploreReplay(const std::string& profile, uint32_t sector_size, uint32_t nfree,
-                          const std::string& model, const std::string& workload) {
-  return fmt::format(
-      "tearproof explore --profile {} --lbasize {} --nfree {} --model {} --ops \"{}\"", profile,
-      sector_size, nfree, model, workload);
+// The `tearproof explore` command that re-runs an exploration (the replay of a violation that
+// has no trace).
+std::string ExploreCommand(const harness::ExploreConfig& c) {
+  std::string cmd = fmt::format("tearproof explore --profile {} --lbasize {} --nfree {} --model {}",
+                                btt::ProfileName(c.profile), c.external_lbasize, c.nfree,
+                                sim::PersistencyModelName(c.model));
+  if (!c.setup_ops.empty()) {
+    cmd += fmt::format(" --setup \"{}\"", harness::WorkloadToString(c.setup_ops));
+  }
+  cmd += fmt::format(" --ops \"{}\"", harness::WorkloadToString(c.ops));
+  for (const auto& lane : c.other_lanes) {
+    cmd += fmt::format(" --lane \"{}\"", harness::WorkloadToString(lane));
+  }
+  if (c.preemption_bound) cmd += fmt::format(" --preemptions {}", *c.preemption_bound);
+  if (c.crash_in_format) cmd += " --crash-in-format";
+  if (c.max_states_per_point != harness::ExploreConfig{}.max_states_per_point) {
+    cmd += fmt::format(" --max-states {}", c.max_states_per_point);
+  }
+  if (c.track_lbas > 0) cmd += fmt::format(" --track-lbas {}", c.track_lbas);
+  return cmd;
 }
 
 // The statistics of one configuration, with what each reduction saved (docs/report.md).
@@ -399,6 +447,7 @@ json StatsJson(const harness::ExploreStats& s) {
       {"events", s.events},
       {"crash_points", s.crash_points},
       {"crash_points_saved_by_fence_dominance", dominance_saved},
+      {"crash_points_repeated", s.crash_points_repeated},
       {"states_checked", s.states_checked},
       {"recovery_crash_states", s.recovery_crash_states},
       {"eager_states", saturated ? json(nullptr) : json(s.eager_states)},
@@ -452,72 +501,137 @@ Outcome MediumPhase(Context& ctx, size_t phase_index) {
   return out;
 }
 
+// The explore matrix of one cell: the configured parts, less the format part in a model outside
+// explore.format_models.
+harness::MatrixOptions ExploreCell(const CampaignConfig& cfg, btt::Profile profile,
+                                   uint32_t sector_size, sim::PersistencyModel model,
+                                   uint32_t nfree) {
+  harness::MatrixOptions one = cfg.explore;
+  one.profiles = {profile};
+  one.sector_sizes = {sector_size};
+  one.models = {model};
+  one.nfrees = {nfree};
+  const auto& fm = cfg.explore_format_models;
+  if (std::find(fm.begin(), fm.end(), model) == fm.end()) {
+    std::erase(one.parts, harness::MatrixPart::kFormat);
+  }
+  return one;
+}
+
+// What the explore phase's bound covers, part by part (the report's bound description).
+std::string ExploreBound(const CampaignConfig& cfg) {
+  const harness::MatrixOptions& m = cfg.explore;
+  auto runs = [&](harness::MatrixPart part) {
+    return std::find(m.parts.begin(), m.parts.end(), part) != m.parts.end();
+  };
+  std::vector<std::string> parts;
+  if (runs(harness::MatrixPart::kSequential)) {
+    parts.push_back(fmt::format(
+        "sequential: every workload of 1..{} write/zero ops over {} LBAs, one op at a time",
+        m.max_ops, m.lbas));
+  }
+  if (runs(harness::MatrixPart::kConcurrent)) {
+    parts.push_back(fmt::format(
+        "concurrent: 2 lanes (1..2 ops and 1 op from write/zero/read over {} LBA{}, plus {} "
+        "aged case{}), every schedule within {} preemption{}",
+        m.concurrent_lbas, m.concurrent_lbas == 1 ? "" : "s", m.concurrent_cases.size(), m.concurrent_cases.size() == 1 ? "" : "s",
+        m.preemption_bound, m.preemption_bound == 1 ? "" : "s"));
+  }
+  if (runs(harness::MatrixPart::kFormat)) {
+    std::string models;
+    for (sim::PersistencyModel model : cfg.explore_format_models) {
+      if (std::find(m.models.begin(), m.models.end(), model) == m.models.end()) continue;
+      if (!models.empty()) models += '/';
+      models += sim::PersistencyModelName(model);
+    }
+    if (!models.empty()) {
+      parts.push_back(fmt::format("format: crashed at every fence of format under {}, then '{}'",
+                                  models, harness::WorkloadToString(m.format_ops)));
+    }
+  }
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty()) out += "; ";
+    out += p;
+  }
+  return out + "; every crash point, on one arena";
+}
+
 Outcome ExplorePhase(Context& ctx, size_t phase_index) {
   Outcome out;
   const harness::MatrixOptions& m = ctx.cfg.explore;
-  const uint64_t workloads = harness::AllWorkloads(m.lbas, m.max_ops).size();
-  const uint64_t cells =
-      m.profiles.size() * m.sector_sizes.size() * m.models.size() * m.nfrees.size();
-  ctx.progress.StartPhase(phase_index, workloads * cells, "explorations");
-  json configurations = json::array();
-  harness::ExploreStats total;
-  uint64_t done_before = 0, violations = 0;
-  // One configuration at a time, so each gets its own statistics and time.
+  // Each cell runs alone (so it gets its own time); its parts share nothing with other cells
+  // (the crash point memo is per part and cell), so this is the same search as one matrix run.
+  struct Cell {
+    std::string name;
+    harness::MatrixOptions options;
+  };
+  std::vector<Cell> cells;
+  uint64_t planned = 0;
   for (btt::Profile profile : m.profiles) {
     for (uint32_t sector_size : m.sector_sizes) {
       for (sim::PersistencyModel model : m.models) {
         for (uint32_t nfree : m.nfrees) {
-          harness::MatrixOptions one = m;
-          one.profiles = {profile};
-          one.sector_sizes = {sector_size};
-          one.models = {model};
-          one.nfrees = {nfree};
-          const std::string name =
-              fmt::format("{} {} B {} nfree {}", btt::ProfileName(profile), sector_size,
-                          sim::PersistencyModelName(model), nfree);
-          const auto start = Clock::now();
-          auto result = harness::RunStandardMatrix(
-              one, [&](uint64_t done, uint64_t) { ctx.progress.Update(done_before + done, name); });
-          done_before += workloads;
-          if (!result.ok()) {
-            out.status = "error";
-            out.reason = name + ": " + result.status().ToString();
-            out.lines.push_back("error: " + out.reason);
-            return out;
-          }
-          const harness::MatrixCell& cell = result->cells.at(0);
-          total.Add(cell.stats);
-          violations += result->violations;
-          json row = StatsJson(cell.stats);
-          row["profile"] = btt::ProfileName(profile);
-          row["sector_size"] = sector_size;
-          row["model"] = sim::PersistencyModelName(model);
-          row["nfree"] = nfree;
-          row["workloads"] = cell.workloads;
-          row["violations"] = result->violations;
-          row["seconds"] = SecondsSince(start);
-          configurations.push_back(row);
-          for (size_t i = 0; i < cell.violations.size(); ++i) {
-            const std::string& w = cell.violation_workloads[i];
-            json violation =
-                ViolationJson("explore", cell.violations[i], name, w,
-                              ExploreReplay(btt::ProfileName(profile), sector_size, nfree,
-                                            sim::PersistencyModelName(model), w));
-            harness::ExploreConfig config;
-            config.profile = profile;
-            config.external_lbasize = sector_size;
-            config.model = model;
-            config.nfree = nfree;
-            if (auto ops = harness::ParseWorkload(w); ops.ok()) {
-              config.ops = *ops;
-              AttachTrace(ctx, config, cell.violations[i], "", &violation);
-            }
-            ctx.violations.push_back(violation);
-            out.lines.push_back(fmt::format(
-                "VIOLATION {} [{} workload '{}' crash point {}]: {}", cell.violations[i].check,
-                name, w, cell.violations[i].crash_point, cell.violations[i].detail));
-          }
+          Cell cell{fmt::format("{} {} B {} nfree {}", btt::ProfileName(profile), sector_size,
+                                sim::PersistencyModelName(model), nfree),
+                    ExploreCell(ctx.cfg, profile, sector_size, model, nfree)};
+          planned += harness::MatrixExplorations(cell.options);
+          cells.push_back(std::move(cell));
         }
+      }
+    }
+  }
+  ctx.progress.StartPhase(phase_index, planned, "explorations");
+  json configurations = json::array();
+  harness::ExploreStats total;
+  std::map<std::string, harness::ExploreStats> by_part;
+  std::map<std::string, uint64_t> explorations_by_part, violations_by_part;
+  uint64_t done_before = 0, violations = 0, explorations = 0;
+  for (const Cell& c : cells) {
+    const auto start = Clock::now();
+    auto result = harness::RunStandardMatrix(
+        c.options, [&](uint64_t done, uint64_t) { ctx.progress.Update(done_before + done, c.name); });
+    if (!result.ok()) {
+      out.status = "error";
+      out.reason = c.name + ": " + result.status().ToString();
+      out.lines.push_back("error: " + out.reason);
+      return out;
+    }
+    done_before += result->workloads;
+    const double seconds = SecondsSince(start);
+    for (const harness::MatrixCell& cell : result->cells) {
+      const std::string part = harness::MatrixPartName(cell.part);
+      total.Add(cell.stats);
+      by_part[part].Add(cell.stats);
+      explorations_by_part[part] += cell.workloads;
+      violations_by_part[part] += cell.violation_count;
+      explorations += cell.workloads;
+      violations += cell.violation_count;
+      json row = StatsJson(cell.stats);
+      row["part"] = part;
+      row["profile"] = btt::ProfileName(cell.profile);
+      row["sector_size"] = cell.sector_size;
+      row["model"] = sim::PersistencyModelName(cell.model);
+      row["nfree"] = cell.nfree;
+      row["workloads"] = cell.workloads;
+      row["violations"] = cell.violation_count;
+      // The cell's time, shared by its parts in proportion to the states they judged.
+      const uint64_t all_states = result->total.states_checked + result->total.recovery_crash_states;
+      const uint64_t states = cell.stats.states_checked + cell.stats.recovery_crash_states;
+      row["seconds"] = all_states == 0 ? seconds / static_cast<double>(result->cells.size())
+                                       : seconds * static_cast<double>(states) /
+                                             static_cast<double>(all_states);
+      configurations.push_back(row);
+      for (size_t i = 0; i < cell.violations.size(); ++i) {
+        const harness::Violation& v = cell.violations[i];
+        const std::string name = part + " " + c.name;
+        const std::string& w = cell.violation_workloads[i];
+        json violation =
+            ViolationJson("explore", v, name, w, ExploreCommand(cell.violation_configs[i]));
+        AttachTrace(ctx, cell.violation_configs[i], v, "", &violation);
+        ctx.violations.push_back(violation);
+        out.lines.push_back(fmt::format("VIOLATION {} [{} workload '{}' crash point {}]: {}",
+                                        v.check, name, w, v.crash_point, v.detail));
       }
     }
   }
@@ -526,14 +640,30 @@ Outcome ExplorePhase(Context& ctx, size_t phase_index) {
     out.Fail(fmt::format("{} crash points hit max_states_per_point (incomplete, not a proof)",
                          total.incomplete_points));
   }
-  const std::string bound = fmt::format(
-      "every workload of 1..{} write/zero ops over {} LBAs, one op at a time, on one arena",
-      m.max_ops, m.lbas);
+  const std::string bound = ExploreBound(ctx.cfg);
   out.lines.push_back(fmt::format(
-      "{} to bound ({}): {} configurations x {} workloads, {} crash points, {} crash states "
-      "judged (+{} crashes inside recovery), {} violations, {} incomplete points",
-      out.status == "passed" ? "proved" : "NOT proved", bound, cells, workloads, total.crash_points,
-      total.states_checked, total.recovery_crash_states, violations, total.incomplete_points));
+      "{} to bound ({}): {} configurations, {} explorations, {} crash points ({} repeated, judged "
+      "once), {} crash states judged (+{} crashes inside recovery), {} violations, {} incomplete "
+      "points",
+      out.status == "passed" ? "proved" : "NOT proved", bound, cells.size(), explorations,
+      total.crash_points, total.crash_points_repeated, total.states_checked,
+      total.recovery_crash_states, violations, total.incomplete_points));
+  json parts = json::array();
+  for (harness::MatrixPart p : m.parts) {
+    const std::string part = harness::MatrixPartName(p);
+    if (!explorations_by_part.count(part)) continue;
+    const harness::ExploreStats& s = by_part[part];
+    out.lines.push_back(fmt::format(
+        "  part {}: {} explorations, {} executions, {} crash points, {} crash states judged (+{} "
+        "inside recovery), {} violations",
+        part, explorations_by_part[part], s.executions, s.crash_points, s.states_checked,
+        s.recovery_crash_states, violations_by_part[part]));
+    json row = StatsJson(s);
+    row["part"] = part;
+    row["workloads"] = explorations_by_part[part];
+    row["violations"] = violations_by_part[part];
+    parts.push_back(row);
+  }
   out.lines.push_back(fmt::format(
       "reductions: fence dominance crashed at {} points instead of {} medium events; lazy "
       "branching judged {} states where eager enumeration of the same points has {}",
@@ -541,15 +671,28 @@ Outcome ExplorePhase(Context& ctx, size_t phase_index) {
       total.eager_states == UINT64_MAX ? std::string("more than 2^64")
                                        : std::to_string(total.eager_states)));
   json totals = StatsJson(total);
-  totals["workloads"] = workloads * cells;
+  totals["workloads"] = explorations;
   totals["violations"] = violations;
-  out.section = {{"bound",
-                  {{"description", bound},
-                   {"max_ops", m.max_ops},
-                   {"lbas", m.lbas},
-                   {"workloads_per_configuration", workloads}}},
-                 {"configurations", configurations},
-                 {"totals", totals}};
+  json part_names = json::array();
+  for (harness::MatrixPart p : m.parts) part_names.push_back(harness::MatrixPartName(p));
+  json format_models = json::array();
+  for (sim::PersistencyModel model : ctx.cfg.explore_format_models) {
+    format_models.push_back(sim::PersistencyModelName(model));
+  }
+  out.section = {
+      {"bound",
+       {{"description", bound},
+        {"parts", part_names},
+        {"max_ops", m.max_ops},
+        {"lbas", m.lbas},
+        {"workloads_per_configuration",
+         harness::MatrixPartWorkloads(m, harness::MatrixPart::kSequential).size()},
+        {"concurrent_lbas", m.concurrent_lbas},
+        {"preemption_bound", m.preemption_bound},
+        {"format_models", format_models}}},
+      {"configurations", configurations},
+      {"parts", parts},
+      {"totals", totals}};
   return out;
 }
 
@@ -639,8 +782,7 @@ Outcome DeepPhase(Context& ctx, size_t phase_index) {
       const std::string name = fmt::format("{} {} B {} nfree {} (run {}, seed {})", profile,
                                            c.external_lbasize, model, c.nfree, i, run.seed);
       json violation =
-          ViolationJson("deep", v, name, workload,
-                        ExploreReplay(profile, c.external_lbasize, c.nfree, model, workload));
+          ViolationJson("deep", v, name, workload, ExploreCommand(c));
       AttachTrace(ctx, c, v, "", &violation);
       ctx.violations.push_back(violation);
       out.lines.push_back(fmt::format("VIOLATION {} [{} workload '{}' crash point {}]: {}", v.check,
@@ -1432,7 +1574,9 @@ json CoverageMarks(const json& report) {
       for (uint64_t i = 0; i < len; ++i) all *= 2 * n, writes_only *= n;
       zero_workloads += all - writes_only;
     }
-    zero_workloads *= explore["configurations"].size();
+    uint64_t sequential_cells = 0;
+    for (const json& c : explore["configurations"]) sequential_cells += c["part"] == "sequential";
+    zero_workloads *= sequential_cells;
   }
   const uint64_t deep_zero =
       deep.is_object() ? deep["totals"]["runs_with_zero"].get<uint64_t>() : 0;
@@ -1509,10 +1653,38 @@ json CoverageMarks(const json& report) {
       contended > 0,
       fmt::format("{} concurrent runs judged, {} of them with lane or map-lock contention",
                   concurrent_runs, contended)));
-  marks.push_back(Mark("concurrent-lanes-under-crash", "interleaved lanes crashed at every point",
-                       false,
-                       "the crash explorer runs one op at a time; the concurrent phase has no "
-                       "crash; Z3 covers 2-3 lanes of the protocol under crashes"));
+  // The explore phase's parts other than sequential, from their totals.
+  auto explore_part = [&](const char* name) -> const json* {
+    if (!explore.is_object()) return nullptr;
+    for (const json& p : explore["parts"]) {
+      if (p["part"] == name) return &p;
+    }
+    return nullptr;
+  };
+  const json* crashed_lanes = explore_part("concurrent");
+  marks.push_back(Mark(
+      "concurrent-lanes-under-crash", "interleaved lanes crashed at every point",
+      crashed_lanes != nullptr && (*crashed_lanes)["states_checked"].get<uint64_t>() > 0,
+      crashed_lanes == nullptr
+          ? "the explore phase ran no concurrent part (explore.parts); the concurrent phase has "
+            "no crash"
+          : fmt::format("explore, concurrent part: {} schedules of {} two-lane workloads crashed "
+                        "at {} points, {} crash states judged",
+                        (*crashed_lanes)["executions"].get<uint64_t>(),
+                        (*crashed_lanes)["workloads"].get<uint64_t>(),
+                        (*crashed_lanes)["crash_points"].get<uint64_t>(),
+                        (*crashed_lanes)["states_checked"].get<uint64_t>())));
+  const json* crashed_format = explore_part("format");
+  marks.push_back(Mark(
+      "crash-inside-format", "format crashed at every fence, then opened and written",
+      crashed_format != nullptr && (*crashed_format)["states_checked"].get<uint64_t>() > 0,
+      crashed_format == nullptr
+          ? "the explore phase ran no format part (explore.parts, explore.format_models)"
+          : fmt::format("explore, format part: {} configurations, {} crash points, {} crash "
+                        "states judged (ORACLE-FORMAT)",
+                        (*crashed_format)["workloads"].get<uint64_t>(),
+                        (*crashed_format)["crash_points"].get<uint64_t>(),
+                        (*crashed_format)["states_checked"].get<uint64_t>())));
   const json& bmc = report["bmc"];
   if (bmc.is_object()) {
     for (const json& w : bmc["witnesses"]) {

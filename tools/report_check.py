@@ -102,6 +102,10 @@ def broken_variants(report):
                     {"phase": "explore", "subject": "x", "runs": 1, "violations": 0})),
         variant("paths check that judged no crash state",
                 lambda r: first(r["paths"]["checks"]).update(states=0)),
+        variant("explore row of an unknown matrix part",
+                lambda r: first(r["explore"]["configurations"]).update(part="parallel")),
+        variant("explore part totals without the repeated crash points",
+                lambda r: first(r["explore"]["parts"]).pop("crash_points_repeated")),
         variant("sector size 1000",
                 lambda r: first(r["deep"]["configurations"]).update(sector_size=1000)),
     ]

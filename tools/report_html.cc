@@ -152,8 +152,11 @@ std::string BarChart(const std::string& title, const std::vector<std::string>& l
   return svg;
 }
 
+// "linux 512 B px86 nfree 1", prefixed by the explore matrix part when the row has one.
 std::string ConfigLabel(const json& c) {
-  return fmt::format("{} {} B {} nfree {}", c["profile"].get<std::string>(),
+  return fmt::format("{}{} {} B {} nfree {}",
+                     c.contains("part") ? c["part"].get<std::string>() + " " : "",
+                     c["profile"].get<std::string>(),
                      c["sector_size"].get<uint64_t>(), c["model"].get<std::string>(),
                      c["nfree"].get<uint64_t>());
 }
@@ -226,22 +229,23 @@ std::string PhasesSection(const json& r) {
 // The per-configuration statistics table of the explore and deep phases.
 std::string ConfigTable(const json& configurations, bool deep) {
   std::string h = fmt::format(
-      "<table><tr><th>profile</th><th>sector</th><th>model</th><th>nfree</th><th>{}</th>"
+      "<table><tr>{}<th>profile</th><th>sector</th><th>model</th><th>nfree</th><th>{}</th>"
       "<th>crash points</th><th>medium events</th><th>points saved by fence dominance</th>"
       "<th>states judged</th><th>eager states (brute force at the same points)</th>"
       "<th>states saved by lazy branching</th><th>crashes inside recovery</th>"
       "<th>incomplete points</th><th>violations</th>{}</tr>",
-      deep ? "runs (ops)" : "workloads", deep ? "" : "<th>time</th>");
+      deep ? "" : "<th>part</th>", deep ? "runs (ops)" : "workloads",
+      deep ? "" : "<th>time</th>");
   for (const json& c : configurations) {
     const bool flag =
         c["violations"].get<uint64_t>() > 0 || c["incomplete_points"].get<uint64_t>() > 0;
     h += fmt::format(
-        "<tr{}><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td>"
+        "<tr{}>{}<td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td>{}</tr>",
-        flag ? " class=\"flag\"" : "", E(c["profile"]), Num(c["sector_size"]), E(c["model"]),
+        flag ? " class=\"flag\"" : "", deep ? "" : "<td>" + E(c["part"]) + "</td>", E(c["profile"]), Num(c["sector_size"]), E(c["model"]),
         Num(c["nfree"]), deep ? Num(c["runs"]) + " (" + Num(c["ops"]) + ")" : Num(c["workloads"]),
         Num(c["crash_points"]), Num(c["events"]), Num(c["crash_points_saved_by_fence_dominance"]),
         Num(c["states_checked"]),
@@ -284,6 +288,21 @@ std::string ExploreSection(const json& r) {
       E(e["bound"]["description"]), Num(t["workloads"]), Num(t["crash_points"]), Num(t["events"]),
       Num(t["states_checked"]), Num(t["recovery_crash_states"]), Num(t["violations"]),
       Num(t["incomplete_points"]));
+  h += "<table><tr><th>part</th><th>explorations</th><th>executions (schedules)</th>"
+       "<th>crash points</th><th>repeated (judged once)</th><th>crash states judged</th>"
+       "<th>crashes inside recovery</th><th>incomplete points</th><th>violations</th></tr>";
+  for (const json& p : e["parts"]) {
+    const bool flag =
+        p["violations"].get<uint64_t>() > 0 || p["incomplete_points"].get<uint64_t>() > 0;
+    h += fmt::format(
+        "<tr{}><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+        "<td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+        flag ? " class=\"flag\"" : "", E(p["part"]), Num(p["workloads"]), Num(p["executions"]),
+        Num(p["crash_points"]), Num(p["crash_points_repeated"]), Num(p["states_checked"]),
+        Num(p["recovery_crash_states"]), Num(p["incomplete_points"]), Num(p["violations"]));
+  }
+  h += "</table>";
   h += StatesPlot(e["configurations"], "Crash points and crash states judged per configuration");
   h += ConfigTable(e["configurations"], false);
   return h + "</section>";
