@@ -40,6 +40,7 @@ struct ExploreArgs {
   std::string fault = "none";
   std::string mutant = "none";
   bool mutant_after_setup = false;
+  int64_t track_lbas = -1;  // -1: none given (0 LBAs beyond the workload's)
   bool matrix = false;
   std::vector<std::string> parts;  // --part, repeatable: the matrix parts to run (default all)
   std::string shard = "0/1";
@@ -119,6 +120,8 @@ int RunExploreMatrix(const ExploreArgs& args) {
                   cell.violation_workloads[i].c_str(),
                   static_cast<unsigned long long>(v.crash_point), v.detail.c_str());
       traces_ok = WriteTraces(args, cell.violation_configs[i], {v}) && traces_ok;
+      // The one exploration that found it, on its own (the trace replays only its crash point).
+      std::printf("  explore: %s\n", ExploreCommand(cell.violation_configs[i]).c_str());
     }
   }
   for (const auto& [part, stats] : by_part) {
@@ -144,7 +147,17 @@ int RunExploreMatrix(const ExploreArgs& args) {
 }
 
 int RunExplore(const ExploreArgs& args) {
-  if (args.matrix) return RunExploreMatrix(args);
+  if (args.matrix) {
+    if (args.track_lbas >= 0) {
+      // Each matrix part tracks every LBA of its own (docs/explorer.md); one number for all of
+      // them would change what the matrix proves.
+      std::fprintf(stderr,
+                   "tearproof explore: --track-lbas applies to one exploration; the standard "
+                   "matrix tracks every LBA of each part itself\n");
+      return kExitUsage;
+    }
+    return RunExploreMatrix(args);
+  }
   auto ops = harness::ParseWorkload(args.ops);
   if (!ops.ok()) {
     std::fprintf(stderr, "tearproof explore: --ops: %s\n", ops.status().message().c_str());
@@ -185,6 +198,7 @@ int RunExplore(const ExploreArgs& args) {
     config.schedule = *schedule;
   }
   config.crash_in_format = args.crash_in_format;
+  if (args.track_lbas >= 0) config.track_lbas = static_cast<uint32_t>(args.track_lbas);
   if (args.preemptions >= 0) config.preemption_bound = static_cast<uint32_t>(args.preemptions);
   auto mutant = harness::MutantByName(args.mutant);
   if (!mutant.ok()) {
@@ -219,10 +233,12 @@ int RunExplore(const ExploreArgs& args) {
   } else {
     workload += "'";
   }
-  std::printf("explore %s %u-byte sectors model %s workload '%s%s%s\n", what.c_str(), args.lbasize,
-              args.model.c_str(), workload.c_str(),
+  const std::string tracked =
+      config.track_lbas == 0 ? "" : fmt::format(", judging lbas 0-{} too", config.track_lbas - 1);
+  std::printf("explore %s %u-byte sectors model %s workload '%s%s%s%s\n", what.c_str(),
+              args.lbasize, args.model.c_str(), workload.c_str(),
               args.setup.empty() ? "" : (" after setup '" + args.setup + "'").c_str(),
-              args.fault == "none" ? "" : (" fault " + args.fault).c_str());
+              args.fault == "none" ? "" : (" fault " + args.fault).c_str(), tracked.c_str());
   std::printf(
       "events %llu, crash points %llu (%llu repeated, not judged again), crash states judged "
       "%llu (eager space %llu), crashes inside recovery %llu, incomplete points %llu\n",
@@ -260,6 +276,40 @@ int RunExplore(const ExploreArgs& args) {
 
 }  // namespace
 
+std::string ExploreCommand(const harness::ExploreConfig& config) {
+  const bool mutant = config.mutant != btt::Mutant::kNone;
+  std::string cmd = mutant ? "tearproof-mutants explore" : "tearproof explore";
+  if (config.device != harness::Device::kBtt) {
+    cmd += fmt::format(" --device {}", harness::DeviceName(config.device));
+  } else {
+    cmd += fmt::format(" --profile {} --nfree {}", btt::ProfileName(config.profile), config.nfree);
+  }
+  cmd +=
+      fmt::format(" --lbasize {} --model {} --ops \"{}\"", config.external_lbasize,
+                  sim::PersistencyModelName(config.model), harness::WorkloadToString(config.ops));
+  if (!config.setup_ops.empty()) {
+    cmd += fmt::format(" --setup \"{}\"", harness::WorkloadToString(config.setup_ops));
+  }
+  for (const auto& lane : config.other_lanes) {
+    cmd += fmt::format(" --lane \"{}\"", harness::WorkloadToString(lane));
+  }
+  if (!config.schedule.empty()) {
+    cmd += " --schedule " + sim::ScheduleToString(config.schedule);
+  }
+  if (config.preemption_bound) cmd += fmt::format(" --preemptions {}", *config.preemption_bound);
+  if (config.crash_in_format) cmd += " --crash-in-format";
+  if (config.max_states_per_point != ExploreArgs{}.max_states) {
+    cmd += fmt::format(" --max-states {}", config.max_states_per_point);
+  }
+  if (config.workload_flush == harness::FlushKind::kNone) cmd += " --fault lost-flushes";
+  if (config.track_lbas != 0) cmd += fmt::format(" --track-lbas {}", config.track_lbas);
+  if (mutant) {
+    cmd += " --mutant " + harness::NameOfMutant(config.mutant);
+    if (config.mutant_after_setup) cmd += " --mutant-after-setup";
+  }
+  return cmd;
+}
+
 std::function<int()> AddExploreCommand(CLI::App& app) {
   auto args = std::make_shared<ExploreArgs>();
   auto* cmd =
@@ -284,6 +334,11 @@ std::function<int()> AddExploreCommand(CLI::App& app) {
       ->check(CLI::Range(0, 16));
   cmd->add_flag("--crash-in-format", args->crash_in_format,
                 "crash format too, at every fence (ORACLE-FORMAT)");
+  cmd->add_option(
+         "--track-lbas", args->track_lbas,
+         "also judge LBAs 0..N-1 after every crash, not only those the ops name (an LBA no "
+         "op names must keep its value)")
+      ->check(CLI::Range(int64_t{0}, int64_t{UINT32_MAX}));
   cmd->add_option("--max-states", args->max_states, "resolutions per crash point")
       ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--fault", args->fault, "inject a platform fault")

@@ -102,6 +102,17 @@ std::vector<Candidate> Shrinks(const ExploreConfig& base) {
       out.push_back(std::move(c));
     }
   }
+  // Then judge fewer LBAs after the crash: none, then one fewer (a violation may sit on an LBA
+  // that only ExploreConfig::track_lbas has the oracle judge).
+  if (base.track_lbas != 0) {
+    for (uint32_t tracked : {0u, base.track_lbas - 1}) {
+      Candidate c{
+          base, "track_lbas " + std::to_string(base.track_lbas) + " -> " + std::to_string(tracked)};
+      c.config.track_lbas = tracked;
+      out.push_back(std::move(c));
+      if (tracked == base.track_lbas - 1) break;
+    }
+  }
   // 4. Geometry.
   if (base.external_lbasize > 512) {
     Candidate c{base, "sectors of " + std::to_string(base.external_lbasize) + " -> 512 bytes"};

@@ -3,7 +3,8 @@
 // Delta debugging over the trace's dimensions, each candidate re-run on the simulator:
 //   1. lanes      drop a whole lane (concurrent traces);
 //   2. ops        drop chunks of the workload, halves first, then single ops; then setup ops;
-//   3. LBAs       renumber the LBAs used to 0, 1, ... and merge two LBAs into one;
+//   3. LBAs       renumber the LBAs used to 0, 1, ... and merge two LBAs into one; track fewer
+//                 LBAs after the crash (track_lbas -> 0, then track_lbas - 1);
 //   4. geometry   4 KiB sectors -> 512 B, nfree -> 1 (then nfree - 1);
 //   5. crash state  un-persist words: a chosen candidate index > 0 is set to 0 (the word keeps its
 //                 guaranteed value) whenever the violation survives it.

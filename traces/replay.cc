@@ -138,6 +138,10 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
                    sim::PersistencyModelName(c.model),
                    c.workload_flush == harness::FlushKind::kNone ? ", every flush lost" : "",
                    trace.mutant));
+  if (c.track_lbas != 0) {
+    line(fmt::format("judged after the crash: every LBA an op names, and LBAs 0-{} (track_lbas {})",
+                     c.track_lbas - 1, c.track_lbas));
+  }
   if (!c.setup_ops.empty()) {
     line(fmt::format("setup (completed, no crash points{}): {}",
                      c.mutant_after_setup ? ", run by the real core" : "",

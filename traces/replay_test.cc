@@ -2,14 +2,18 @@
 // Invariants checked: a trace written from an explored violation replays to the same check and
 // detail (through its text form), and its timeline names the crash point, the pending store, the
 // words that persisted and the torn sector word by word; a trace of a crash state the oracle
-// accepts replays as a pass; a trace naming a mutant is refused by the production build with a
-// message that names tearproof-mutants; minimize keeps the check while shrinking ops, LBAs,
-// sector size, nfree and persisted words, is deterministic, and refuses traces that do not fail.
+// accepts replays as a pass; a trace's track_lbas has the replay judge those LBAs too (and
+// minimize drops it when the violation does not need it); a trace naming a mutant is refused by the
+// production build with a message that names tearproof-mutants; minimize keeps the check while
+// shrinking ops, LBAs, sector size, nfree and persisted words, is deterministic, and refuses traces
+// that do not fail.
 #include "traces/replay.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "traces/minimize.h"
 #include "traces/trace.h"
@@ -104,6 +108,50 @@ TEST(Replay, ACrashStateTheOracleAcceptsReplaysAsAPass) {
   auto clean = Replay(real);
   ASSERT_TRUE(clean.ok());
   EXPECT_FALSE(clean->violated()) << FormatTimeline(real, *clean);
+}
+
+// The LBAs a replay judges after the crash follow the trace's track_lbas, through its text form:
+// with the field the sectors after recovery are the workload's LBA and LBAs 0-2, without it the
+// workload's only. The verdict on the workload's LBA is the same either way.
+TEST(Replay, TrackedLbasAreJudgedAfterTheCrash) {
+  ExploreConfig config = LostFlushes();
+  config.ops = {{Kind::kWrite, 1}, {Kind::kWrite, 1}};
+  config.track_lbas = 3;
+  const Trace tracked = TraceOfFirstViolation(config);
+  ASSERT_EQ(tracked.config.track_lbas, 3u);
+  auto with = Replay(tracked);
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  EXPECT_TRUE(with->matches_expectation);
+  std::vector<uint64_t> judged;
+  for (const auto& sector : with->timeline.sectors) judged.push_back(sector.lba);
+  EXPECT_EQ(judged, (std::vector<uint64_t>{0, 1, 2}));
+  const std::string timeline = FormatTimeline(tracked, *with);
+  for (const char* needle : {"judged after the crash: every LBA an op names, and LBAs 0-2 "
+                             "(track_lbas 3)",
+                             "lba 0 ok", "lba 2 ok"}) {
+    EXPECT_NE(timeline.find(needle), std::string::npos) << "missing '" << needle << "' in\n"
+                                                        << timeline;
+  }
+
+  Trace untracked = tracked;
+  untracked.config.track_lbas = 0;
+  auto parsed = ParseTrace(SerializeTrace(untracked));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  auto without = Replay(*parsed);
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_TRUE(without->matches_expectation);
+  judged.clear();
+  for (const auto& sector : without->timeline.sectors) judged.push_back(sector.lba);
+  EXPECT_EQ(judged, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(FormatTimeline(*parsed, *without).find("judged after the crash"), std::string::npos);
+
+  // The violation is on the written LBA, so minimize drops the tracking.
+  MinimizeStats stats;
+  auto small = Minimize(tracked, {}, &stats);
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(small->config.track_lbas, 0u) << SerializeTrace(*small);
+  EXPECT_NE(std::find(stats.steps.begin(), stats.steps.end(), "track_lbas 3 -> 0"),
+            stats.steps.end());
 }
 
 TEST(Replay, AMissingCrashPointIsNotReached) {

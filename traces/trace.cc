@@ -37,7 +37,8 @@ std::string FlushName(harness::FlushKind kind) {
 const char* TypeName(const Json& j) {
   if (j.is_null()) return "null";
   if (j.is_boolean()) return "a boolean";
-  if (j.is_number_float()) return "a fraction";
+  // nlohmann reads an integer beyond 64 bits as a floating-point number.
+  if (j.is_number_float()) return "a fraction or an integer beyond 64 bits";
   if (j.is_number_unsigned()) return "an unsigned integer";
   if (j.is_number_integer()) return "a negative integer";
   if (j.is_string()) return "a string";
@@ -210,9 +211,10 @@ Json ShapeJson(btt::Profile profile, uint32_t lbasize, uint32_t nfree,
   return config;
 }
 
-Status ParseHeader(const Json& j, const std::string& where, Trace* t) {
+Status ParseHeader(const Json& j, const std::string& where, uint64_t* version_out, Trace* t) {
   Fields f(j, where);
   TP_ASSIGN_OR_RETURN(const uint64_t version, f.U64("tearproof_trace"));
+  *version_out = version;
   if (version < kCrashFormatVersion || version > kFormatVersion) {
     return InvalidArgument(where + ": trace format version " + std::to_string(version) +
                            " is not supported (this tearproof reads versions " +
@@ -220,7 +222,7 @@ Status ParseHeader(const Json& j, const std::string& where, Trace* t) {
                            std::to_string(kFormatVersion) + ")");
   }
   // Version 1 has no "case" (Done() below rejects it there as an unknown field).
-  if (version >= 2 && f.Has("case")) {
+  if (version >= kBadInputFormatVersion && f.Has("case")) {
     TP_ASSIGN_OR_RETURN(const std::string kind, f.String("case"));
     if (kind == "bad-input") {
       t->kind = TraceKind::kBadInput;
@@ -245,7 +247,7 @@ Status ParseHeader(const Json& j, const std::string& where, Trace* t) {
   return f.Done();
 }
 
-Status ParseConfig(const Json& j, const std::string& where, Trace* t) {
+Status ParseConfig(const Json& j, const std::string& where, uint64_t version, Trace* t) {
   Fields f(j, where);
   harness::ExploreConfig& c = t->config;
   TP_RETURN_IF_ERROR(ParseShape(f, &c.profile, &c.external_lbasize, &c.nfree, &c.model));
@@ -272,10 +274,25 @@ Status ParseConfig(const Json& j, const std::string& where, Trace* t) {
     TP_ASSIGN_OR_RETURN(c.medium_size, f.U64("medium_size"));
     if (c.medium_size == 0) return f.Error("medium_size", "must be at least 1 (or absent)");
   }
+  // Absent = 0: only the LBAs the ops name are judged, as in every trace before version 3. A
+  // version-1 or -2 header with the field is an error rather than a silent upgrade: the writer
+  // of such a file meant a format this header does not name. Explore refuses a tracked LBA the
+  // device lacks.
+  if (f.Has("track_lbas")) {
+    if (version < kTrackLbasFormatVersion) {
+      return f.Error("track_lbas", "needs format version " +
+                                       std::to_string(kTrackLbasFormatVersion) +
+                                       " (the header says " + std::to_string(version) + ")");
+    }
+    TP_ASSIGN_OR_RETURN(const uint64_t tracked, f.U64("track_lbas", UINT32_MAX));
+    if (tracked == 0) return f.Error("track_lbas", "must be at least 1 (or absent)");
+    c.track_lbas = static_cast<uint32_t>(tracked);
+  }
   return f.Done();
 }
 
-Status ParseWorkloadRecord(const Json& j, const std::string& where, Trace* t) {
+Status ParseWorkloadRecord(const Json& j, const std::string& where, uint64_t /*version*/,
+                           Trace* t) {
   Fields f(j, where);
   TP_ASSIGN_OR_RETURN(t->seed, f.U64("seed"));
   TP_ASSIGN_OR_RETURN(const Json* lanes, f.Array("lanes"));
@@ -303,7 +320,7 @@ Status ParseWorkloadRecord(const Json& j, const std::string& where, Trace* t) {
   return f.Done();
 }
 
-Status ParseCrash(const Json& j, const std::string& where, Trace* t) {
+Status ParseCrash(const Json& j, const std::string& where, uint64_t /*version*/, Trace* t) {
   Fields f(j, where);
   TP_ASSIGN_OR_RETURN(t->crash_point, f.U64("point"));
   TP_ASSIGN_OR_RETURN(const Json* op, f.Get("op_in_flight"));
@@ -341,7 +358,7 @@ Status ParseCrash(const Json& j, const std::string& where, Trace* t) {
   return f.Done();
 }
 
-Status ParseExpect(const Json& j, const std::string& where, Trace* t) {
+Status ParseExpect(const Json& j, const std::string& where, uint64_t /*version*/, Trace* t) {
   Fields f(j, where);
   TP_ASSIGN_OR_RETURN(const std::string verdict, f.String("verdict"));
   if (verdict == "pass") {
@@ -372,7 +389,8 @@ Status ParseExpect(const Json& j, const std::string& where, Trace* t) {
 
 // --- The records of a bad-input trace -----------------------------------------------------------
 
-Status ParseBadInputConfig(const Json& j, const std::string& where, Trace* t) {
+Status ParseBadInputConfig(const Json& j, const std::string& where, uint64_t /*version*/,
+                           Trace* t) {
   Fields f(j, where);
   properties::DeviceConfig& d = t->bad_input.device;
   TP_RETURN_IF_ERROR(ParseShape(f, &d.profile, &d.lbasize, &d.nfree, &d.model));
@@ -405,7 +423,8 @@ Result<properties::Op> ParseBadInputOp(const Json& j, const std::string& where) 
   return op;
 }
 
-Status ParseBadInputWorkload(const Json& j, const std::string& where, Trace* t) {
+Status ParseBadInputWorkload(const Json& j, const std::string& where, uint64_t /*version*/,
+                             Trace* t) {
   Fields f(j, where);
   TP_ASSIGN_OR_RETURN(const Json* ops, f.Array("ops"));
   if (ops->size() > kMaxBadInputOps) {
@@ -449,7 +468,7 @@ Result<std::vector<std::byte>> ParseHexBytes(const Json& j, const std::string& w
   return bytes;
 }
 
-Status ParseCorruption(const Json& j, const std::string& where, Trace* t) {
+Status ParseCorruption(const Json& j, const std::string& where, uint64_t /*version*/, Trace* t) {
   Fields f(j, where);
   const uint64_t size = t->bad_input.device.namespace_bytes;
   TP_ASSIGN_OR_RETURN(const Json* patches, f.Array("patches"));
@@ -510,7 +529,7 @@ std::string Dump(const Json& j) {
 Result<Trace> ParseTrace(std::string_view text) {
   struct Record {
     const char* name;
-    Status (*parse)(const Json&, const std::string&, Trace*);
+    Status (*parse)(const Json&, const std::string&, uint64_t version, Trace*);
   };
   constexpr size_t kRecordCount = 4;
   static const Record kCrashRecords[kRecordCount] = {{"config", ParseConfig},
@@ -524,6 +543,7 @@ Result<Trace> ParseTrace(std::string_view text) {
   Trace trace;
   const Record* kRecords = kCrashRecords;  // the header's "case" picks the records
   size_t next = 0;                         // 0 = header, then 1 + index into kRecords
+  uint64_t version = 0;                    // the header's
   size_t line_number = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -548,7 +568,7 @@ Result<Trace> ParseTrace(std::string_view text) {
                                ": not a tearproof trace (the header's \"tearproof_trace\" "
                                "version field is missing)");
       }
-      TP_RETURN_IF_ERROR(ParseHeader(j, where_line + " (header)", &trace));
+      TP_RETURN_IF_ERROR(ParseHeader(j, where_line + " (header)", &version, &trace));
       if (trace.kind == TraceKind::kBadInput) kRecords = kBadInputRecords;
       ++next;
       continue;
@@ -563,7 +583,7 @@ Result<Trace> ParseTrace(std::string_view text) {
     if (!body.is_object()) {
       return InvalidArgument(where + ": expected an object, got " + TypeName(body));
     }
-    TP_RETURN_IF_ERROR(record.parse(body, where, &trace));
+    TP_RETURN_IF_ERROR(record.parse(body, where, version, &trace));
     ++next;
   }
   if (next == 0) return InvalidArgument("empty trace: no header line");
@@ -591,7 +611,7 @@ Json ExpectJson(const Trace::Expect& e) {
 std::string SerializeBadInputTrace(const Trace& t) {
   const BadInputCase& b = t.bad_input;
   Json header;
-  header["tearproof_trace"] = kFormatVersion;
+  header["tearproof_trace"] = kBadInputFormatVersion;
   header["tool_commit"] = t.tool_commit;
   header["mutant"] = t.mutant;
   header["device"] = harness::DeviceName(harness::Device::kBtt);
@@ -621,7 +641,7 @@ std::string SerializeTrace(const Trace& t) {
   if (t.kind == TraceKind::kBadInput) return SerializeBadInputTrace(t);
   const harness::ExploreConfig& c = t.config;
   Json header;
-  header["tearproof_trace"] = kCrashFormatVersion;
+  header["tearproof_trace"] = c.track_lbas != 0 ? kTrackLbasFormatVersion : kCrashFormatVersion;
   header["tool_commit"] = t.tool_commit;
   header["mutant"] = t.mutant;
   header["device"] = harness::DeviceName(c.device);
@@ -634,6 +654,7 @@ std::string SerializeTrace(const Trace& t) {
   config["mutant_after_setup"] = c.mutant_after_setup;
   if (c.medium_size != 0) config["medium_size"] = c.medium_size;
   if (c.crash_in_format) config["crash_in_format"] = true;
+  if (c.track_lbas != 0) config["track_lbas"] = c.track_lbas;
   Json workload;
   workload["seed"] = t.seed;
   Json lanes = Json::array();
@@ -740,6 +761,7 @@ std::string TraceStem(const Trace& t) {
             "-" + sim::PersistencyModelName(c.model);
   }
   if (c.workload_flush == harness::FlushKind::kNone) stem += "-lost-flushes";
+  if (c.track_lbas != 0) stem += "-track" + std::to_string(c.track_lbas);
   std::string ops = harness::WorkloadToString(c.ops);
   for (char& ch : ops) {
     if (ch == ' ') ch = '_';

@@ -28,10 +28,15 @@
 
 namespace tearproof::traces {
 
-// The newest format version this reader reads (and the one bad-input traces are written in).
-inline constexpr int kFormatVersion = 2;
-// Crash traces are written in version 1: nothing in them needs version 2.
+// The newest format version this reader reads.
+inline constexpr int kFormatVersion = 3;
+// Crash traces are written in version 1 unless they need a later field.
 inline constexpr int kCrashFormatVersion = 1;
+// Bad-input traces (the header field "case") exist from version 2 on.
+inline constexpr int kBadInputFormatVersion = 2;
+// A crash trace whose config tracks extra LBAs (ExploreConfig::track_lbas != 0) is version 3: an
+// older reader must refuse it by its version rather than replay it judging fewer LBAs.
+inline constexpr int kTrackLbasFormatVersion = 3;
 
 enum class TraceKind : uint8_t { kCrash, kBadInput };
 
@@ -69,6 +74,7 @@ struct Trace {
   // `mutant` and `target` fields are not used (see `mutant` and crash_point/resolution).
   // config.medium_size 0 (the field absent from the file) means the size every trace had before
   // the field existed, harness::MaxExploreMediumSize; TraceFromViolation always pins the size.
+  // config.track_lbas 0 (the field absent) judges only the LBAs the ops name after the crash.
   // A bad-input trace uses only config.device (always kBtt).
   harness::ExploreConfig config;
   BadInputCase bad_input;  // kBadInput only

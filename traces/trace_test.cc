@@ -1,6 +1,7 @@
 // The trace format's reader and writer.
-// Invariants checked, for crash traces (version 1) and bad-input traces (version 2): a trace
-// survives write -> read -> write unchanged; the reader rejects every malformed input with an
+// Invariants checked, for crash traces (version 1, and version 3 when they track extra LBAs) and
+// bad-input traces (version 2): a trace survives write -> read -> write unchanged and is written
+// in the lowest version that expresses it; the reader rejects every malformed input with an
 // InvalidArgument that names the line (and the field, where there is one) and never crashes:
 // truncation at every byte, each value replaced by a value of another JSON type, unknown and
 // duplicated fields, unsupported versions, bad hex, patches past the namespace or overlapping,
@@ -66,7 +67,16 @@ Trace BadInputExample() {
   return t;
 }
 
-std::vector<Trace> Examples() { return {Example(), BadInputExample()}; }
+// A crash trace that has the oracle judge LBAs 0-5 after the crash besides the workload's
+// (version 3).
+Trace TrackedExample() {
+  Trace t = Example();
+  t.config.track_lbas = 6;
+  t.config.medium_size = 1 << 20;
+  return t;
+}
+
+std::vector<Trace> Examples() { return {Example(), BadInputExample(), TrackedExample()}; }
 
 void ExpectError(const std::string& text, const std::string& needle) {
   auto parsed = ParseTrace(text);
@@ -142,6 +152,63 @@ TEST(Trace, ABadInputTraceRoundTripsThroughTextAsVersion2) {
   ASSERT_TRUE(crash_v2.ok()) << crash_v2.status().ToString() << "\n" << v2;
   EXPECT_EQ(crash_v2->kind, TraceKind::kCrash);
   EXPECT_EQ(SerializeTrace(*crash_v2), SerializeTrace(Example()));
+}
+
+// track_lbas is written only when it is set, and only then as version 3: every trace that
+// tracks nothing (the whole stored corpus) stays version 1 and reads as before.
+TEST(Trace, TrackedLbasRoundTripAsVersion3AndAbsentMeansNone) {
+  const std::string text = SerializeTrace(TrackedExample());
+  const std::vector<std::string> lines = Lines(text);
+  EXPECT_EQ(lines[0].rfind(R"({"tearproof_trace":3,)", 0), 0u) << lines[0];
+  EXPECT_NE(lines[1].find(R"("medium_size":1048576,"track_lbas":6})"), std::string::npos)
+      << lines[1];
+  auto parsed = ParseTrace(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->config.track_lbas, 6u);
+  EXPECT_EQ(SerializeTrace(*parsed), text);
+  auto config = ReplayConfig(*parsed);
+  ASSERT_FALSE(config.ok()) << "seq-skips is not in the production build";
+
+  const std::string untracked = SerializeTrace(Example());
+  EXPECT_EQ(untracked.find("track_lbas"), std::string::npos);
+  EXPECT_EQ(Lines(untracked)[0].rfind(R"({"tearproof_trace":1,)", 0), 0u);
+  auto old = ParseTrace(untracked);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->config.track_lbas, 0u);
+
+  // The replay explores with the tracked LBAs.
+  Trace real = TrackedExample();
+  real.mutant = "none";
+  auto replay = ReplayConfig(real);
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_EQ(replay->track_lbas, 6u);
+  EXPECT_EQ(TraceStem(real), "uefi-4096-word8-nfree2-track6-w1_r0_z12-p7");
+}
+
+// A malformed track_lbas is a clear error naming line 2 and the field: negative, fractional,
+// beyond 64 bits, beyond 32 bits, zero (absent is how "none" is written), another type, or a
+// version-1 or -2 header (the field is version 3's).
+TEST(Trace, MalformedTrackedLbasNameTheProblem) {
+  const std::vector<std::string> lines = Lines(SerializeTrace(TrackedExample()));
+  auto with_value = [&](const std::string& value) {
+    std::vector<std::string> copy = lines;
+    const size_t at = copy[1].find("\"track_lbas\":6");
+    copy[1].replace(at, 14, "\"track_lbas\":" + value);
+    return Join(copy);
+  };
+  const std::string where = "line 2 (config): field 'track_lbas': ";
+  ExpectError(with_value("-1"), where + "expected an unsigned integer, got a negative integer");
+  ExpectError(with_value("2.5"), where + "expected an unsigned integer, got a fraction");
+  ExpectError(with_value("99999999999999999999"), "an integer beyond 64 bits");
+  ExpectError(with_value("4294967296"), where + "4294967296 exceeds 4294967295");
+  ExpectError(with_value("0"), where + "must be at least 1 (or absent)");
+  ExpectError(with_value("\"6\""), where + "expected an unsigned integer, got a string");
+  for (const char* version : {"1", "2"}) {
+    std::vector<std::string> copy = lines;
+    copy[0].replace(copy[0].find("\"tearproof_trace\":3"), 19,
+                    std::string("\"tearproof_trace\":") + version);
+    ExpectError(Join(copy), where + "needs format version 3 (the header says " + version + ")");
+  }
 }
 
 TEST(Trace, BlankLinesAndCarriageReturnsAreTolerated) {
@@ -221,8 +288,8 @@ TEST(Trace, StructuralErrorsNameTheProblem) {
   ExpectError("[1,2]\n", "expected a JSON object");
   ExpectError("{\"hello\": 1}\n", "not a tearproof trace");
   ExpectError(
-      with_line(0, R"({"tearproof_trace":3,"tool_commit":"x","mutant":"none","device":"btt"})"),
-      "version 3 is not supported (this tearproof reads versions 1 to 2)");
+      with_line(0, R"({"tearproof_trace":4,"tool_commit":"x","mutant":"none","device":"btt"})"),
+      "version 4 is not supported (this tearproof reads versions 1 to 3)");
   ExpectError(
       with_line(0, R"({"tearproof_trace":0,"tool_commit":"x","mutant":"none","device":"btt"})"),
       "version 0 is not supported");
