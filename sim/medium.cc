@@ -28,7 +28,7 @@ void AddDistinct(std::vector<uint64_t>* values, uint64_t v) {
   if (std::find(values->begin(), values->end(), v) == values->end()) values->push_back(v);
 }
 
-bool HasNt(const Medium::LineState& line) {
+bool HasNt(const Medium::LineView& line) {
   return std::any_of(line.pending.begin(), line.pending.end(),
                      [](const Medium::Piece& p) { return p.nt(); });
 }
@@ -36,7 +36,7 @@ bool HasNt(const Medium::LineState& line) {
 // Under the prefix rule with k cached pieces persisted, word w holds val[w] (the latest persisted
 // cached piece, or the base) or any non-temporal piece stored after it: a non-temporal store
 // persists independently, and the latest persisted piece of a word wins.
-void PrefixWordCandidates(const Medium::LineState& line, bool has_nt, const Words& val,
+void PrefixWordCandidates(const Medium::LineView& line, bool has_nt, const Words& val,
                           const Words& seq, uint32_t w, std::vector<uint64_t>* out) {
   out->clear();
   out->push_back(val[w]);
@@ -50,24 +50,24 @@ void PrefixWordCandidates(const Medium::LineState& line, bool has_nt, const Word
 
 namespace crash_internal {
 
-std::vector<uint64_t> Candidates(const Medium::LineState& line, bool prefix_rule, uint32_t word,
-                                 const std::array<bool, kWordsPerLine>& fixed_mask,
-                                 const Words& fixed_value) {
-  std::vector<uint64_t> out;
+void CandidatesInto(const Medium::LineView& line, bool prefix_rule, uint32_t word,
+                    const std::array<bool, kWordsPerLine>& fixed_mask, const Words& fixed_value,
+                    std::vector<uint64_t>* out, std::vector<uint64_t>* scratch) {
+  out->clear();
   if (!prefix_rule) {
     // word8/eadr: words are independent; any stored value (or the base) may be the last to have
     // persisted.
-    out.push_back(line.base[word]);
+    out->push_back(line.base[word]);
     for (const Medium::Piece& p : line.pending) {
-      if (p.word() == word) AddDistinct(&out, p.value);
+      if (p.word() == word) AddDistinct(out, p.value);
     }
-    return out;
+    return;
   }
   // px86: union over the prefixes k that are consistent with every already resolved word.
   const bool has_nt = HasNt(line);
   Words val = line.base;
   Words seq = line.base_seq;
-  std::vector<uint64_t> cands;
+  std::vector<uint64_t>& cands = *scratch;
   auto consider = [&]() {
     for (uint32_t r = 0; r < kWordsPerLine; ++r) {
       if (!fixed_mask[r]) continue;
@@ -75,7 +75,7 @@ std::vector<uint64_t> Candidates(const Medium::LineState& line, bool prefix_rule
       if (std::find(cands.begin(), cands.end(), fixed_value[r]) == cands.end()) return;
     }
     PrefixWordCandidates(line, has_nt, val, seq, word, &cands);
-    for (uint64_t v : cands) AddDistinct(&out, v);
+    for (uint64_t v : cands) AddDistinct(out, v);
   };
   consider();  // k = 0
   for (const Medium::Piece& p : line.pending) {
@@ -84,22 +84,53 @@ std::vector<uint64_t> Candidates(const Medium::LineState& line, bool prefix_rule
     seq[p.word()] = p.seq();
     consider();
   }
-  TP_ASSERT(!out.empty(), "INV-SIM-LAZY-CONSISTENT");
+  TP_ASSERT(!out->empty(), "INV-SIM-LAZY-CONSISTENT");
+}
+
+std::vector<uint64_t> Candidates(const Medium::LineView& line, bool prefix_rule, uint32_t word,
+                                 const std::array<bool, kWordsPerLine>& fixed_mask,
+                                 const Words& fixed_value) {
+  std::vector<uint64_t> out;
+  std::vector<uint64_t> scratch;
+  CandidatesInto(line, prefix_rule, word, fixed_mask, fixed_value, &out, &scratch);
   return out;
 }
 
-bool LineImages(const Medium::LineState& line, bool prefix_rule, uint64_t max_images,
+bool LineImages(const Medium::LineView& line, bool prefix_rule, uint64_t max_images,
                 std::vector<Words>* images, uint64_t* upper_bound) {
+  LineImagesScratch scratch;
+  return LineImages(line, prefix_rule, max_images, images, upper_bound, &scratch);
+}
+
+bool LineImages(const Medium::LineView& line, bool prefix_rule, uint64_t max_images,
+                std::vector<Words>* images, uint64_t* upper_bound, LineImagesScratch* scratch) {
   images->clear();
   *upper_bound = 0;
-  std::array<std::vector<uint64_t>, kWordsPerLine> cands;
-  // Appends the product of cands to images (skipping images already in seen, if given).
-  auto product = [&](std::set<Words>* seen) {
+  std::array<std::vector<uint64_t>, kWordsPerLine>& cands = scratch->cands;
+  std::set<Words>& seen = scratch->seen;
+  seen.clear();
+  // Appends img unless images already holds it. A line has a handful of images as a rule, found
+  // by a linear search (no allocation); past kLinearDedupe a set of them takes over.
+  constexpr size_t kLinearDedupe = 32;
+  auto add_distinct = [&](const Words& img) {
+    if (images->size() < kLinearDedupe) {
+      if (std::find(images->begin(), images->end(), img) == images->end()) images->push_back(img);
+      return;
+    }
+    if (seen.empty()) seen.insert(images->begin(), images->end());
+    if (seen.insert(img).second) images->push_back(img);
+  };
+  // Appends the product of cands to images (skipping images already there when dedupe is set).
+  auto product = [&](bool dedupe) {
     std::array<size_t, kWordsPerLine> idx{};
     for (;;) {
       Words img;
       for (uint32_t w = 0; w < kWordsPerLine; ++w) img[w] = cands[w][idx[w]];
-      if (seen == nullptr || seen->insert(img).second) images->push_back(img);
+      if (dedupe) {
+        add_distinct(img);
+      } else {
+        images->push_back(img);
+      }
       uint32_t w = kWordsPerLine;
       while (w > 0) {
         --w;
@@ -113,16 +144,15 @@ bool LineImages(const Medium::LineState& line, bool prefix_rule, uint64_t max_im
     const std::array<bool, kWordsPerLine> none{};
     uint64_t prod = 1;
     for (uint32_t w = 0; w < kWordsPerLine; ++w) {
-      cands[w] = Candidates(line, false, w, none, Words{});
+      CandidatesInto(line, false, w, none, Words{}, &cands[w], &scratch->candidates);
       prod = SatMul(prod, cands[w].size());
     }
     *upper_bound = prod;
     if (prod > max_images) return false;
-    product(nullptr);
+    product(/*dedupe=*/false);
     return true;
   }
   const bool has_nt = HasNt(line);
-  std::set<Words> seen;
   Words val = line.base;
   Words seq = line.base_seq;
   auto prefix = [&]() {
@@ -133,7 +163,7 @@ bool LineImages(const Medium::LineState& line, bool prefix_rule, uint64_t max_im
     }
     *upper_bound = SatAdd(*upper_bound, prod);
     if (*upper_bound > max_images) return false;
-    product(&seen);
+    product(/*dedupe=*/true);
     return true;
   };
   if (!prefix()) return false;
@@ -198,10 +228,17 @@ bool Medium::UsesPrefixRule() const {
 
 // --- Pages ---------------------------------------------------------------------------------------
 
+std::vector<Medium::PageEntry>::const_iterator Medium::FindPage(uint64_t page_index) const {
+  return std::lower_bound(
+      pages_.begin(), pages_.end(), page_index,
+      [](const PageEntry& entry, uint64_t index) { return entry.first < index; });
+}
+
 std::byte* Medium::MutablePage(uint64_t page_index) {
-  auto [it, inserted] = pages_.try_emplace(page_index);
-  if (inserted) {
-    it->second = std::make_shared<Page>();
+  const auto found = FindPage(page_index);
+  auto it = pages_.begin() + (found - pages_.cbegin());
+  if (it == pages_.end() || it->first != page_index) {
+    it = pages_.emplace(it, page_index, std::make_shared<Page>());
   } else if (it->second.use_count() > 1) {
     // Copy-on-write: another Medium (a crash state or its parent) shares this page.
     it->second = std::make_shared<Page>(*it->second);
@@ -210,8 +247,8 @@ std::byte* Medium::MutablePage(uint64_t page_index) {
 }
 
 const std::byte* Medium::PageOrNull(uint64_t page_index) const {
-  auto it = pages_.find(page_index);
-  return it == pages_.end() ? nullptr : it->second->bytes.data();
+  const auto it = FindPage(page_index);
+  return it == pages_.end() || it->first != page_index ? nullptr : it->second->bytes.data();
 }
 
 uint64_t Medium::ReadWord(uint64_t word_addr) const {
@@ -395,14 +432,19 @@ void Medium::EraseLine(uint64_t line) {
   }
 }
 
+template <typename Visit>
+void Medium::ForEachPendingLine(Visit&& visit) const {
+  for (const auto& [page_index, page] : pending_pages_) {
+    for (uint64_t i = 0; i < kLinesPerPage; ++i) {
+      if (page.slot[i] != 0) visit(page_index * kLinesPerPage + i, line_pool_[page.slot[i] - 1]);
+    }
+  }
+}
+
 std::vector<std::pair<uint64_t, const Medium::LineState*>> Medium::PendingLines() const {
   std::vector<std::pair<uint64_t, const LineState*>> out;
   out.reserve(pending_line_count_);
-  for (const auto& [page_index, page] : pending_pages_) {
-    for (uint64_t i = 0; i < kLinesPerPage; ++i) {
-      if (page.slot[i] != 0) out.emplace_back(page_index * kLinesPerPage + i, &line_pool_[page.slot[i] - 1]);
-    }
-  }
+  ForEachPendingLine([&](uint64_t line, const LineState& ls) { out.emplace_back(line, &ls); });
   return out;
 }
 
@@ -422,7 +464,8 @@ void Medium::Fold(uint64_t line, LineState& ls, Pred pred) {
   }
   // A pending piece older than its word's guaranteed value can no longer be observed after a
   // crash (a word holds its latest persisted piece), so it is dropped.
-  std::erase_if(ls.pending, [&](const Piece& p) { return pred(p) || p.seq() < ls.base_seq[p.word()]; });
+  std::erase_if(ls.pending,
+                [&](const Piece& p) { return pred(p) || p.seq() < ls.base_seq[p.word()]; });
   if (ls.pending.empty()) EraseLine(line);
 }
 
@@ -562,21 +605,24 @@ CrashSpaceSize Medium::CrashSpace() const {
   CrashSpaceSize size;
   const bool prefix = UsesPrefixRule();
   std::vector<Words> images;
-  for (const auto& [line, ls_ptr] : PendingLines()) {
-    const LineState& ls = *ls_ptr;
+  crash_internal::LineImagesScratch scratch;  // one for every line: no allocation per line
+  ForEachPendingLine([&](uint64_t, const LineState& ls) {
     uint64_t count = 1;
     double log2 = 0;
     if (!prefix) {
       // Independent words: the product of the per-word candidate counts is exact.
       const std::array<bool, kWordsPerLine> none{};
       for (uint32_t w = 0; w < kWordsPerLine; ++w) {
-        const size_t n = crash_internal::Candidates(ls, false, w, none, Words{}).size();
+        crash_internal::CandidatesInto(ls, false, w, none, Words{}, &scratch.cands[0],
+                                       &scratch.candidates);
+        const size_t n = scratch.cands[0].size();
         count = SatMul(count, n);
         log2 += std::log2(static_cast<double>(n));
       }
     } else {
       uint64_t upper = 0;
-      if (crash_internal::LineImages(ls, true, kMaxCountedImagesPerLine, &images, &upper)) {
+      if (crash_internal::LineImages(ls, true, kMaxCountedImagesPerLine, &images, &upper,
+                                     &scratch)) {
         count = images.size();
       } else {
         count = upper;
@@ -587,7 +633,7 @@ CrashSpaceSize Medium::CrashSpace() const {
     if (size.count != UINT64_MAX && SatMul(size.count, count) == UINT64_MAX) size.saturated = true;
     size.count = SatMul(size.count, count);
     size.log2 += log2;
-  }
+  });
   return size;
 }
 
@@ -595,12 +641,13 @@ Result<uint64_t> Medium::ForEachCrashState(const std::function<bool(const CrashS
                                            uint64_t max_states) const {
   const bool prefix = UsesPrefixRule();
   std::vector<std::vector<Words>> per_line;
+  crash_internal::LineImagesScratch scratch;
   CrashState state;
   for (const auto& [line, ls_ptr] : PendingLines()) {
     const LineState& ls = *ls_ptr;
     std::vector<Words> images;
     uint64_t upper = 0;
-    if (!crash_internal::LineImages(ls, prefix, max_states, &images, &upper)) {
+    if (!crash_internal::LineImages(ls, prefix, max_states, &images, &upper, &scratch)) {
       return Unsupported("sim::Medium: line at " + std::to_string(line * kLineBytes) + " has " +
                          std::to_string(upper) + " crash images, more than max_states " +
                          std::to_string(max_states));
@@ -671,8 +718,8 @@ CrashState Medium::GuaranteedState() const {
 Medium Medium::ForkImage() const {
   Medium m(size_bytes_, model_, event_log_);
   m.mutant_ = mutant_;
-  m.pages_ = pages_;  // shared copy-on-write
-  m.lazy_lines_ = lazy_lines_;
+  m.pages_ = pages_;            // shared copy-on-write
+  m.lazy_lines_ = lazy_lines_;  // their crash records are shared: one resolution per crash
   return m;
 }
 
@@ -697,25 +744,45 @@ Medium Medium::MaterializeCrash(const CrashState& state) const {
 Medium Medium::LazyCrash(std::shared_ptr<CrashChooser> chooser) const {
   TP_ASSERT(chooser != nullptr, "INV-SIM-LAZY-CHOOSER");
   Medium m = ForkImage();
-  for (const auto& [line, ls_ptr] : PendingLines()) {
-    const LineState& ls = *ls_ptr;
-    LazyLine lazy;
-    lazy.shared = std::make_shared<LazyShared>();
-    lazy.shared->state = ls;
-    lazy.shared->chooser = chooser;
-    lazy.shared->prefix_rule = UsesPrefixRule();
-    m.lazy_lines_.emplace(line, std::move(lazy));
-  }
+  if (pending_line_count_ == 0) return m;
+  auto crash = std::make_shared<LazyCrashLines>();
+  crash->chooser = std::move(chooser);
+  crash->prefix_rule = UsesPrefixRule();
+  crash->lines.reserve(pending_line_count_);
+  size_t piece_count = 0;
+  ForEachPendingLine([&](uint64_t, const LineState& ls) { piece_count += ls.pending.size(); });
+  crash->pieces.reserve(piece_count);
+  // The lines still unresolved from an earlier crash (a nested crash) are not pending here (a
+  // store resolves its line first), so the new lines interleave with them: merged by line.
+  const size_t earlier = m.lazy_lines_.size();
+  m.lazy_lines_.reserve(earlier + pending_line_count_);
+  ForEachPendingLine([&](uint64_t line, const LineState& ls) {
+    LazyCrashLines::Line& l = crash->lines.emplace_back();
+    l.base = ls.base;
+    l.base_seq = ls.base_seq;
+    l.first_piece = static_cast<uint32_t>(crash->pieces.size());
+    l.piece_count = static_cast<uint32_t>(ls.pending.size());
+    crash->pieces.insert(crash->pieces.end(), ls.pending.begin(), ls.pending.end());
+    m.lazy_lines_.push_back(
+        LazyLine{line, crash, static_cast<uint32_t>(crash->lines.size() - 1), {}});
+  });
+  std::inplace_merge(
+      m.lazy_lines_.begin(), m.lazy_lines_.begin() + static_cast<std::ptrdiff_t>(earlier),
+      m.lazy_lines_.end(), [](const LazyLine& a, const LazyLine& b) { return a.line < b.line; });
   return m;
 }
 
-void Medium::ResolveShared(uint64_t line, LazyShared& shared, uint32_t word) {
-  const std::vector<uint64_t> cands = crash_internal::Candidates(
-      shared.state, shared.prefix_rule, word, shared.resolved, shared.value);
+void Medium::ResolveShared(uint64_t line, LazyCrashLines& crash, LazyCrashLines::Line& shared,
+                           uint32_t word) {
+  const LineView view(shared.base, shared.base_seq,
+                      std::span(crash.pieces).subspan(shared.first_piece, shared.piece_count));
+  crash_internal::CandidatesInto(view, crash.prefix_rule, word, shared.resolved, shared.value,
+                                 &crash.candidates, &crash.scratch);
+  const std::vector<uint64_t>& cands = crash.candidates;
   uint32_t index = 0;
   if (cands.size() > 1) {
-    index = shared.chooser->Choose(line * kLineBytes + word * kWordBytes,
-                                   static_cast<uint32_t>(cands.size()));
+    index = crash.chooser->Choose(line * kLineBytes + word * kWordBytes,
+                                  static_cast<uint32_t>(cands.size()));
   }
   TP_ASSERT(index < cands.size(), "INV-SIM-CHOOSER-INDEX");
   shared.resolved[word] = true;
@@ -725,27 +792,44 @@ void Medium::ResolveShared(uint64_t line, LazyShared& shared, uint32_t word) {
 void Medium::ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines) {
   const uint64_t first_line = addr / kLineBytes;
   const uint64_t last_line = (addr + size_bytes - 1) / kLineBytes;
-  auto it = lazy_lines_.lower_bound(first_line);
-  while (it != lazy_lines_.end() && it->first <= last_line) {
-    const uint64_t line = it->first;
-    LazyLine& lazy = it->second;
+  const auto first =
+      std::lower_bound(lazy_lines_.begin(), lazy_lines_.end(), first_line,
+                       [](const LazyLine& lazy, uint64_t line) { return lazy.line < line; });
+  auto it = first;
+  bool any_complete = false;
+  for (; it != lazy_lines_.end() && it->line <= last_line; ++it) {
+    LazyLine& lazy = *it;
+    const uint64_t line = lazy.line;
+    LazyCrashLines& crash = *lazy.crash;
+    LazyCrashLines::Line& shared = crash.lines[lazy.index];
     uint64_t w_lo = 0, w_hi = kWordsPerLine - 1;
     if (!whole_lines) {
       w_lo = (std::max(addr, line * kLineBytes) - line * kLineBytes) / kWordBytes;
       w_hi = (std::min(addr + size_bytes, (line + 1) * kLineBytes) - 1 - line * kLineBytes) /
              kWordBytes;
     }
+    std::byte* line_bytes = nullptr;  // this medium's copy of the line, made writable once
     // Ascending word order: the order of choices is part of the odometer's determinism.
     for (uint64_t w = w_lo; w <= w_hi; ++w) {
-      if (!lazy.shared->resolved[w]) ResolveShared(line, *lazy.shared, static_cast<uint32_t>(w));
+      if (!shared.resolved[w]) ResolveShared(line, crash, shared, static_cast<uint32_t>(w));
       if (!lazy.applied[w]) {
-        WriteWord(line * kLineBytes + w * kWordBytes, lazy.shared->value[w]);
+        if (line_bytes == nullptr) {
+          const uint64_t line_addr = line * kLineBytes;
+          line_bytes = MutablePage(line_addr / kPageBytes) + line_addr % kPageBytes;
+        }
+        StoreLe(line_bytes + w * kWordBytes, shared.value[w]);
         lazy.applied[w] = true;
       }
     }
-    const bool all =
-        std::all_of(lazy.applied.begin(), lazy.applied.end(), [](bool b) { return b; });
-    it = all ? lazy_lines_.erase(it) : std::next(it);
+    any_complete = any_complete ||
+                   std::all_of(lazy.applied.begin(), lazy.applied.end(), [](bool b) { return b; });
+  }
+  if (any_complete) {
+    // A line whose every word is in this medium's page is no longer lazy here.
+    const auto kept = std::remove_if(first, it, [](const LazyLine& lazy) {
+      return std::all_of(lazy.applied.begin(), lazy.applied.end(), [](bool b) { return b; });
+    });
+    lazy_lines_.erase(kept, it);
   }
 }
 
@@ -756,10 +840,15 @@ std::vector<uint64_t> Medium::WordCandidates(uint64_t word_addr) const {
   if (const LineState* state = FindLine(line); state != nullptr) {
     return crash_internal::Candidates(*state, false, w, none, Words{});
   }
-  if (auto it = lazy_lines_.find(line); it != lazy_lines_.end()) {
-    const LazyShared& shared = *it->second.shared;
+  const auto it = std::lower_bound(lazy_lines_.begin(), lazy_lines_.end(), line,
+                                   [](const LazyLine& lazy, uint64_t l) { return lazy.line < l; });
+  if (it != lazy_lines_.end() && it->line == line) {
+    const LazyCrashLines& crash = *it->crash;
+    const LazyCrashLines::Line& shared = crash.lines[it->index];
     if (shared.resolved[w]) return {shared.value[w]};
-    return crash_internal::Candidates(shared.state, false, w, none, Words{});
+    const LineView view(shared.base, shared.base_seq,
+                        std::span(crash.pieces).subspan(shared.first_piece, shared.piece_count));
+    return crash_internal::Candidates(view, false, w, none, Words{});
   }
   return {ReadWord(word_addr - word_addr % kWordBytes)};
 }

@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -165,11 +166,24 @@ class Medium {
     std::array<uint64_t, kWordsPerLine> base_seq{};
     std::vector<Piece> pending;  // ascending seq
   };
+  // A line's guaranteed contents and pending pieces, wherever they are kept (a LineState, or the
+  // flat copy a lazy crash keeps): what the candidate logic reads.
+  struct LineView {
+    const std::array<uint64_t, kWordsPerLine>& base;
+    const std::array<uint64_t, kWordsPerLine>& base_seq;
+    std::span<const Piece> pending;  // ascending seq
+    LineView(const LineState& line)  // NOLINT: implicit by design
+        : base(line.base), base_seq(line.base_seq), pending(line.pending) {}
+    LineView(const std::array<uint64_t, kWordsPerLine>& b,
+             const std::array<uint64_t, kWordsPerLine>& s, std::span<const Piece> p)
+        : base(b), base_seq(s), pending(p) {}
+  };
 
  private:
   struct Page {
     std::array<std::byte, kPageBytes> bytes{};
   };
+  using PageEntry = std::pair<uint64_t, std::shared_ptr<Page>>;  // page index, contents
   // Pending lines are indexed per 4 KiB page (one ordered-map lookup per page, then an array
   // slot per line) and their LineStates are pooled, so the steady state of store + persist does
   // not allocate. Iteration is in ascending line order.
@@ -182,18 +196,34 @@ class Medium {
     std::vector<std::pair<uint64_t, uint64_t>> snapshots;  // (line index, last piece seq)
     std::vector<uint64_t> nt_lines;                         // lines with this lane's NT pieces
   };
-  // An unresolved line of one crash. The resolution is shared by every medium descending from
-  // that crash (nested crashes fork it), because a word has one post-crash value per crash: a word
-  // first read in a nested crash is resolved once, for the crash it belongs to.
-  struct LazyShared {
-    LineState state;
+  // The unresolved lines of one crash. Their resolution is shared by every medium descending
+  // from that crash (nested crashes fork it), because a word has one post-crash value per crash:
+  // a word first read in a nested crash is resolved once, for the crash it belongs to. One
+  // record per crash, with every line's pieces in one array: a crash view costs a few
+  // allocations, not a few per pending line (crash exploration makes one view per crash state).
+  struct LazyCrashLines {
+    struct Line {
+      std::array<uint64_t, kWordsPerLine> base{};
+      std::array<uint64_t, kWordsPerLine> base_seq{};
+      uint32_t first_piece = 0;  // this line's pending pieces: pieces[first_piece, + count)
+      uint32_t piece_count = 0;
+      std::array<bool, kWordsPerLine> resolved{};
+      std::array<uint64_t, kWordsPerLine> value{};
+    };
     std::shared_ptr<CrashChooser> chooser;
     bool prefix_rule = true;
-    std::array<bool, kWordsPerLine> resolved{};
-    std::array<uint64_t, kWordsPerLine> value{};
+    std::vector<Piece> pieces;
+    std::vector<Line> lines;
+    // Reused by every resolution (no allocation per word): the word's candidates, and the px86
+    // rule's per-prefix candidates.
+    std::vector<uint64_t> candidates;
+    std::vector<uint64_t> scratch;
   };
+  // A line of this medium still unresolved after a crash: crash->lines[index].
   struct LazyLine {
-    std::shared_ptr<LazyShared> shared;
+    uint64_t line = 0;
+    std::shared_ptr<LazyCrashLines> crash;
+    uint32_t index = 0;
     std::array<bool, kWordsPerLine> applied{};  // resolved value written into this medium's page
   };
 
@@ -215,6 +245,7 @@ class Medium {
   Status FenceImpl(LaneId lane, EventKind kind);
   LaneState& Lanes(LaneId lane);
 
+  std::vector<PageEntry>::const_iterator FindPage(uint64_t page_index) const;  // lower bound
   std::byte* MutablePage(uint64_t page_index);
   const std::byte* PageOrNull(uint64_t page_index) const;
   uint64_t ReadWord(uint64_t word_addr) const;  // visible value
@@ -226,6 +257,9 @@ class Medium {
   const LineState* FindLine(uint64_t line) const;
   LineState* CreateLine(uint64_t line);  // REQUIRES: not pending; base and pending are reset
   void EraseLine(uint64_t line);
+  // Calls visit(line index, state) for every pending line, in ascending line order.
+  template <typename Visit>
+  void ForEachPendingLine(Visit&& visit) const;
   // Every pending line with its state, in ascending line order.
   std::vector<std::pair<uint64_t, const LineState*>> PendingLines() const;
 
@@ -236,7 +270,8 @@ class Medium {
 
   bool UsesPrefixRule() const;
   void ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines);
-  static void ResolveShared(uint64_t line, LazyShared& shared, uint32_t word);
+  static void ResolveShared(uint64_t line, LazyCrashLines& crash, LazyCrashLines::Line& shared,
+                            uint32_t word);
   Medium ForkImage() const;
 
   uint64_t size_bytes_;
@@ -245,7 +280,10 @@ class Medium {
   bool event_log_;
   uint64_t next_event_seq_ = 0;
   uint64_t next_piece_seq_ = 1;  // 0 = "set before any piece" in base_seq
-  std::map<uint64_t, std::shared_ptr<Page>> pages_;  // page index -> contents (visible)
+  // The allocated pages (visible contents), ascending index. A sorted vector rather than a map:
+  // every crash view copies it (one allocation, not one per page) and a lookup is a binary
+  // search; a new page shifts the later entries, which costs little next to zeroing the page.
+  std::vector<PageEntry> pages_;
   std::map<uint64_t, PendingPage> pending_pages_;  // page index -> its lines with pending pieces
   std::vector<LineState> line_pool_;
   std::vector<uint32_t> free_line_slots_;
@@ -253,7 +291,7 @@ class Medium {
   mutable uint64_t page_cache_index_ = UINT64_MAX;  // FindPendingPage's one-entry cache
   mutable PendingPage* page_cache_ = nullptr;
   std::vector<LaneState> lanes_;
-  std::map<uint64_t, LazyLine> lazy_lines_;  // line index -> unresolved post-crash line
+  std::vector<LazyLine> lazy_lines_;  // unresolved post-crash lines, ascending line index
   std::vector<Event> events_;
 };
 
@@ -262,13 +300,26 @@ namespace crash_internal {
 using Words = std::array<uint64_t, kWordsPerLine>;
 // The distinct candidates of word w given the line's pieces: word8/eadr rule when !prefix_rule,
 // else the union over px86 prefixes consistent with `fixed` (words already resolved).
-std::vector<uint64_t> Candidates(const Medium::LineState& line, bool prefix_rule, uint32_t word,
+std::vector<uint64_t> Candidates(const Medium::LineView& line, bool prefix_rule, uint32_t word,
                                  const std::array<bool, kWordsPerLine>& fixed_mask,
                                  const Words& fixed_value);
+// The same candidates, in the same order, into *out (cleared first), using *scratch for the
+// px86 rule's per-prefix candidates: no allocation once the two vectors have grown.
+void CandidatesInto(const Medium::LineView& line, bool prefix_rule, uint32_t word,
+                    const std::array<bool, kWordsPerLine>& fixed_mask, const Words& fixed_value,
+                    std::vector<uint64_t>* out, std::vector<uint64_t>* scratch);
 // Distinct post-crash images of a line, in a deterministic order. Returns false (and *images
 // incomplete) if there are more than max_images; *upper_bound gets the enumeration size.
-bool LineImages(const Medium::LineState& line, bool prefix_rule, uint64_t max_images,
+bool LineImages(const Medium::LineView& line, bool prefix_rule, uint64_t max_images,
                 std::vector<Words>* images, uint64_t* upper_bound);
+// The vectors LineImages works in, kept by a caller that asks for many lines.
+struct LineImagesScratch {
+  std::array<std::vector<uint64_t>, kWordsPerLine> cands;
+  std::vector<uint64_t> candidates;
+  std::set<Words> seen;
+};
+bool LineImages(const Medium::LineView& line, bool prefix_rule, uint64_t max_images,
+                std::vector<Words>* images, uint64_t* upper_bound, LineImagesScratch* scratch);
 }  // namespace crash_internal
 
 }  // namespace tearproof::sim
