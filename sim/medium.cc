@@ -155,6 +155,37 @@ bool LineImages(const Medium::LineView& line, bool prefix_rule, uint64_t max_ima
   const bool has_nt = HasNt(line);
   Words val = line.base;
   Words seq = line.base_seq;
+  if (!has_nt) {
+    // Without non-temporal pieces prefix k has exactly one image, val after the first k pieces,
+    // and consecutive images differ in at most the word the next piece writes. So the images
+    // are built word by word, and an image is found again by keeping, for every distinct image
+    // so far, the number of words in which it differs from val (0: val is that image): O(1) per
+    // image and piece instead of comparing whole lines. Same images, same order as below.
+    std::vector<uint32_t>& differing = scratch->differing;
+    *upper_bound = 1;
+    if (*upper_bound > max_images) return false;
+    images->push_back(val);
+    differing.assign(1, 0);
+    for (const Medium::Piece& p : line.pending) {
+      *upper_bound = SatAdd(*upper_bound, 1);
+      if (*upper_bound > max_images) return false;
+      const uint32_t w = p.word();
+      const uint64_t old = val[w];
+      if (p.value == old) continue;  // the same image as the prefix before: already there
+      val[w] = p.value;
+      bool seen_before = false;
+      for (size_t i = 0; i < images->size(); ++i) {
+        const uint64_t there = (*images)[i][w];
+        differing[i] = differing[i] + (p.value != there ? 1 : 0) - (old != there ? 1 : 0);
+        seen_before = seen_before || differing[i] == 0;
+      }
+      if (!seen_before) {
+        images->push_back(val);
+        differing.push_back(0);
+      }
+    }
+    return true;
+  }
   auto prefix = [&]() {
     uint64_t prod = 1;
     for (uint32_t w = 0; w < kWordsPerLine; ++w) {

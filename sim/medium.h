@@ -317,6 +317,7 @@ struct LineImagesScratch {
   std::array<std::vector<uint64_t>, kWordsPerLine> cands;
   std::vector<uint64_t> candidates;
   std::set<Words> seen;
+  std::vector<uint32_t> differing;
 };
 bool LineImages(const Medium::LineView& line, bool prefix_rule, uint64_t max_images,
                 std::vector<Words>* images, uint64_t* upper_bound, LineImagesScratch* scratch);
