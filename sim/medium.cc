@@ -69,6 +69,15 @@ void CandidatesInto(const Medium::LineView& line, bool prefix_rule, uint32_t wor
   Words seq = line.base_seq;
   std::vector<uint64_t>& cands = *scratch;
   auto consider = [&]() {
+    if (!has_nt) {
+      // Each word's one candidate under this prefix is val (PrefixWordCandidates without
+      // non-temporal pieces), so no candidate lists are built.
+      for (uint32_t r = 0; r < kWordsPerLine; ++r) {
+        if (fixed_mask[r] && val[r] != fixed_value[r]) return;
+      }
+      AddDistinct(out, val[word]);
+      return;
+    }
     for (uint32_t r = 0; r < kWordsPerLine; ++r) {
       if (!fixed_mask[r]) continue;
       PrefixWordCandidates(line, has_nt, val, seq, r, &cands);
