@@ -78,44 +78,9 @@ std::string SectorSummary(const properties::SectorView& v) {
   return "[" + harness::DescribeSector(v.bytes) + "]";
 }
 
-std::string OpenSummary(const btt::OpenReport& r) {
-  std::string s;
-  auto add = [&s](const std::string& part) { s += (s.empty() ? "" : ", ") + part; };
-  if (r.primaries_from_backup != 0) add("primary info block read from the backup");
-  if (r.primaries_restored != 0) add("primary restored from the backup");
-  if (r.lanes_rolled_forward != 0)
-    add(fmt::format("{} lane(s) rolled forward", r.lanes_rolled_forward));
-  for (const std::string& why : r.salvaged) add("salvaged: " + why);
-  return s.empty() ? "opened" : "opened (" + s + ")";
-}
-
-// Selects a mutant for one run and restores the previous selection (mutant build only; the
-// production build runs the real core and RunBadInputCase refuses any other).
-class MutantSelection {
- public:
-  explicit MutantSelection([[maybe_unused]] std::optional<btt::Mutant> mutant) {
-#ifdef TEARPROOF_BTT_MUTANTS
-    if (mutant) {
-      previous_ = btt::ActiveMutant();
-      btt::SetMutant(*mutant);
-    }
-#endif
-  }
-  ~MutantSelection() {
-#ifdef TEARPROOF_BTT_MUTANTS
-    if (previous_) btt::SetMutant(*previous_);
-#endif
-  }
-  MutantSelection(const MutantSelection&) = delete;
-  MutantSelection& operator=(const MutantSelection&) = delete;
-
- private:
-  [[maybe_unused]] std::optional<btt::Mutant> previous_;
-};
-
 // One run of a case. Each step adds its lines to the timeline and returns false when it found
 // the run's violation (Fail), which ends the run: the verdict line says what broke.
-class Executor {
+class Executor : CaseRecorder {
  public:
   Executor(const BadInputCase& c, const btt::Geometry& geometry)
       : c_(c),
@@ -134,12 +99,6 @@ class Executor {
   }
 
  private:
-  void Line(std::string line) { run_.timeline.push_back(std::move(line)); }
-  bool Fail(const std::string& check, const std::string& detail) {
-    run_.violation = Violation{check, detail};
-    return false;
-  }
-
   // Format, the ops, a clean shutdown.
   bool Workload() {
     const Status formatted = properties::FormatDevice(*medium_, config_);
@@ -189,20 +148,7 @@ class Executor {
     }
     Line(fmt::format("corruption: {} patch(es) stored durably into the persisted image",
                      run_.patches.size()));
-    for (size_t i = 0; i < run_.patches.size(); ++i) {
-      const BytePatch& p = run_.patches[i];
-      std::string hit, last;  // each structure the patch covers, once
-      for (uint64_t off = p.offset; off < p.end(); ++off) {
-        std::string what = DescribeBttByte(geo_, off);
-        if (what == last) continue;
-        hit += (hit.empty() ? "" : ", ") + what;
-        last = std::move(what);
-      }
-      Line(fmt::format("  patch {}  0x{:x}+{}  {}: {} -> {}", i, p.offset, p.bytes.size(), hit,
-                       HexPreview(std::span(before).subspan(p.offset, p.bytes.size())),
-                       HexPreview(p.bytes)));
-      TP_RETURN_IF_ERROR(properties::StoreDurably(*medium_, p.offset, p.bytes));
-    }
+    TP_RETURN_IF_ERROR(StorePatches(*medium_, geo_, run_.patches, &run_.timeline));
     const std::vector<std::byte> after =
         properties::LoadBytes(*medium_, 0, config_.namespace_bytes);
     damage_ = AssessDamage(geo_, before, after);
@@ -381,13 +327,57 @@ class Executor {
   std::optional<sim::Medium> medium_;
   std::map<uint64_t, properties::ValueId> held_;
   BadInputDamage damage_;
-  BadInputRun run_;
 };
 
 }  // namespace
 
-BttRegions::BttRegions(const btt::Geometry& geo) {
-  const btt::ArenaGeometry& a = geo.arenas[0];
+MutantSelection::MutantSelection([[maybe_unused]] std::optional<btt::Mutant> mutant) {
+#ifdef TEARPROOF_BTT_MUTANTS
+  if (mutant) {
+    previous_ = btt::ActiveMutant();
+    btt::SetMutant(*mutant);
+  }
+#endif
+}
+
+MutantSelection::~MutantSelection() {
+#ifdef TEARPROOF_BTT_MUTANTS
+  if (previous_) btt::SetMutant(*previous_);
+#endif
+}
+
+std::string OpenSummary(const btt::OpenReport& r) {
+  std::string s;
+  auto add = [&s](const std::string& part) { s += (s.empty() ? "" : ", ") + part; };
+  if (r.primaries_from_backup != 0) add("primary info block read from the backup");
+  if (r.primaries_restored != 0) add("primary restored from the backup");
+  if (r.lanes_rolled_forward != 0)
+    add(fmt::format("{} lane(s) rolled forward", r.lanes_rolled_forward));
+  for (const std::string& why : r.salvaged) add("salvaged: " + why);
+  return s.empty() ? "opened" : "opened (" + s + ")";
+}
+
+Status StorePatches(sim::Medium& medium, const btt::Geometry& geo,
+                    const std::vector<BytePatch>& patches, std::vector<std::string>* timeline) {
+  for (size_t i = 0; i < patches.size(); ++i) {
+    const BytePatch& p = patches[i];
+    std::string hit, last;  // each structure the patch covers, once
+    for (uint64_t off = p.offset; off < p.end(); ++off) {
+      std::string what = DescribeBttByte(geo, off);
+      if (what == last) continue;
+      hit += (hit.empty() ? "" : ", ") + what;
+      last = std::move(what);
+    }
+    const std::vector<std::byte> before = properties::LoadBytes(medium, p.offset, p.bytes.size());
+    timeline->push_back(fmt::format("  patch {}  0x{:x}+{}  {}: {} -> {}", i, p.offset,
+                                    p.bytes.size(), hit, HexPreview(before), HexPreview(p.bytes)));
+    TP_RETURN_IF_ERROR(properties::StoreDurably(medium, p.offset, p.bytes));
+  }
+  return Status::Ok();
+}
+
+BttRegions::BttRegions(const btt::Geometry& geo, size_t arena) {
+  const btt::ArenaGeometry& a = geo.arenas[arena];
   const uint64_t base = geo.btt_offset + a.offset;
   map = {base + a.mapoff, uint64_t{a.external_nlba} * btt::kMapEntrySize};
   flog = {base + a.flogoff, uint64_t{geo.nfree} * btt::kFlogGroupSize};
@@ -534,71 +524,76 @@ std::string DescribeBttByte(const btt::Geometry& geo, uint64_t offset) {
     }
     return std::string(name);
   };
-  const BttRegions r(geo);
+  const BttRegions first(geo);
   if (offset < geo.btt_offset) {
     if (geo.profile != btt::Profile::kPmemblk) return "before the BTT (unused)";
     if (offset < btt::kPmemblkHeaderOffset) return "pmemblk pool header";
-    return r.container.Contains(offset) ? "pmemblk header" : "pmemblk pool, unused";
+    return first.container.Contains(offset) ? "pmemblk header" : "pmemblk pool, unused";
   }
+  // The arena holding the byte: the last one that starts at or before it.
+  size_t arena = 0;
+  while (arena + 1 < geo.arenas.size() && geo.btt_offset + geo.arenas[arena + 1].offset <= offset) {
+    ++arena;
+  }
+  const BttRegions r(geo, arena);
+  const std::string name = fmt::format("arena {} ", arena);
   if (r.primary.Contains(offset)) {
-    return "arena 0 primary info block " + info_field(offset - r.primary.begin);
+    return name + "primary info block " + info_field(offset - r.primary.begin);
   }
   if (r.backup.Contains(offset)) {
-    return "arena 0 backup info block " + info_field(offset - r.backup.begin);
+    return name + "backup info block " + info_field(offset - r.backup.begin);
   }
   if (r.map.Contains(offset)) {
-    const uint64_t lba = (offset - r.map.begin) / btt::kMapEntrySize;
-    return fmt::format("arena 0 map entry {} (lba {})", lba, lba);
+    const uint64_t entry = (offset - r.map.begin) / btt::kMapEntrySize;
+    uint64_t first_lba = 0;  // the arena's first external LBA
+    for (size_t i = 0; i < arena; ++i) first_lba += geo.arenas[i].external_nlba;
+    return name + fmt::format("map entry {} (lba {})", entry, first_lba + entry);
   }
   if (r.flog.Contains(offset)) {
     const uint64_t in = offset - r.flog.begin;
     const uint64_t in_slot = in % btt::kFlogGroupSize % sizeof(btt::FlogSlot);
-    return fmt::format("arena 0 flog lane {} slot {} {}", in / btt::kFlogGroupSize,
-                       in % btt::kFlogGroupSize / sizeof(btt::FlogSlot), kSlotFields[in_slot / 4]);
+    return name + fmt::format("flog lane {} slot {} {}", in / btt::kFlogGroupSize,
+                              in % btt::kFlogGroupSize / sizeof(btt::FlogSlot),
+                              kSlotFields[in_slot / 4]);
   }
   if (r.data.Contains(offset)) {
-    return fmt::format("arena 0 data block {}", (offset - r.data.begin) / geo.internal_lbasize);
+    return name + fmt::format("data block {}", (offset - r.data.begin) / geo.internal_lbasize);
   }
-  return "arena 0, outside its info blocks, map, flog and data";
+  return fmt::format("arena {}, outside its info blocks, map, flog and data", arena);
 }
 
-Result<BadInputRun> RunBadInputCase(const BadInputCase& c, const Corrupter& corrupt,
-                                    std::optional<btt::Mutant> mutant) {
+Result<ImageCaseShape> CheckImageCase(const BadInputCase& c, std::optional<btt::Mutant> mutant,
+                                      uint64_t max_namespace_bytes, const std::string& kind) {
   const properties::DeviceConfig& d = c.device;
   if (!btt::kMutantsCompiledIn && mutant && *mutant != btt::Mutant::kNone) {
     return InvalidArgument("this build runs the real core only");
   }
-  if (d.namespace_bytes > kMaxBadInputNamespaceBytes) {
-    return InvalidArgument(
-        fmt::format("a namespace of {} bytes is larger than a bad-input case "
-                    "allows ({})",
-                    d.namespace_bytes, kMaxBadInputNamespaceBytes));
+  if (d.namespace_bytes > max_namespace_bytes) {
+    return InvalidArgument(fmt::format("a namespace of {} bytes is larger than a {} allows ({})",
+                                       d.namespace_bytes, kind, max_namespace_bytes));
   }
+  ImageCaseShape shape;
   auto geometry = btt::ComputeGeometry(d.profile, d.namespace_bytes, d.lbasize, d.nfree);
   if (!geometry.ok()) return geometry.status().Annotate("the device's geometry: ");
-  if (geometry->arenas.size() != 1) {
-    return InvalidArgument(fmt::format("a bad-input case has one arena, this geometry has {}",
-                                       geometry->arenas.size()));
-  }
-  const uint64_t nlba = geometry->external_nlba_total;
-  uint64_t writes = 0;
-  for (size_t i = 0; i < c.ops.size(); ++i) {
-    const Op& op = c.ops[i];
-    if (op.lba >= nlba) {
-      return InvalidArgument(fmt::format("op {} ({}) names an LBA the device lacks (it has {})", i,
-                                         properties::ToString(op), nlba));
+  shape.geometry = *std::move(geometry);
+  const uint64_t nlba = shape.geometry.external_nlba_total;
+  for (const std::vector<Op>* list : {&c.ops, &c.after_ops}) {
+    const char* which = list == &c.ops ? "op" : "after op";
+    for (size_t i = 0; i < list->size(); ++i) {
+      const Op& op = (*list)[i];
+      if (op.lba >= nlba) {
+        return InvalidArgument(fmt::format("{} {} ({}) names an LBA the device lacks (it has {})",
+                                           which, i, properties::ToString(op), nlba));
+      }
+      shape.writes += op.kind == Op::Kind::kWrite ? 1 : 0;
+      if (op.kind == Op::Kind::kWrite && (op.id == 0 || op.id > kMaxWriteId)) {
+        return InvalidArgument(fmt::format("{} {} has write id {}", which, i, op.id));
+      }
     }
-    writes += op.kind == Op::Kind::kWrite ? 1 : 0;
-    if (op.kind == Op::Kind::kWrite && (op.id == 0 || op.id > kMaxWriteId)) {
-      return InvalidArgument(fmt::format("op {} has write id {}", i, op.id));
-    }
   }
-  // The rewrite of every LBA (PROP-CLEAN-CHECK-USABLE) takes the ids after the workload's.
-  if (writes + nlba > kMaxWriteId) {
-    return InvalidArgument(
-        fmt::format("{} writes and {} LBAs exceed the {} write ids of a sector "
-                    "tag",
-                    writes, nlba, kMaxWriteId));
+  if (shape.writes > kMaxWriteId) {
+    return InvalidArgument(fmt::format("{} writes exceed the {} write ids of a sector tag",
+                                       shape.writes, kMaxWriteId));
   }
   // The rules of the file format (trace.cc ParseCorruption), for cases made in memory.
   for (size_t i = 0; i < c.patches.size(); ++i) {
@@ -612,20 +607,39 @@ Result<BadInputRun> RunBadInputCase(const BadInputCase& c, const Corrupter& corr
           fmt::format("patch 0x{:x}+{} is not after the one before it", p.offset, p.bytes.size()));
     }
   }
+  return shape;
+}
+
+Result<BadInputRun> RunBadInputCase(const BadInputCase& c, const Corrupter& corrupt,
+                                    std::optional<btt::Mutant> mutant) {
+  TP_ASSIGN_OR_RETURN(const ImageCaseShape shape,
+                      CheckImageCase(c, mutant, kMaxBadInputNamespaceBytes, "bad-input case"));
+  if (shape.geometry.arenas.size() != 1) {
+    return InvalidArgument(fmt::format("a bad-input case has one arena, this geometry has {}",
+                                       shape.geometry.arenas.size()));
+  }
+  if (!c.after_ops.empty()) return InvalidArgument("a bad-input case has no second history");
+  // The rewrite of every LBA (PROP-CLEAN-CHECK-USABLE) takes the ids after the workload's.
+  const uint64_t nlba = shape.geometry.external_nlba_total;
+  if (shape.writes + nlba > kMaxWriteId) {
+    return InvalidArgument(
+        fmt::format("{} writes and {} LBAs exceed the {} write ids of a sector tag", shape.writes,
+                    nlba, kMaxWriteId));
+  }
   const MutantSelection selection(mutant);
-  Executor executor(c, *geometry);
+  Executor executor(c, shape.geometry);
   return executor.Run(corrupt);
 }
 
 Trace BadInputTrace(const BadInputCase& c, const std::string& mutant,
-                    const properties::Violation& violation) {
+                    const properties::Violation& violation, TraceKind kind) {
   Trace t;
-  t.kind = TraceKind::kBadInput;
+  t.kind = kind;
   t.tool_commit = ToolCommit();
   t.mutant = mutant;
   t.config.device = harness::Device::kBtt;
   t.bad_input = c;
-  NumberBadInputWrites(t.bad_input.ops);  // the ids the file implies
+  NumberBadInputWrites(t.bad_input);  // the ids the file implies
   t.expect = {true, violation.check, violation.detail};
   return t;
 }

@@ -26,6 +26,7 @@
 // build runs the mutant that is selected, or the one passed in).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -43,14 +44,15 @@
 
 namespace tearproof::traces {
 
-// Where the structures of a one-arena BTT lie in its namespace (byte ranges).
+// Where the structures of one arena of a BTT lie in its namespace (byte ranges).
 struct BttRegions {
   struct Span {
     uint64_t begin = 0;
     uint64_t size = 0;
     bool Contains(uint64_t off) const { return off >= begin && off - begin < size; }
   };
-  explicit BttRegions(const btt::Geometry& geometry);
+  // REQUIRES: arena < geometry.arenas.size().
+  explicit BttRegions(const btt::Geometry& geometry, size_t arena = 0);
   Span map, flog, data, primary, backup;
   // Bytes before the BTT that belong to its container: the pmemblk pool header and pmemblk
   // header, or linux's first 4 KiB (empty for uefi).
@@ -92,6 +94,35 @@ struct BadInputRun {
   uint64_t touched_lbas = 0;
   bool opened = false;              // the read-write open succeeded
   std::optional<bool> check_clean;  // Check of that open, when it ran
+  // Format round trips (traces/format_round_trip.h): the flog layout each arena held after the
+  // rewrite.
+  std::vector<std::array<uint32_t, 2>> flog_layouts;
+};
+
+// What CheckImageCase found: the case's geometry and how many writes its ops make.
+struct ImageCaseShape {
+  btt::Geometry geometry;
+  uint64_t writes = 0;
+};
+// The checks every executor of a BadInputCase makes before it runs (the rules of the trace file
+// format, for cases made in memory too): the mutant is in this build, the namespace is at most
+// `max_namespace_bytes` (`kind` names the case in the message) and the BTT accepts its geometry,
+// every op and after op names an LBA the device has, write ids fit a sector tag, the patches are
+// ascending, disjoint and inside the namespace.
+Result<ImageCaseShape> CheckImageCase(const BadInputCase& c, std::optional<btt::Mutant> mutant,
+                                      uint64_t max_namespace_bytes, const std::string& kind);
+
+// What an executor of a case builds as it runs (the bad-input one, the format round trip's): the
+// timeline, one line per step, and the first violation, which ends the run (Fail returns false,
+// so a step can `return Fail(...)` and its caller stop).
+class CaseRecorder {
+ protected:
+  void Line(std::string line) { run_.timeline.push_back(std::move(line)); }
+  bool Fail(const std::string& check, const std::string& detail) {
+    run_.violation = properties::Violation{check, detail};
+    return false;
+  }
+  BadInputRun run_;
 };
 
 // Errors (the case cannot run here): a geometry with other than one arena or that the BTT
@@ -105,12 +136,38 @@ Result<BadInputRun> RunBadInputCase(const BadInputCase& c, const Corrupter& corr
 std::vector<BytePatch> DiffImages(std::span<const std::byte> before,
                                   std::span<const std::byte> after);
 
-// "arena 0 map entry 3 (lba 3)", "arena 0 flog lane 1 slot 0 new_map", "arena 0 primary info
-// block checksum", ...: what the namespace byte at `offset` belongs to.
+// "arena 0 map entry 3 (lba 3)", "arena 1 flog lane 1 slot 0 new_map", "arena 0 primary info
+// block checksum", ...: what the namespace byte at `offset` belongs to (any arena).
 std::string DescribeBttByte(const btt::Geometry& geometry, uint64_t offset);
 
-// The trace of a failed case (kind kBadInput, expecting `violation`), recorded on `mutant`.
+// Stores `patches` durably into `medium` (in order) and appends one timeline line per patch:
+// its offset and size, every BTT structure it covers, and its bytes before and after. The
+// executors of bad-input cases and of format round trips (traces/format_round_trip.h) corrupt
+// the persisted image through it. REQUIRES: every patch lies inside the medium.
+Status StorePatches(sim::Medium& medium, const btt::Geometry& geometry,
+                    const std::vector<BytePatch>& patches, std::vector<std::string>* timeline);
+
+// "opened", "opened (primary info block read from the backup, 1 lane(s) rolled forward)": what
+// an open reported, for a timeline.
+std::string OpenSummary(const btt::OpenReport& report);
+
+// Selects a mutant for one run and restores the previous selection on destruction (the mutant
+// build only; the production build runs the real core, and an executor refuses any other mutant
+// before it gets here). std::nullopt leaves the selection alone.
+class MutantSelection {
+ public:
+  explicit MutantSelection(std::optional<btt::Mutant> mutant);
+  ~MutantSelection();
+  MutantSelection(const MutantSelection&) = delete;
+  MutantSelection& operator=(const MutantSelection&) = delete;
+
+ private:
+  [[maybe_unused]] std::optional<btt::Mutant> previous_;
+};
+
+// The trace of a failed case (kind kBadInput, or kFormatRoundTrip for a round trip's case,
+// expecting `violation`), recorded on `mutant`.
 Trace BadInputTrace(const BadInputCase& c, const std::string& mutant,
-                    const properties::Violation& violation);
+                    const properties::Violation& violation, TraceKind kind = TraceKind::kBadInput);
 
 }  // namespace tearproof::traces

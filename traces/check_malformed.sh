@@ -1,9 +1,9 @@
 #!/bin/bash
-# Malformed bad-input traces through the CLI: each variant of a valid bad-input trace must make
-# `tearproof replay` exit 2 with a message that names the problem — never another status, never a
-# crash (a signal would show as 128+N). The unmodified trace must replay (exit 0 on the real
-# core), so a broken harness cannot pass this test by refusing everything.
-# Usage: check_malformed.sh TEARPROOF BAD_INPUT_TRACE
+# Malformed bad-input and format round-trip traces through the CLI: each variant of a valid trace
+# must make `tearproof replay` exit 2 with a message that names the problem — never another
+# status, never a crash (a signal would show as 128+N). The unmodified traces must replay (exit 0
+# on the real core), so a broken harness cannot pass this test by refusing everything.
+# Usage: check_malformed.sh TEARPROOF BAD_INPUT_TRACE [ROUND_TRIP_TRACE]
 set -u
 tp=$1
 trace=$2
@@ -59,6 +59,33 @@ variant no-such-lba 3 '{"workload":{"ops":["w4000000"]}}'
 expect no-such-lba "names an LBA the device lacks"
 variant no-arena 2 "$(echo "$config" | sed -E 's/"namespace_bytes":[0-9]+/"namespace_bytes":20480/')"
 expect no-arena "geometry"
+variant after 3 '{"workload":{"ops":["w0"],"after":["w1"]}}'
+expect after "unknown field 'after'"
+
+# A format round-trip trace: its own records, and patches that are no round trip.
+if [ $# -ge 3 ]; then
+  trace=$3
+  "$tp" replay "$trace" --mutant none >/dev/null 2>&1
+  code=$?
+  [ "$code" -eq 0 ] || fail "the unmodified round-trip trace: exit $code, expected 0"
+  config=$(line 2)
+  patches=$(line 4)
+  variant rt-version 1 '{"tearproof_trace":2,"tool_commit":"x","mutant":"none","device":"btt","case":"format-round-trip"}'
+  expect rt-version "\"format-round-trip\" needs format version 3 (the header says 2)"
+  variant rt-no-after 3 '{"workload":{"ops":["w0"]}}'
+  expect rt-no-after "missing field 'after'"
+  variant rt-bad-after 3 '{"workload":{"ops":["w0"],"after":["r1"]}}'
+  expect rt-bad-after "field 'after'[0]: bad op \"r1\""
+  variant rt-after-lba 3 '{"workload":{"ops":["w0"],"after":["w99999"]}}'
+  expect rt-after-lba "after op 0 (w99999#2) names an LBA the device lacks"
+  variant rt-huge 2 "$(echo "$config" | sed -E 's/"namespace_bytes":[0-9]+/"namespace_bytes":2199023255553/')"
+  expect rt-huge "field 'namespace_bytes': 2199023255553 exceeds 2199023255552"
+  variant rt-map 4 '{"corruption":{"patches":[{"offset":"0x2000","bytes":"01"}]}}'
+  expect rt-map "not a format round trip: patch 0x2000+1"
+  # One byte of a slot's move left out: the lane is neither as it was nor swapped.
+  variant rt-half 4 "$(echo "$patches" | sed 's/{"offset":"0x5020","bytes":"01"},//')"
+  expect rt-half "changed other than by swapping slots 1 and 2"
+fi
 
 [ "$status" -eq 0 ] && echo PASS
 exit "$status"

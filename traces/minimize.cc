@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "harness/matrix.h"
+#include "traces/format_round_trip.h"
 #include "traces/replay.h"
 
 namespace tearproof::traces {
@@ -187,14 +188,25 @@ struct BadInputCandidate {
   std::string step;
 };
 
-// Fewer workload ops, fewer patches, fewer bytes per patch. The geometry stays: the patches'
-// offsets mean something only in it.
+// Fewer workload ops (and, for a round trip, fewer ops of its second history), fewer patches,
+// fewer bytes per patch. The geometry stays: the patches' offsets mean something only in it.
 std::vector<BadInputCandidate> BadInputShrinks(const BadInputCase& base) {
   std::vector<BadInputCandidate> out;
-  for (const auto& [begin, end] : ChunksToDrop(base.ops.size())) {
-    BadInputCandidate c{base, DropStep("op", begin, end, properties::ToString(base.ops[begin]))};
-    c.c.ops = Without(base.ops, begin, end);
-    NumberBadInputWrites(c.c.ops);
+  for (auto [list, what] : {std::pair{&BadInputCase::ops, "op"},
+                            std::pair{&BadInputCase::after_ops, "second-history op"}}) {
+    const std::vector<properties::Op>& ops = base.*list;
+    for (const auto& [begin, end] : ChunksToDrop(ops.size())) {
+      BadInputCandidate c{base, DropStep(what, begin, end, properties::ToString(ops[begin]))};
+      c.c.*list = Without(ops, begin, end);
+      NumberBadInputWrites(c.c);
+      out.push_back(std::move(c));
+    }
+  }
+  // Every patch at once first: a round trip's layout rewrite is several patches that only
+  // together are a rewrite (a part of it cannot run), so halves never remove it.
+  if (base.patches.size() > 1) {
+    BadInputCandidate c{base, fmt::format("drop every patch ({})", base.patches.size())};
+    c.c.patches.clear();
     out.push_back(std::move(c));
   }
   for (const auto& [begin, end] : ChunksToDrop(base.patches.size())) {
@@ -228,10 +240,12 @@ std::vector<BadInputCandidate> BadInputShrinks(const BadInputCase& base) {
 Result<Trace> MinimizeBadInput(const Trace& trace, const MinimizeOptions& options,
                                MinimizeStats* stats) {
   TP_ASSIGN_OR_RETURN(const btt::Mutant mutant, harness::MutantByName(trace.mutant));
-  // The violation of `c`, when it is the trace's check.
+  // The violation of `c`, when it is the trace's check. A candidate that is no longer a round
+  // trip (a byte of a flog slot's move left alone) cannot run and is not kept.
   auto same_check = [&](const BadInputCase& c) -> std::optional<properties::Violation> {
     ++stats->candidates;
-    auto run = RunBadInputCase(c, nullptr, mutant);
+    auto run = trace.kind == TraceKind::kFormatRoundTrip ? RunFormatRoundTrip(c, nullptr, mutant)
+                                                         : RunBadInputCase(c, nullptr, mutant);
     if (!run.ok() || !run->violation || run->violation->check != trace.expect.check) {
       return std::nullopt;
     }
@@ -268,7 +282,7 @@ Result<Trace> Minimize(const Trace& trace, const MinimizeOptions& options, Minim
     return InvalidArgument("the trace does not reproduce " + trace.expect.check +
                            ": nothing to minimize");
   }
-  if (trace.kind == TraceKind::kBadInput) return MinimizeBadInput(trace, options, stats);
+  if (trace.kind != TraceKind::kCrash) return MinimizeBadInput(trace, options, stats);
   Minimizer m(options, stats);
   Trace best = trace;
   best.resolution = first.resolution;

@@ -18,7 +18,9 @@
 // traces::RunBadInputCase: drop chunks of the workload (halves first, then single ops), drop
 // chunks of the patches, and leave one byte of a patch alone (a first or last byte trims the
 // patch, an inner one splits it). Its geometry stays: the patch offsets mean something only in
-// that layout.
+// that layout. A format round-trip trace is shrunk by the same moves (and chunks of its second
+// history dropped), each candidate run by traces::RunFormatRoundTrip; a candidate whose patches
+// are no longer a round trip (half of a flog slot's move) cannot run and is not kept.
 //
 // Deterministic: same trace, same result. Not thread-safe.
 #pragma once

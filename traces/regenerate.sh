@@ -7,6 +7,10 @@
 #   traces/bad_input/*.jsonl        the bad-input family's shrunk kill of recover-roll-back
 #                                   (KillMatrix.AShrunkBadInputFailureBecomesATraceThatReplays),
 #                                   minimized
+#   traces/format_round_trip/*.jsonl  the format round trip's kill of flog-layout-zero-two,
+#                                   minimized (traces_mutants_test), and a round trip the real
+#                                   core must keep passing: the flog in the (0,2) layout and a
+#                                   corrupt primary info block (traces_test)
 # Usage: traces/regenerate.sh [BUILD_DIR]   (default: build). Deterministic: rerunning on the
 # same code rewrites the same files (up to the tool_commit field).
 set -euo pipefail
@@ -17,8 +21,9 @@ tpm=$build/tools/tearproof-mutants
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-rm -f "$here"/mutants/*.jsonl "$here"/controls/*.jsonl "$here"/bad_input/*.jsonl
-mkdir -p "$here/mutants" "$here/controls" "$here/bad_input"
+rm -f "$here"/mutants/*.jsonl "$here"/controls/*.jsonl "$here"/bad_input/*.jsonl \
+  "$here"/format_round_trip/*.jsonl
+mkdir -p "$here/mutants" "$here/controls" "$here/bad_input" "$here/format_round_trip"
 # Survivors make hunt exit 1; they get no trace (docs/mutants.md says why they survive).
 "$tpm" hunt --all --out "$here/mutants" || [ $? -eq 1 ]
 
@@ -41,4 +46,10 @@ TEARPROOF_TRACE_DIR="$tmp/bad_input" "$build/properties/properties_kill_matrix_t
   --gtest_filter=KillMatrix.AShrunkBadInputFailureBecomesATraceThatReplays >/dev/null
 "$tpm" replay --quiet --minimize -o "$here/bad_input/recover-roll-back.jsonl" \
   "$(ls "$tmp"/bad_input/*.jsonl | head -n 1)" || [ $? -eq 1 ]
-ls -l "$here"/mutants "$here"/controls "$here"/bad_input
+# The format round-trip traces: the tests write them into $TEARPROOF_TRACE_DIR.
+TEARPROOF_TRACE_DIR="$here/format_round_trip" "$build/traces/traces_mutants_test" \
+  --gtest_filter=FormatRoundTripOnMutants.FlogLayoutZeroTwoIsCaughtAndItsTraceReplays >/dev/null
+TEARPROOF_TRACE_DIR="$here/format_round_trip" "$build/traces/traces_test" \
+  --gtest_filter=FormatRoundTrip.TheOtherLayoutAndACorruptPrimaryPassOnTheRealCoreAndReplayAlike \
+  >/dev/null
+ls -l "$here"/mutants "$here"/controls "$here"/bad_input "$here"/format_round_trip

@@ -6,6 +6,7 @@
 
 #include "harness/matrix.h"
 #include "sim/scheduler.h"
+#include "traces/format_round_trip.h"
 
 namespace tearproof::traces {
 namespace {
@@ -66,9 +67,12 @@ const harness::Violation* ReplayResult::Expected(const Trace& trace) const {
 
 namespace {
 
+// A bad-input or format round-trip trace: its executor runs the case.
 Result<ReplayResult> ReplayBadInput(const Trace& trace) {
   TP_ASSIGN_OR_RETURN(const btt::Mutant mutant, harness::MutantByName(trace.mutant));
-  auto run = RunBadInputCase(trace.bad_input, nullptr, mutant);
+  auto run = trace.kind == TraceKind::kFormatRoundTrip
+                 ? RunFormatRoundTrip(trace.bad_input, nullptr, mutant)
+                 : RunBadInputCase(trace.bad_input, nullptr, mutant);
   if (!run.ok()) return run.status().Annotate("replay: ");
   ReplayResult result;
   if (run->violation) {
@@ -105,7 +109,7 @@ void VerdictLines(const Trace& trace, const ReplayResult& result, std::string* o
 }  // namespace
 
 Result<ReplayResult> Replay(const Trace& trace) {
-  if (trace.kind == TraceKind::kBadInput) return ReplayBadInput(trace);
+  if (trace.kind != TraceKind::kCrash) return ReplayBadInput(trace);
   TP_ASSIGN_OR_RETURN(harness::ExploreConfig config, ReplayConfig(trace));
   auto explored = harness::Explore(config);
   if (!explored.ok()) return explored.status().Annotate("replay: ");
@@ -124,7 +128,9 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
   std::string out;
   auto line = [&out](const std::string& s) { out += s + "\n"; };
   if (result.bad_input) {
-    line("bad-input case on mutant " + trace.mutant);
+    line((trace.kind == TraceKind::kFormatRoundTrip ? "format round trip on mutant "
+                                                    : "bad-input case on mutant ") +
+         trace.mutant);
     for (const std::string& l : result.bad_input->timeline) line(l);
     VerdictLines(trace, result, &out);
     return out;

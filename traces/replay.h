@@ -6,7 +6,8 @@
 // resolution forced (looked up by word address; words it does not name keep their guaranteed
 // value). The verdict is the oracle's on that one state.
 // A bad-input trace: Replay runs traces::RunBadInputCase (traces/bad_input.h), the executor the
-// bad-input property judges its cases with, on the trace's case and patches.
+// bad-input property judges its cases with, on the trace's case and patches. A format round-trip
+// trace: traces::RunFormatRoundTrip (traces/format_round_trip.h), the format family's executor.
 // A trace that names a mutant replays only in a build with mutants (an error otherwise).
 // Deterministic; not thread-safe.
 #pragma once
@@ -25,8 +26,9 @@ namespace tearproof::traces {
 struct ReplayResult {
   // Found at the target (and by workload reads); a bad-input run's violation, with crash point 0.
   std::vector<harness::Violation> violations;
-  harness::CrashTimeline timeline;       // crash traces
-  std::optional<BadInputRun> bad_input;  // bad-input traces: the run and its timeline
+  harness::CrashTimeline timeline;  // crash traces
+  // Bad-input and format round-trip traces: the run and its timeline.
+  std::optional<BadInputRun> bad_input;
   // The choices the replay actually made, in read order (index 0 for words the trace leaves
   // out): what a trace of this run records.
   std::vector<harness::Choice> resolution;

@@ -226,8 +226,16 @@ Status ParseHeader(const Json& j, const std::string& where, uint64_t* version_ou
     TP_ASSIGN_OR_RETURN(const std::string kind, f.String("case"));
     if (kind == "bad-input") {
       t->kind = TraceKind::kBadInput;
+    } else if (kind == "format-round-trip") {
+      if (version < kFormatRoundTripFormatVersion) {
+        return f.Error("case", "\"format-round-trip\" needs format version " +
+                                   std::to_string(kFormatRoundTripFormatVersion) +
+                                   " (the header says " + std::to_string(version) + ")");
+      }
+      t->kind = TraceKind::kFormatRoundTrip;
     } else if (kind != "crash") {
-      return f.Error("case", "expected \"crash\" or \"bad-input\", got \"" + kind + "\"");
+      return f.Error("case", "expected \"crash\", \"bad-input\" or \"format-round-trip\", got \"" +
+                                 kind + "\"");
     }
   }
   TP_ASSIGN_OR_RETURN(t->tool_commit, f.String("tool_commit"));
@@ -241,8 +249,8 @@ Status ParseHeader(const Json& j, const std::string& where, uint64_t* version_ou
   if (!parsed)
     return f.Error("device", "expected \"btt\" or \"plain-pmem\", got \"" + device + "\"");
   t->config.device = *parsed;
-  if (t->kind == TraceKind::kBadInput && *parsed != harness::Device::kBtt) {
-    return f.Error("device", "a bad-input case corrupts a BTT: expected \"btt\"");
+  if (t->kind != TraceKind::kCrash && *parsed != harness::Device::kBtt) {
+    return f.Error("device", "a bad-input or format round-trip case runs a BTT: expected \"btt\"");
   }
   return f.Done();
 }
@@ -373,28 +381,34 @@ Status ParseExpect(const Json& j, const std::string& where, uint64_t /*version*/
   }
   t->expect.violation = true;
   TP_ASSIGN_OR_RETURN(t->expect.check, f.String("check"));
-  // A bad-input case is judged by the property suites' own checks (PROP-*) too.
+  // A bad-input or format round-trip case is judged by the property suites' own checks (PROP-*)
+  // too.
   const std::string& check = t->expect.check;
   const bool oracle = check.rfind("ORACLE-", 0) == 0 && check.size() > 7;
   const bool prop = check.rfind("PROP-", 0) == 0 && check.size() > 5;
   if (t->kind == TraceKind::kCrash && !oracle) {
     return f.Error("check", "expected an ORACLE-* check name, got \"" + check + "\"");
   }
-  if (t->kind == TraceKind::kBadInput && !oracle && !prop) {
+  if (t->kind != TraceKind::kCrash && !oracle && !prop) {
     return f.Error("check", "expected an ORACLE-* or PROP-* check name, got \"" + check + "\"");
   }
   TP_ASSIGN_OR_RETURN(t->expect.detail, f.String("detail"));
   return f.Done();
 }
 
-// --- The records of a bad-input trace -----------------------------------------------------------
+// --- The records of a bad-input or format round-trip trace --------------------------------------
 
 Status ParseBadInputConfig(const Json& j, const std::string& where, uint64_t /*version*/,
                            Trace* t) {
   Fields f(j, where);
   properties::DeviceConfig& d = t->bad_input.device;
   TP_RETURN_IF_ERROR(ParseShape(f, &d.profile, &d.lbasize, &d.nfree, &d.model));
-  TP_ASSIGN_OR_RETURN(d.namespace_bytes, f.U64("namespace_bytes", kMaxBadInputNamespaceBytes));
+  // A round trip reads only metadata, so it may be sparse and span arenas; a bad-input case
+  // images the whole namespace.
+  TP_ASSIGN_OR_RETURN(d.namespace_bytes,
+                      f.U64("namespace_bytes", t->kind == TraceKind::kFormatRoundTrip
+                                                   ? kMaxFormatRoundTripNamespaceBytes
+                                                   : kMaxBadInputNamespaceBytes));
   if (d.namespace_bytes == 0) return f.Error("namespace_bytes", "must be at least 1");
   return f.Done();
 }
@@ -423,20 +437,32 @@ Result<properties::Op> ParseBadInputOp(const Json& j, const std::string& where) 
   return op;
 }
 
+// An op list of a bad-input or round-trip workload: `key` of the record, at most kMaxBadInputOps.
+Result<std::vector<properties::Op>> ParseBadInputOps(Fields& f, const std::string& key) {
+  TP_ASSIGN_OR_RETURN(const Json* ops, f.Array(key));
+  if (ops->size() > kMaxBadInputOps) {
+    return f.Error(key, std::to_string(ops->size()) + " ops exceed the limit of " +
+                            std::to_string(kMaxBadInputOps));
+  }
+  std::vector<properties::Op> out;
+  for (size_t i = 0; i < ops->size(); ++i) {
+    TP_ASSIGN_OR_RETURN(
+        properties::Op op,
+        ParseBadInputOp((*ops)[i], f.where() + ": field '" + key + "'[" + std::to_string(i) + "]"));
+    out.push_back(op);
+  }
+  return out;
+}
+
+// "ops" (before the patches); a round trip also has "after" (its second history).
 Status ParseBadInputWorkload(const Json& j, const std::string& where, uint64_t /*version*/,
                              Trace* t) {
   Fields f(j, where);
-  TP_ASSIGN_OR_RETURN(const Json* ops, f.Array("ops"));
-  if (ops->size() > kMaxBadInputOps) {
-    return f.Error("ops", std::to_string(ops->size()) + " ops exceed the limit of " +
-                              std::to_string(kMaxBadInputOps));
+  TP_ASSIGN_OR_RETURN(t->bad_input.ops, ParseBadInputOps(f, "ops"));
+  if (t->kind == TraceKind::kFormatRoundTrip) {
+    TP_ASSIGN_OR_RETURN(t->bad_input.after_ops, ParseBadInputOps(f, "after"));
   }
-  for (size_t i = 0; i < ops->size(); ++i) {
-    TP_ASSIGN_OR_RETURN(properties::Op op, ParseBadInputOp((*ops)[i], where + ": field 'ops'[" +
-                                                                          std::to_string(i) + "]"));
-    t->bad_input.ops.push_back(op);
-  }
-  NumberBadInputWrites(t->bad_input.ops);
+  NumberBadInputWrites(t->bad_input);
   return f.Done();
 }
 
@@ -569,7 +595,8 @@ Result<Trace> ParseTrace(std::string_view text) {
                                "version field is missing)");
       }
       TP_RETURN_IF_ERROR(ParseHeader(j, where_line + " (header)", &version, &trace));
-      if (trace.kind == TraceKind::kBadInput) kRecords = kBadInputRecords;
+      // A round trip has the records of a bad-input case (its workload adds "after").
+      if (trace.kind != TraceKind::kCrash) kRecords = kBadInputRecords;
       ++next;
       continue;
     }
@@ -611,15 +638,22 @@ Json ExpectJson(const Trace::Expect& e) {
 std::string SerializeBadInputTrace(const Trace& t) {
   const BadInputCase& b = t.bad_input;
   Json header;
-  header["tearproof_trace"] = kBadInputFormatVersion;
+  const bool round_trip = t.kind == TraceKind::kFormatRoundTrip;
+  header["tearproof_trace"] = round_trip ? kFormatRoundTripFormatVersion : kBadInputFormatVersion;
   header["tool_commit"] = t.tool_commit;
   header["mutant"] = t.mutant;
   header["device"] = harness::DeviceName(harness::Device::kBtt);
-  header["case"] = "bad-input";
+  header["case"] = round_trip ? "format-round-trip" : "bad-input";
   Json config = ShapeJson(b.device.profile, b.device.lbasize, b.device.nfree, b.device.model);
   config["namespace_bytes"] = b.device.namespace_bytes;
-  Json ops = Json::array();
-  for (const properties::Op& op : b.ops) ops.push_back(BadInputOpName(op));
+  auto ops_json = [](const std::vector<properties::Op>& list) {
+    Json out = Json::array();
+    for (const properties::Op& op : list) out.push_back(BadInputOpName(op));
+    return out;
+  };
+  Json workload;
+  workload["ops"] = ops_json(b.ops);
+  if (round_trip) workload["after"] = ops_json(b.after_ops);
   Json patches = Json::array();
   for (const BytePatch& p : b.patches) {
     Json patch;
@@ -629,7 +663,7 @@ std::string SerializeBadInputTrace(const Trace& t) {
   }
   std::string out = Dump(header) + "\n";
   out += Dump(Json{{"config", config}}) + "\n";
-  out += Dump(Json{{"workload", Json{{"ops", ops}}}}) + "\n";
+  out += Dump(Json{{"workload", workload}}) + "\n";
   out += Dump(Json{{"corruption", Json{{"patches", patches}}}}) + "\n";
   out += Dump(Json{{"expect", ExpectJson(t.expect)}}) + "\n";
   return out;
@@ -638,7 +672,7 @@ std::string SerializeBadInputTrace(const Trace& t) {
 }  // namespace
 
 std::string SerializeTrace(const Trace& t) {
-  if (t.kind == TraceKind::kBadInput) return SerializeBadInputTrace(t);
+  if (t.kind != TraceKind::kCrash) return SerializeBadInputTrace(t);
   const harness::ExploreConfig& c = t.config;
   Json header;
   header["tearproof_trace"] = c.track_lbas != 0 ? kTrackLbasFormatVersion : kCrashFormatVersion;
@@ -729,7 +763,8 @@ Trace TraceFromViolation(const harness::ExploreConfig& config,
 
 Result<harness::ExploreConfig> ReplayConfig(const Trace& trace) {
   if (trace.kind != TraceKind::kCrash) {
-    return InvalidArgument("a bad-input trace is not replayed by crash exploration");
+    return InvalidArgument(
+        "a bad-input or format round-trip trace is not replayed by crash exploration");
   }
   harness::ExploreConfig config = trace.config;
   TP_ASSIGN_OR_RETURN(config.mutant, harness::MutantByName(trace.mutant));
@@ -745,11 +780,13 @@ Result<harness::ExploreConfig> ReplayConfig(const Trace& trace) {
 std::string TraceStem(const Trace& t) {
   const harness::ExploreConfig& c = t.config;
   std::string stem = t.mutant == "none" ? "" : t.mutant + "-";
-  if (t.kind == TraceKind::kBadInput) {
+  if (t.kind != TraceKind::kCrash) {
     const properties::DeviceConfig& d = t.bad_input.device;
-    const size_t ops = t.bad_input.ops.size(), patches = t.bad_input.patches.size();
-    return "bad-input-" + stem + btt::ProfileName(d.profile) + "-" + std::to_string(d.lbasize) +
-           "-" + sim::PersistencyModelName(d.model) + "-nfree" + std::to_string(d.nfree) + "-" +
+    const size_t ops = t.bad_input.ops.size() + t.bad_input.after_ops.size();
+    const size_t patches = t.bad_input.patches.size();
+    const char* kind = t.kind == TraceKind::kBadInput ? "bad-input-" : "format-round-trip-";
+    return kind + stem + btt::ProfileName(d.profile) + "-" + std::to_string(d.lbasize) + "-" +
+           sim::PersistencyModelName(d.model) + "-nfree" + std::to_string(d.nfree) + "-" +
            std::to_string(ops) + (ops == 1 ? "op-" : "ops-") + std::to_string(patches) +
            (patches == 1 ? "patch" : "patches");
   }
@@ -770,11 +807,18 @@ std::string TraceStem(const Trace& t) {
   return stem;
 }
 
-void NumberBadInputWrites(std::vector<properties::Op>& ops) {
-  properties::ValueId next = 1;
-  for (properties::Op& op : ops) {
-    op.id = op.kind == properties::Op::Kind::kWrite ? next++ : 0;
-  }
+namespace {
+// Numbers the writes of `ops` from `next` on; returns the next free id.
+properties::ValueId NumberWritesFrom(std::vector<properties::Op>& ops, properties::ValueId next) {
+  for (properties::Op& op : ops) op.id = op.kind == properties::Op::Kind::kWrite ? next++ : 0;
+  return next;
+}
+}  // namespace
+
+void NumberBadInputWrites(std::vector<properties::Op>& ops) { NumberWritesFrom(ops, 1); }
+
+void NumberBadInputWrites(BadInputCase& c) {
+  NumberWritesFrom(c.after_ops, NumberWritesFrom(c.ops, 1));
 }
 
 const char* ToolCommit() { return TEARPROOF_GIT_COMMIT; }

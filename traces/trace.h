@@ -1,19 +1,23 @@
-// traces::Trace — one run pinned down so that it can be replayed bit for bit. Two kinds:
+// traces::Trace — one run pinned down so that it can be replayed bit for bit. Three kinds:
 //   - a crash trace: one crash-exploration run: the device and its configuration, the workload
 //     (per lane), the crash point, the resolution of the crash state (which candidate each word
 //     read after the crash takes) and the expected verdict;
 //   - a bad-input trace: a BTT, a workload completed and shut down cleanly, byte patches applied
 //     to the persisted image (a metadata corruption), and the expected verdict of opening it
-//     (traces/bad_input.h runs it).
+//     (traces/bad_input.h runs it);
+//   - a format round-trip trace: the same records for the format family's round trip: a fresh
+//     format, a first history, byte patches that only move flog slots into the other slot layout
+//     and corrupt primary info blocks, a second history (traces/format_round_trip.h runs it).
 //
 // The file format (docs/traces.md) is JSON lines: a header line, then one line per record, in
 // order: "config", "workload", "crash", "expect" for a crash trace; "config", "workload",
-// "corruption", "expect" for a bad-input trace. Version 1 has crash traces only; version 2 adds
-// the header field "case" and with it bad-input traces. The writer writes the lowest version
-// that expresses a trace (every crash trace is still version 1, so older readers read them), the
-// reader reads both. The reader is strict: any missing, unknown, duplicated or ill-typed field is
-// an error naming the line and the field; it never crashes on malformed input. Pure data + text;
-// no simulation happens here.
+// "corruption", "expect" for a bad-input or format round-trip trace. Version 1 has crash traces
+// only; version 2 adds the header field "case" and with it bad-input traces; version 3 adds the
+// crash config field "track_lbas" and format round-trip traces. The writer writes the lowest
+// version that expresses a trace (a crash trace that tracks no extra LBA is still version 1, so
+// older readers read it), the reader reads all three. The reader is strict: any missing, unknown,
+// duplicated or ill-typed field is an error naming the line and the field; it never crashes on
+// malformed input. Pure data + text; no simulation happens here.
 #pragma once
 
 #include <cstddef>
@@ -37,8 +41,10 @@ inline constexpr int kBadInputFormatVersion = 2;
 // A crash trace whose config tracks extra LBAs (ExploreConfig::track_lbas != 0) is version 3: an
 // older reader must refuse it by its version rather than replay it judging fewer LBAs.
 inline constexpr int kTrackLbasFormatVersion = 3;
+// Format round-trip traces ("case": "format-round-trip") exist from version 3 on.
+inline constexpr int kFormatRoundTripFormatVersion = 3;
 
-enum class TraceKind : uint8_t { kCrash, kBadInput };
+enum class TraceKind : uint8_t { kCrash, kBadInput, kFormatRoundTrip };
 
 // One corruption of a persisted image: `bytes` replace the bytes at namespace offset `offset`.
 struct BytePatch {
@@ -50,13 +56,16 @@ struct BytePatch {
 
 // A bad-input case (traces/bad_input.h runs and judges it): a one-arena BTT formatted on a fresh
 // simulated medium, `ops` run to completion and the device closed (a clean shutdown), then
-// `patches` stored durably into the persisted image.
+// `patches` stored durably into the persisted image. A format round trip
+// (traces/format_round_trip.h) is the same data plus `after_ops`, run after the patches, on any
+// number of arenas.
 struct BadInputCase {
   properties::DeviceConfig device;
-  // Writes, zeros and error flags. Write ids are 1, 2, ... in order (NumberBadInputWrites): the
-  // file names no ids.
+  // Writes, zeros and error flags. Write ids are 1, 2, ... in order over `ops` and then
+  // `after_ops` (NumberBadInputWrites): the file names no ids.
   std::vector<properties::Op> ops;
-  std::vector<BytePatch> patches;  // ascending, non-overlapping, inside the namespace
+  std::vector<BytePatch> patches;         // ascending, non-overlapping, inside the namespace
+  std::vector<properties::Op> after_ops;  // format round trips only: the second history
 };
 // Bounds of a bad-input case the reader accepts: one arena (far below 512 GiB) small enough to
 // simulate whole, and few enough writes and LBAs that the ids of the workload's writes and of
@@ -65,6 +74,12 @@ inline constexpr uint64_t kMaxBadInputNamespaceBytes = uint64_t{16} << 20;
 inline constexpr size_t kMaxBadInputOps = 4096;
 // Gives the writes of `ops` the ids 1, 2, ... in order.
 void NumberBadInputWrites(std::vector<properties::Op>& ops);
+// Gives the writes of `c.ops`, then of `c.after_ops`, the ids 1, 2, ... in order.
+void NumberBadInputWrites(BadInputCase& c);
+// A format round trip may span several arenas (the format family's sparse multi-arena devices,
+// 2-3 arenas of up to 512 GiB): its executor reads only the flog and info blocks of each arena,
+// never the whole image. Four full arenas at most.
+inline constexpr uint64_t kMaxFormatRoundTripNamespaceBytes = 4 * btt::kMaxArenaSize;
 
 struct Trace {
   TraceKind kind = TraceKind::kCrash;
@@ -75,9 +90,9 @@ struct Trace {
   // config.medium_size 0 (the field absent from the file) means the size every trace had before
   // the field existed, harness::MaxExploreMediumSize; TraceFromViolation always pins the size.
   // config.track_lbas 0 (the field absent) judges only the LBAs the ops name after the crash.
-  // A bad-input trace uses only config.device (always kBtt).
+  // A bad-input or format round-trip trace uses only config.device (always kBtt).
   harness::ExploreConfig config;
-  BadInputCase bad_input;  // kBadInput only
+  BadInputCase bad_input;  // kBadInput and kFormatRoundTrip only
   // kCrash only:
   uint64_t seed = 0;          // the seed of a random run (0 for exhaustive exploration)
   uint64_t crash_point = 0;   // 1-based; 0 = no crash (a workload read failed)
@@ -106,8 +121,9 @@ Trace TraceFromViolation(const harness::ExploreConfig& config, const harness::Vi
 // (InvalidArgument).
 Result<harness::ExploreConfig> ReplayConfig(const Trace& trace);
 
-// "linux-512-px86-nfree1-w0_w0-p5", "bad-input-linux-512-px86-nfree1-2ops-1patch": a file-name
-// stem that says what the trace is.
+// "linux-512-px86-nfree1-w0_w0-p5", "bad-input-linux-512-px86-nfree1-2ops-1patch",
+// "format-round-trip-linux-512-px86-nfree1-3ops-2patches": a file-name stem that says what the
+// trace is.
 std::string TraceStem(const Trace& trace);
 
 // The commit this binary was configured from ("unknown" outside a git checkout).

@@ -1,11 +1,11 @@
 // The trace format's reader and writer.
-// Invariants checked, for crash traces (version 1, and version 3 when they track extra LBAs) and
-// bad-input traces (version 2): a trace survives write -> read -> write unchanged and is written
-// in the lowest version that expresses it; the reader rejects every malformed input with an
-// InvalidArgument that names the line (and the field, where there is one) and never crashes:
-// truncation at every byte, each value replaced by a value of another JSON type, unknown and
-// duplicated fields, unsupported versions, bad hex, patches past the namespace or overlapping,
-// seeded byte corruption.
+// Invariants checked, for crash traces (version 1, and version 3 when they track extra LBAs),
+// bad-input traces (version 2) and format round-trip traces (version 3): a trace survives write ->
+// read -> write unchanged and is written in the lowest version that expresses it; the reader
+// rejects every malformed input with an InvalidArgument that names the line (and the field, where
+// there is one) and never crashes: truncation at every byte, each value replaced by a value of
+// another JSON type, unknown and duplicated fields, unsupported versions, bad hex, patches past the
+// namespace or overlapping, seeded byte corruption.
 #include "traces/trace.h"
 
 #include <gtest/gtest.h>
@@ -76,7 +76,23 @@ Trace TrackedExample() {
   return t;
 }
 
-std::vector<Trace> Examples() { return {Example(), BadInputExample(), TrackedExample()}; }
+// A format round trip (version 3): a bad-input case's records, a second history, a namespace
+// past the bad-input limit (a sparse multi-arena device).
+Trace RoundTripExample() {
+  Trace t = BadInputExample();
+  t.kind = TraceKind::kFormatRoundTrip;
+  t.mutant = "flog-layout-zero-two";
+  t.bad_input.device.namespace_bytes = uint64_t{1} << 40;
+  using Op = properties::Op;
+  t.bad_input.after_ops = {{Op::Kind::kWrite, 7, 0}, {Op::Kind::kZero, 0, 0}};
+  NumberBadInputWrites(t.bad_input);
+  t.expect = {true, "PROP-FLOG-LAYOUT", "after format: arena 0 opened with (0,2)"};
+  return t;
+}
+
+std::vector<Trace> Examples() {
+  return {Example(), BadInputExample(), TrackedExample(), RoundTripExample()};
+}
 
 void ExpectError(const std::string& text, const std::string& needle) {
   auto parsed = ParseTrace(text);
@@ -211,6 +227,44 @@ TEST(Trace, MalformedTrackedLbasNameTheProblem) {
   }
 }
 
+TEST(Trace, AFormatRoundTripRoundTripsThroughTextAsVersion3) {
+  const std::string text = SerializeTrace(RoundTripExample());
+  const std::vector<std::string> lines = Lines(text);
+  EXPECT_EQ(lines[0],
+            R"({"tearproof_trace":3,"tool_commit":"0123456789ab",)"
+            R"("mutant":"flog-layout-zero-two","device":"btt","case":"format-round-trip"})");
+  EXPECT_EQ(lines[2], R"({"workload":{"ops":["w0","z3","e1","w12"],"after":["w7","z0"]}})");
+  auto parsed = ParseTrace(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->kind, TraceKind::kFormatRoundTrip);
+  EXPECT_EQ(SerializeTrace(*parsed), text);
+  // Write ids run on from the first history into the second.
+  ASSERT_EQ(parsed->bad_input.after_ops.size(), 2u);
+  EXPECT_EQ(parsed->bad_input.after_ops[0].id, 3u);
+  EXPECT_EQ(parsed->bad_input.device.namespace_bytes, uint64_t{1} << 40);
+  EXPECT_FALSE(ReplayConfig(*parsed).ok()) << "a round trip explores nothing";
+  EXPECT_EQ(TraceStem(*parsed),
+            "format-round-trip-flog-layout-zero-two-pmemblk-520-eadr-nfree2-6ops-2patches");
+
+  auto with_line = [&](size_t i, const std::string& replacement) {
+    std::vector<std::string> copy = lines;
+    copy[i] = replacement;
+    return Join(copy);
+  };
+  ExpectError(with_line(2, R"({"workload":{"ops":[]}})"),
+              "line 3 (workload): missing field 'after'");
+  ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none",)"
+                           R"("device":"btt","case":"format-round-trip"})"),
+              "field 'case': \"format-round-trip\" needs format version 3 (the header says 2)");
+  ExpectError(with_line(1, R"({"config":{"profile":"linux","lbasize":512,"nfree":1,)"
+                           R"("model":"px86","namespace_bytes":2199023255553}})"),
+              "field 'namespace_bytes': 2199023255553 exceeds 2199023255552");
+  // A bad-input trace has no second history and no multi-arena namespace.
+  std::vector<std::string> bad = Lines(SerializeTrace(BadInputExample()));
+  bad[2] = R"({"workload":{"ops":[],"after":[]}})";
+  ExpectError(Join(bad), "unknown field 'after'");
+}
+
 TEST(Trace, BlankLinesAndCarriageReturnsAreTolerated) {
   std::string text = SerializeTrace(Example());
   text.insert(text.find('\n') + 1, "\n   \n");
@@ -298,7 +352,7 @@ TEST(Trace, StructuralErrorsNameTheProblem) {
               "unknown field 'case'");
   ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none",)"
                            R"("device":"btt","case":"fuzz"})"),
-              "field 'case'");
+              "field 'case': expected \"crash\", \"bad-input\" or \"format-round-trip\"");
   ExpectError(
       with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"nvme"})"),
       "field 'device'");
@@ -428,7 +482,7 @@ TEST(Trace, MalformedBadInputRecordsNameTheProblem) {
               "expected an ORACLE-* or PROP-* check name");
   ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none",)"
                            R"("device":"plain-pmem","case":"bad-input"})"),
-              "a bad-input case corrupts a BTT");
+              "a bad-input or format round-trip case runs a BTT");
   // A crash trace's check is an ORACLE-* name only.
   std::vector<std::string> crash = Lines(SerializeTrace(Example()));
   crash[4] = R"({"expect":{"verdict":"violation","check":"PROP-BAD-UNTOUCHED","detail":""}})";
