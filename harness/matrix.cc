@@ -202,6 +202,8 @@ ExploreConfig MatrixExploreConfig(const MatrixOptions& options, MatrixPart part,
   }
   config.track_lbas = TrackedLbas(options, part);
   config.count_eager_states = options.count_eager_states;
+  config.mutant = options.mutant;
+  config.stop_at_first_violation = options.stop_at_first_violation;
   if (part == MatrixPart::kFormat) {
     config.crash_in_format = true;
     config.max_states_per_point = options.format_max_states_per_point;

@@ -73,6 +73,11 @@ struct MatrixOptions {
   uint64_t format_max_states_per_point = 1 << 18;
   // ExploreConfig::count_eager_states (a statistic: `tearproof prove` reports it).
   bool count_eager_states = true;
+  // ExploreConfig::mutant for every exploration (only the mutant build accepts one): shows that a
+  // verdict built on the matrix can fail (tools/report_explore_test.cc).
+  btt::Mutant mutant = btt::Mutant::kNone;
+  // ExploreConfig::stop_at_first_violation for every exploration (a kill check needs one).
+  bool stop_at_first_violation = false;
   // Explorations are numbered part by part, then cell by cell, then workload by workload; a
   // shard runs those whose number i has i % shards == shard.
   uint32_t shard = 0;

@@ -21,7 +21,9 @@
 #include "sim/scheduler.h"
 #include "sim/self_check.h"
 #include "tools/cli_common.h"
+#include "tools/explore_command.h"
 #include "tools/report.h"
+#include "tools/report_explore.h"
 #include "tools/report_interop.h"
 #include "tools/report_paths.h"
 #include "tools/report_process.h"
@@ -288,6 +290,11 @@ Result<CampaignConfig> ParseConfig(const json& c) {
   for (const std::string& m : format_models) {
     cfg.explore_format_models.push_back(*sim::ParsePersistencyModel(m));
   }
+  if (ExplorePlanned({cfg.explore, cfg.explore_format_models}) == 0) {
+    return InvalidArgument(
+        "config explore: nothing to explore (explore.parts runs only the format part and "
+        "explore.format_models names none of explore.models)");
+  }
 
   const json& d = c["deep"];
   TP_ASSIGN_OR_RETURN(cfg.deep_runs, Count(d, "runs", 0, 10000000, "deep"));
@@ -415,49 +422,6 @@ void AttachTrace(Context& ctx, const harness::ExploreConfig& config, const harne
   (*out)["replay"] = "tearproof replay " + recorded->path;
 }
 
-// The `tearproof explore` command that re-runs an exploration (the replay of a violation that
-// has no trace).
-std::string ExploreCommand(const harness::ExploreConfig& c) {
-  std::string cmd = fmt::format("tearproof explore --profile {} --lbasize {} --nfree {} --model {}",
-                                btt::ProfileName(c.profile), c.external_lbasize, c.nfree,
-                                sim::PersistencyModelName(c.model));
-  if (!c.setup_ops.empty()) {
-    cmd += fmt::format(" --setup \"{}\"", harness::WorkloadToString(c.setup_ops));
-  }
-  cmd += fmt::format(" --ops \"{}\"", harness::WorkloadToString(c.ops));
-  for (const auto& lane : c.other_lanes) {
-    cmd += fmt::format(" --lane \"{}\"", harness::WorkloadToString(lane));
-  }
-  if (c.preemption_bound) cmd += fmt::format(" --preemptions {}", *c.preemption_bound);
-  if (c.crash_in_format) cmd += " --crash-in-format";
-  if (c.max_states_per_point != harness::ExploreConfig{}.max_states_per_point) {
-    cmd += fmt::format(" --max-states {}", c.max_states_per_point);
-  }
-  if (c.track_lbas > 0) cmd += fmt::format(" --track-lbas {}", c.track_lbas);
-  return cmd;
-}
-
-// The statistics of one configuration, with what each reduction saved (docs/report.md).
-json StatsJson(const harness::ExploreStats& s) {
-  const bool saturated = s.eager_states == UINT64_MAX;
-  // Without fence dominance every medium event would be a crash point.
-  const uint64_t dominance_saved = s.events > s.crash_points ? s.events - s.crash_points : 0;
-  return {
-      {"executions", s.executions},
-      {"events", s.events},
-      {"crash_points", s.crash_points},
-      {"crash_points_saved_by_fence_dominance", dominance_saved},
-      {"crash_points_repeated", s.crash_points_repeated},
-      {"states_checked", s.states_checked},
-      {"recovery_crash_states", s.recovery_crash_states},
-      {"eager_states", saturated ? json(nullptr) : json(s.eager_states)},
-      {"eager_states_saturated", saturated},
-      {"states_saved_by_lazy_branching",
-       saturated ? json(nullptr)
-                 : json(s.eager_states > s.states_checked ? s.eager_states - s.states_checked : 0)},
-      {"incomplete_points", s.incomplete_points}};
-}
-
 json ViolationJson(const std::string& phase, const harness::Violation& v,
                    const std::string& configuration, const std::string& workload,
                    const std::string& replay) {
@@ -501,198 +465,22 @@ Outcome MediumPhase(Context& ctx, size_t phase_index) {
   return out;
 }
 
-// The explore matrix of one cell: the configured parts, less the format part in a model outside
-// explore.format_models.
-harness::MatrixOptions ExploreCell(const CampaignConfig& cfg, btt::Profile profile,
-                                   uint32_t sector_size, sim::PersistencyModel model,
-                                   uint32_t nfree) {
-  harness::MatrixOptions one = cfg.explore;
-  one.profiles = {profile};
-  one.sector_sizes = {sector_size};
-  one.models = {model};
-  one.nfrees = {nfree};
-  const auto& fm = cfg.explore_format_models;
-  if (std::find(fm.begin(), fm.end(), model) == fm.end()) {
-    std::erase(one.parts, harness::MatrixPart::kFormat);
-  }
-  return one;
-}
-
-// What the explore phase's bound covers, part by part (the report's bound description).
-std::string ExploreBound(const CampaignConfig& cfg) {
-  const harness::MatrixOptions& m = cfg.explore;
-  auto runs = [&](harness::MatrixPart part) {
-    return std::find(m.parts.begin(), m.parts.end(), part) != m.parts.end();
-  };
-  std::vector<std::string> parts;
-  if (runs(harness::MatrixPart::kSequential)) {
-    parts.push_back(fmt::format(
-        "sequential: every workload of 1..{} write/zero ops over {} LBAs, one op at a time",
-        m.max_ops, m.lbas));
-  }
-  if (runs(harness::MatrixPart::kConcurrent)) {
-    parts.push_back(fmt::format(
-        "concurrent: 2 lanes (1..2 ops and 1 op from write/zero/read over {} LBA{}, plus {} "
-        "aged case{}), every schedule within {} preemption{}",
-        m.concurrent_lbas, m.concurrent_lbas == 1 ? "" : "s", m.concurrent_cases.size(), m.concurrent_cases.size() == 1 ? "" : "s",
-        m.preemption_bound, m.preemption_bound == 1 ? "" : "s"));
-  }
-  if (runs(harness::MatrixPart::kFormat)) {
-    std::string models;
-    for (sim::PersistencyModel model : cfg.explore_format_models) {
-      if (std::find(m.models.begin(), m.models.end(), model) == m.models.end()) continue;
-      if (!models.empty()) models += '/';
-      models += sim::PersistencyModelName(model);
-    }
-    if (!models.empty()) {
-      parts.push_back(fmt::format("format: crashed at every fence of format under {}, then '{}'",
-                                  models, harness::WorkloadToString(m.format_ops)));
-    }
-  }
-  std::string out;
-  for (const std::string& p : parts) {
-    if (!out.empty()) out += "; ";
-    out += p;
-  }
-  return out + "; every crash point, on one arena";
-}
-
 Outcome ExplorePhase(Context& ctx, size_t phase_index) {
+  const ExploreSetup setup{ctx.cfg.explore, ctx.cfg.explore_format_models};
+  ctx.progress.StartPhase(phase_index, ExplorePlanned(setup), "explorations");
+  ExploreOutcome explored = RunExplorePhase(
+      setup, [&](uint64_t done, const std::string& cell) { ctx.progress.Update(done, cell); });
+  for (const ExploreViolation& v : explored.violations) {
+    json violation = ViolationJson("explore", v.violation, v.configuration, v.workload,
+                                   ExploreCommand(v.config));
+    AttachTrace(ctx, v.config, v.violation, "", &violation);
+    ctx.violations.push_back(violation);
+  }
   Outcome out;
-  const harness::MatrixOptions& m = ctx.cfg.explore;
-  // Each cell runs alone (so it gets its own time); its parts share nothing with other cells
-  // (the crash point memo is per part and cell), so this is the same search as one matrix run.
-  struct Cell {
-    std::string name;
-    harness::MatrixOptions options;
-  };
-  std::vector<Cell> cells;
-  uint64_t planned = 0;
-  for (btt::Profile profile : m.profiles) {
-    for (uint32_t sector_size : m.sector_sizes) {
-      for (sim::PersistencyModel model : m.models) {
-        for (uint32_t nfree : m.nfrees) {
-          Cell cell{fmt::format("{} {} B {} nfree {}", btt::ProfileName(profile), sector_size,
-                                sim::PersistencyModelName(model), nfree),
-                    ExploreCell(ctx.cfg, profile, sector_size, model, nfree)};
-          planned += harness::MatrixExplorations(cell.options);
-          cells.push_back(std::move(cell));
-        }
-      }
-    }
-  }
-  ctx.progress.StartPhase(phase_index, planned, "explorations");
-  json configurations = json::array();
-  harness::ExploreStats total;
-  std::map<std::string, harness::ExploreStats> by_part;
-  std::map<std::string, uint64_t> explorations_by_part, violations_by_part;
-  uint64_t done_before = 0, violations = 0, explorations = 0;
-  for (const Cell& c : cells) {
-    const auto start = Clock::now();
-    auto result = harness::RunStandardMatrix(
-        c.options, [&](uint64_t done, uint64_t) { ctx.progress.Update(done_before + done, c.name); });
-    if (!result.ok()) {
-      out.status = "error";
-      out.reason = c.name + ": " + result.status().ToString();
-      out.lines.push_back("error: " + out.reason);
-      return out;
-    }
-    done_before += result->workloads;
-    const double seconds = SecondsSince(start);
-    for (const harness::MatrixCell& cell : result->cells) {
-      const std::string part = harness::MatrixPartName(cell.part);
-      total.Add(cell.stats);
-      by_part[part].Add(cell.stats);
-      explorations_by_part[part] += cell.workloads;
-      violations_by_part[part] += cell.violation_count;
-      explorations += cell.workloads;
-      violations += cell.violation_count;
-      json row = StatsJson(cell.stats);
-      row["part"] = part;
-      row["profile"] = btt::ProfileName(cell.profile);
-      row["sector_size"] = cell.sector_size;
-      row["model"] = sim::PersistencyModelName(cell.model);
-      row["nfree"] = cell.nfree;
-      row["workloads"] = cell.workloads;
-      row["violations"] = cell.violation_count;
-      // The cell's time, shared by its parts in proportion to the states they judged.
-      const uint64_t all_states = result->total.states_checked + result->total.recovery_crash_states;
-      const uint64_t states = cell.stats.states_checked + cell.stats.recovery_crash_states;
-      row["seconds"] = all_states == 0 ? seconds / static_cast<double>(result->cells.size())
-                                       : seconds * static_cast<double>(states) /
-                                             static_cast<double>(all_states);
-      configurations.push_back(row);
-      for (size_t i = 0; i < cell.violations.size(); ++i) {
-        const harness::Violation& v = cell.violations[i];
-        const std::string name = part + " " + c.name;
-        const std::string& w = cell.violation_workloads[i];
-        json violation =
-            ViolationJson("explore", v, name, w, ExploreCommand(cell.violation_configs[i]));
-        AttachTrace(ctx, cell.violation_configs[i], v, "", &violation);
-        ctx.violations.push_back(violation);
-        out.lines.push_back(fmt::format("VIOLATION {} [{} workload '{}' crash point {}]: {}",
-                                        v.check, name, w, v.crash_point, v.detail));
-      }
-    }
-  }
-  if (violations > 0) out.Fail(fmt::format("{} violations on the real core", violations));
-  if (total.incomplete_points > 0) {
-    out.Fail(fmt::format("{} crash points hit max_states_per_point (incomplete, not a proof)",
-                         total.incomplete_points));
-  }
-  const std::string bound = ExploreBound(ctx.cfg);
-  out.lines.push_back(fmt::format(
-      "{} to bound ({}): {} configurations, {} explorations, {} crash points ({} repeated, judged "
-      "once), {} crash states judged (+{} crashes inside recovery), {} violations, {} incomplete "
-      "points",
-      out.status == "passed" ? "proved" : "NOT proved", bound, cells.size(), explorations,
-      total.crash_points, total.crash_points_repeated, total.states_checked,
-      total.recovery_crash_states, violations, total.incomplete_points));
-  json parts = json::array();
-  for (harness::MatrixPart p : m.parts) {
-    const std::string part = harness::MatrixPartName(p);
-    if (!explorations_by_part.count(part)) continue;
-    const harness::ExploreStats& s = by_part[part];
-    out.lines.push_back(fmt::format(
-        "  part {}: {} explorations, {} executions, {} crash points, {} crash states judged (+{} "
-        "inside recovery), {} violations",
-        part, explorations_by_part[part], s.executions, s.crash_points, s.states_checked,
-        s.recovery_crash_states, violations_by_part[part]));
-    json row = StatsJson(s);
-    row["part"] = part;
-    row["workloads"] = explorations_by_part[part];
-    row["violations"] = violations_by_part[part];
-    parts.push_back(row);
-  }
-  out.lines.push_back(fmt::format(
-      "reductions: fence dominance crashed at {} points instead of {} medium events; lazy "
-      "branching judged {} states where eager enumeration of the same points has {}",
-      total.crash_points, total.events, total.states_checked,
-      total.eager_states == UINT64_MAX ? std::string("more than 2^64")
-                                       : std::to_string(total.eager_states)));
-  json totals = StatsJson(total);
-  totals["workloads"] = explorations;
-  totals["violations"] = violations;
-  json part_names = json::array();
-  for (harness::MatrixPart p : m.parts) part_names.push_back(harness::MatrixPartName(p));
-  json format_models = json::array();
-  for (sim::PersistencyModel model : ctx.cfg.explore_format_models) {
-    format_models.push_back(sim::PersistencyModelName(model));
-  }
-  out.section = {
-      {"bound",
-       {{"description", bound},
-        {"parts", part_names},
-        {"max_ops", m.max_ops},
-        {"lbas", m.lbas},
-        {"workloads_per_configuration",
-         harness::MatrixPartWorkloads(m, harness::MatrixPart::kSequential).size()},
-        {"concurrent_lbas", m.concurrent_lbas},
-        {"preemption_bound", m.preemption_bound},
-        {"format_models", format_models}}},
-      {"configurations", configurations},
-      {"parts", parts},
-      {"totals", totals}};
+  out.status = explored.status;
+  out.reason = explored.reason;
+  out.lines = std::move(explored.lines);
+  out.section = std::move(explored.section);
   return out;
 }
 
