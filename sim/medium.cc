@@ -354,6 +354,7 @@ Status Medium::StoreImpl(LaneId lane, uint64_t addr, std::span<const std::byte> 
   TP_RETURN_IF_ERROR(CheckLane(lane));
   TP_RETURN_IF_ERROR(CheckRange(addr, data.size(), nt ? "store_nt" : "store"));
   if (data.empty()) return Status::Ok();
+  crash_lines_.reset();  // the pending lines change
   // A store to a line still unresolved after a lazy crash needs the line's post-crash contents
   // (as the base of the new pieces and for the bytes this store does not cover).
   if (!lazy_lines_.empty()) ResolveLazyWords(addr, data.size(), /*whole_lines=*/true);
@@ -490,6 +491,7 @@ std::vector<std::pair<uint64_t, const Medium::LineState*>> Medium::PendingLines(
 
 template <typename Pred>
 void Medium::Fold(uint64_t line, LineState& ls, Pred pred) {
+  crash_lines_.reset();  // the pending lines change
   // Common case (store; clwb; sfence): every pending piece becomes guaranteed. The line then
   // leaves the pending set and its visible contents are its guaranteed contents.
   if (std::all_of(ls.pending.begin(), ls.pending.end(), pred)) {
@@ -781,30 +783,41 @@ Medium Medium::MaterializeCrash(const CrashState& state) const {
   return m;
 }
 
+const std::shared_ptr<Medium::CrashLines>& Medium::CurrentCrashLines() const {
+  if (crash_lines_ != nullptr) return crash_lines_;
+  auto lines = std::make_shared<CrashLines>();
+  lines->prefix_rule = UsesPrefixRule();
+  lines->lines.reserve(pending_line_count_);
+  size_t piece_count = 0;
+  ForEachPendingLine([&](uint64_t, const LineState& ls) { piece_count += ls.pending.size(); });
+  lines->pieces.reserve(piece_count);
+  ForEachPendingLine([&](uint64_t, const LineState& ls) {
+    CrashLines::Line& l = lines->lines.emplace_back();
+    l.base = ls.base;
+    l.base_seq = ls.base_seq;
+    l.first_piece = static_cast<uint32_t>(lines->pieces.size());
+    l.piece_count = static_cast<uint32_t>(ls.pending.size());
+    lines->pieces.insert(lines->pieces.end(), ls.pending.begin(), ls.pending.end());
+  });
+  crash_lines_ = std::move(lines);
+  return crash_lines_;
+}
+
 Medium Medium::LazyCrash(std::shared_ptr<CrashChooser> chooser) const {
   TP_ASSERT(chooser != nullptr, "INV-SIM-LAZY-CHOOSER");
   Medium m = ForkImage();
   if (pending_line_count_ == 0) return m;
   auto crash = std::make_shared<LazyCrashLines>();
+  crash->lines = CurrentCrashLines();
   crash->chooser = std::move(chooser);
-  crash->prefix_rule = UsesPrefixRule();
-  crash->lines.reserve(pending_line_count_);
-  size_t piece_count = 0;
-  ForEachPendingLine([&](uint64_t, const LineState& ls) { piece_count += ls.pending.size(); });
-  crash->pieces.reserve(piece_count);
+  crash->resolution.resize(pending_line_count_);
   // The lines still unresolved from an earlier crash (a nested crash) are not pending here (a
   // store resolves its line first), so the new lines interleave with them: merged by line.
   const size_t earlier = m.lazy_lines_.size();
   m.lazy_lines_.reserve(earlier + pending_line_count_);
-  ForEachPendingLine([&](uint64_t line, const LineState& ls) {
-    LazyCrashLines::Line& l = crash->lines.emplace_back();
-    l.base = ls.base;
-    l.base_seq = ls.base_seq;
-    l.first_piece = static_cast<uint32_t>(crash->pieces.size());
-    l.piece_count = static_cast<uint32_t>(ls.pending.size());
-    crash->pieces.insert(crash->pieces.end(), ls.pending.begin(), ls.pending.end());
-    m.lazy_lines_.push_back(
-        LazyLine{line, crash, static_cast<uint32_t>(crash->lines.size() - 1), {}});
+  uint32_t index = 0;
+  ForEachPendingLine([&](uint64_t line, const LineState&) {
+    m.lazy_lines_.push_back(LazyLine{line, crash, index++, {}});
   });
   std::inplace_merge(
       m.lazy_lines_.begin(), m.lazy_lines_.begin() + static_cast<std::ptrdiff_t>(earlier),
@@ -812,21 +825,39 @@ Medium Medium::LazyCrash(std::shared_ptr<CrashChooser> chooser) const {
   return m;
 }
 
-void Medium::ResolveShared(uint64_t line, LazyCrashLines& crash, LazyCrashLines::Line& shared,
-                           uint32_t word) {
-  const LineView view(shared.base, shared.base_seq,
-                      std::span(crash.pieces).subspan(shared.first_piece, shared.piece_count));
-  crash_internal::CandidatesInto(view, crash.prefix_rule, word, shared.resolved, shared.value,
-                                 &crash.candidates, &crash.scratch);
-  const std::vector<uint64_t>& cands = crash.candidates;
-  uint32_t index = 0;
-  if (cands.size() > 1) {
-    index = crash.chooser->Choose(line * kLineBytes + word * kWordBytes,
-                                  static_cast<uint32_t>(cands.size()));
+void Medium::ResolveShared(uint64_t line, LazyCrashLines& crash, uint32_t index, uint32_t word) {
+  CrashLines& lines = *crash.lines;
+  CrashLines::Line& l = lines.lines[index];
+  LazyCrashLines::Resolution& r = crash.resolution[index];
+  const LineView view(l.base, l.base_seq,
+                      std::span(lines.pieces).subspan(l.first_piece, l.piece_count));
+  std::span<const uint64_t> cands;
+  if (!lines.prefix_rule) {
+    // Independent words: the candidates depend on the pieces alone, so every crash of these
+    // lines shares them (computed by the first crash that reads the word).
+    if (l.candidate_count[word] == 0) {
+      const std::array<bool, kWordsPerLine> none{};
+      crash_internal::CandidatesInto(view, false, word, none, Words{}, &crash.candidates,
+                                     &crash.scratch);
+      l.first_candidate[word] = static_cast<uint32_t>(lines.candidates.size());
+      l.candidate_count[word] = static_cast<uint32_t>(crash.candidates.size());
+      lines.candidates.insert(lines.candidates.end(), crash.candidates.begin(),
+                              crash.candidates.end());
+    }
+    cands = std::span(lines.candidates).subspan(l.first_candidate[word], l.candidate_count[word]);
+  } else {
+    crash_internal::CandidatesInto(view, true, word, r.resolved, r.value, &crash.candidates,
+                                   &crash.scratch);
+    cands = crash.candidates;
   }
-  TP_ASSERT(index < cands.size(), "INV-SIM-CHOOSER-INDEX");
-  shared.resolved[word] = true;
-  shared.value[word] = cands[index];
+  uint32_t index_chosen = 0;
+  if (cands.size() > 1) {
+    index_chosen = crash.chooser->Choose(line * kLineBytes + word * kWordBytes,
+                                         static_cast<uint32_t>(cands.size()));
+  }
+  TP_ASSERT(index_chosen < cands.size(), "INV-SIM-CHOOSER-INDEX");
+  r.resolved[word] = true;
+  r.value[word] = cands[index_chosen];
 }
 
 void Medium::ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines) {
@@ -841,7 +872,7 @@ void Medium::ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lin
     LazyLine& lazy = *it;
     const uint64_t line = lazy.line;
     LazyCrashLines& crash = *lazy.crash;
-    LazyCrashLines::Line& shared = crash.lines[lazy.index];
+    const LazyCrashLines::Resolution& shared = crash.resolution[lazy.index];
     uint64_t w_lo = 0, w_hi = kWordsPerLine - 1;
     if (!whole_lines) {
       w_lo = (std::max(addr, line * kLineBytes) - line * kLineBytes) / kWordBytes;
@@ -851,7 +882,7 @@ void Medium::ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lin
     std::byte* line_bytes = nullptr;  // this medium's copy of the line, made writable once
     // Ascending word order: the order of choices is part of the odometer's determinism.
     for (uint64_t w = w_lo; w <= w_hi; ++w) {
-      if (!shared.resolved[w]) ResolveShared(line, crash, shared, static_cast<uint32_t>(w));
+      if (!shared.resolved[w]) ResolveShared(line, crash, lazy.index, static_cast<uint32_t>(w));
       if (!lazy.applied[w]) {
         if (line_bytes == nullptr) {
           const uint64_t line_addr = line * kLineBytes;
@@ -884,10 +915,11 @@ std::vector<uint64_t> Medium::WordCandidates(uint64_t word_addr) const {
                                    [](const LazyLine& lazy, uint64_t l) { return lazy.line < l; });
   if (it != lazy_lines_.end() && it->line == line) {
     const LazyCrashLines& crash = *it->crash;
-    const LazyCrashLines::Line& shared = crash.lines[it->index];
-    if (shared.resolved[w]) return {shared.value[w]};
-    const LineView view(shared.base, shared.base_seq,
-                        std::span(crash.pieces).subspan(shared.first_piece, shared.piece_count));
+    const LazyCrashLines::Resolution& r = crash.resolution[it->index];
+    if (r.resolved[w]) return {r.value[w]};
+    const CrashLines::Line& l = crash.lines->lines[it->index];
+    const LineView view(l.base, l.base_seq,
+                        std::span(crash.lines->pieces).subspan(l.first_piece, l.piece_count));
     return crash_internal::Candidates(view, false, w, none, Words{});
   }
   return {ReadWord(word_addr - word_addr % kWordBytes)};

@@ -196,30 +196,45 @@ class Medium {
     std::vector<std::pair<uint64_t, uint64_t>> snapshots;  // (line index, last piece seq)
     std::vector<uint64_t> nt_lines;                         // lines with this lane's NT pieces
   };
-  // The unresolved lines of one crash. Their resolution is shared by every medium descending
-  // from that crash (nested crashes fork it), because a word has one post-crash value per crash:
-  // a word first read in a nested crash is resolved once, for the crash it belongs to. One
-  // record per crash, with every line's pieces in one array: a crash view costs a few
-  // allocations, not a few per pending line (crash exploration makes one view per crash state).
-  struct LazyCrashLines {
+  // What every crash of the medium's current pending lines shares: the lines and their pieces in
+  // one array, and under word8/eadr (independent words) each word's candidates, computed when a
+  // crash first resolves the word and kept (they depend on the pieces alone). LazyCrash builds
+  // it on first use and keeps it until a store or a fold changes a pending line (crash_lines_),
+  // so the many crash views of one crash point (one per resolution the explorer visits) neither
+  // copy the lines nor recompute candidates.
+  struct CrashLines {
     struct Line {
       std::array<uint64_t, kWordsPerLine> base{};
       std::array<uint64_t, kWordsPerLine> base_seq{};
       uint32_t first_piece = 0;  // this line's pending pieces: pieces[first_piece, + count)
       uint32_t piece_count = 0;
-      std::array<bool, kWordsPerLine> resolved{};
-      std::array<uint64_t, kWordsPerLine> value{};
+      // !prefix_rule: word w's candidates are candidates[first_candidate[w], + candidate_count[w])
+      // once candidate_count[w] > 0 (there is always at least one: the guaranteed value).
+      std::array<uint32_t, kWordsPerLine> first_candidate{};
+      std::array<uint32_t, kWordsPerLine> candidate_count{};
     };
-    std::shared_ptr<CrashChooser> chooser;
     bool prefix_rule = true;
     std::vector<Piece> pieces;
     std::vector<Line> lines;
-    // Reused by every resolution (no allocation per word): the word's candidates, and the px86
+    std::vector<uint64_t> candidates;
+  };
+  // The unresolved lines of one crash. Their resolution is shared by every medium descending
+  // from that crash (nested crashes fork it), because a word has one post-crash value per crash:
+  // a word first read in a nested crash is resolved once, for the crash it belongs to.
+  struct LazyCrashLines {
+    struct Resolution {
+      std::array<bool, kWordsPerLine> resolved{};
+      std::array<uint64_t, kWordsPerLine> value{};
+    };
+    std::shared_ptr<CrashLines> lines;
+    std::shared_ptr<CrashChooser> chooser;
+    std::vector<Resolution> resolution;  // parallel to lines->lines
+    // Reused by every px86 resolution (no allocation per word): the word's candidates, and the
     // rule's per-prefix candidates.
     std::vector<uint64_t> candidates;
     std::vector<uint64_t> scratch;
   };
-  // A line of this medium still unresolved after a crash: crash->lines[index].
+  // A line of this medium still unresolved after a crash: line `index` of `crash`.
   struct LazyLine {
     uint64_t line = 0;
     std::shared_ptr<LazyCrashLines> crash;
@@ -270,8 +285,9 @@ class Medium {
 
   bool UsesPrefixRule() const;
   void ResolveLazyWords(uint64_t addr, uint64_t size_bytes, bool whole_lines);
-  static void ResolveShared(uint64_t line, LazyCrashLines& crash, LazyCrashLines::Line& shared,
-                            uint32_t word);
+  static void ResolveShared(uint64_t line, LazyCrashLines& crash, uint32_t index, uint32_t word);
+  // The shared part of every crash of the current pending lines (built on first use).
+  const std::shared_ptr<CrashLines>& CurrentCrashLines() const;
   Medium ForkImage() const;
 
   uint64_t size_bytes_;
@@ -292,6 +308,9 @@ class Medium {
   mutable PendingPage* page_cache_ = nullptr;
   std::vector<LaneState> lanes_;
   std::vector<LazyLine> lazy_lines_;  // unresolved post-crash lines, ascending line index
+  // CurrentCrashLines' cache. Reset by every change of a pending line (StoreImpl, Fold); never
+  // copied to another medium (a fork has nothing pending).
+  mutable std::shared_ptr<CrashLines> crash_lines_;
   std::vector<Event> events_;
 };
 
