@@ -8,7 +8,9 @@
 //     one at a time (no store buffers), so a load sees the latest store of any lane.
 //   - Out-of-range addresses or lanes return kOutOfRange / kInvalidArgument and change nothing.
 //     Zero-length Load/Store/range flush/Persist are no-ops (not even recorded). A flush of a line
-//     with nothing unguaranteed, or a fence with nothing pending, is recorded but changes nothing.
+//     with nothing unguaranteed, or a fence with nothing pending, is recorded but changes nothing;
+//     so is a store that leaves every byte of a line with nothing unguaranteed as it was (it adds
+//     no crash state, and the line stays out of pending_line_count).
 //   - Crash semantics per PersistencyModel (docs/persistency.md): every word has the value at its
 //     last guaranteed persist point plus the values stored since ("candidates"). Stores are split
 //     into whole-word pieces (a sub-word store makes a new whole-word value), so an aligned 8-byte
