@@ -1,6 +1,6 @@
 // The standard matrix: workload enumeration and parsing, the parts and their counts, sharding,
 // and small cuts of each part that pass on the real core. The whole matrix runs as
-// `tearproof explore --matrix --shard i/4` (ctest, label crash).
+// `tearproof explore` (ctest, label crash: tools/CMakeLists.txt).
 #include "harness/matrix.h"
 
 #include <gtest/gtest.h>
