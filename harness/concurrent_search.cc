@@ -22,8 +22,8 @@
 namespace tearproof::harness {
 namespace {
 
-constexpr uint32_t kSectorBytes = 512;
-constexpr uint32_t kNfree = 2;
+constexpr uint32_t kSectorBytes = kConcurrentSectorBytes;
+constexpr uint32_t kNfree = kConcurrentNfree;
 // Setup writes are numbered from here, so their tags never collide with the lanes' writes.
 constexpr uint64_t kSetupWriteBase = 0x8000;
 // Scheduling points per run before a run is a livelock (ORACLE-LIVENESS); the standard workloads
@@ -151,8 +151,9 @@ Result<World> MakeWorld(const ConcurrentWorkload& w) {
     }
     world.lane_ops.push_back(std::move(ops));
   }
-  if (world.lane_ops.empty() || world.lane_ops.size() > 4) {
-    return InvalidArgument("a concurrent workload has 1 to 4 lanes: " + w.Name());
+  if (world.lane_ops.empty() || world.lane_ops.size() > kConcurrentMaxLanes) {
+    return InvalidArgument("a concurrent workload has 1 to " + std::to_string(kConcurrentMaxLanes) +
+                           " lanes: " + w.Name());
   }
   return world;
 }
@@ -191,6 +192,7 @@ ConcurrentRun RunOnce(const World& world, sim::Scheduler& scheduler, sim::Strate
       for (size_t i = 0; i < ops.size(); ++i) {
         const WorkloadOp& op = ops[i];
         HistoryOp h{op.kind, 0, clock++, 0};
+        std::string problem;
         Status s;
         if (op.kind == Kind::kWrite) {
           h.value = world.write_ids[lane][i];
@@ -199,7 +201,6 @@ ConcurrentRun RunOnce(const World& world, sim::Scheduler& scheduler, sim::Strate
           s = b.Zero(btt::ExternalLba(op.lba));
         } else {
           s = b.Read(btt::ExternalLba(op.lba), buffer);
-          std::string problem;
           h.value = Identify(world, op.lba, buffer, &problem);
           if (s.ok() && !problem.empty() && read_problem.empty()) {
             read_problem = "lane " + std::to_string(lane) + " read of lba " +
@@ -212,6 +213,8 @@ ConcurrentRun RunOnce(const World& world, sim::Scheduler& scheduler, sim::Strate
                             " on lba " + std::to_string(op.lba) + ": ");
         }
         history[op.lba].push_back(h);
+        result.ops.push_back({static_cast<uint32_t>(lane), static_cast<uint32_t>(i), op, h.value,
+                              h.invoke, h.respond, std::move(problem)});
       }
       return Status::Ok();
     });
@@ -269,6 +272,10 @@ ConcurrentRun RunOnce(const World& world, sim::Scheduler& scheduler, sim::Strate
   return result;
 }
 
+Result<std::unique_ptr<sim::Scheduler>> MakeScheduler() {
+  return sim::Scheduler::Create({.max_lanes = kConcurrentMaxLanes, .max_steps = kMaxSteps});
+}
+
 }  // namespace
 
 std::string ConcurrentWorkload::Name() const {
@@ -301,8 +308,7 @@ Result<ConcurrentSearchResult> SearchConcurrent(const std::vector<ConcurrentWork
   if (options.preemption_bound > 3) return InvalidArgument("preemption bound must be 0..3");
   TP_RETURN_IF_ERROR(SelectMutant(options.mutant));
   TP_RETURN_IF_ERROR(SelectMutant(btt::Mutant::kNone));
-  TP_ASSIGN_OR_RETURN(auto scheduler,
-                      sim::Scheduler::Create({.max_lanes = 4, .max_steps = kMaxSteps}));
+  TP_ASSIGN_OR_RETURN(auto scheduler, MakeScheduler());
   ConcurrentSearchResult out;
   out.exhaustive_complete = true;
   bool stop = false;
@@ -328,6 +334,7 @@ Result<ConcurrentSearchResult> SearchConcurrent(const std::vector<ConcurrentWork
       out.violation_workload = w.Name();
       out.violation_strategy = strategy;
       out.violation_schedule = sim::ScheduleToString(r.report.schedule);
+      out.violation_preemptions = r.report.preemptions;
     }
     stop = options.stop_at_first_violation;
   };
@@ -374,6 +381,13 @@ Result<ConcurrentRun> RunConcurrent(const ConcurrentWorkload& workload, sim::Sch
   ConcurrentRun run = RunOnce(world, scheduler, strategy, record_events);
   TP_RETURN_IF_ERROR(SelectMutant(btt::Mutant::kNone));
   return run;
+}
+
+Result<ConcurrentRun> ReplayConcurrent(const ConcurrentWorkload& workload,
+                                       const std::vector<uint32_t>& schedule, btt::Mutant mutant) {
+  TP_ASSIGN_OR_RETURN(auto scheduler, MakeScheduler());
+  sim::ReplayStrategy replay(schedule, /*strict=*/true);
+  return RunConcurrent(workload, *scheduler, replay, mutant);
 }
 
 }  // namespace tearproof::harness

@@ -43,6 +43,12 @@
 
 namespace tearproof::harness {
 
+// The device every concurrent run uses (a concurrent trace records it, docs/traces.md): the linux
+// profile, 512-byte sectors, nfree 2 (two BTT lanes), one minimum-size arena, px86.
+inline constexpr uint32_t kConcurrentSectorBytes = 512;
+inline constexpr uint32_t kConcurrentNfree = 2;
+inline constexpr uint32_t kConcurrentMaxLanes = 4;
+
 struct ConcurrentWorkload {
   std::string setup;               // sequential ops after format ("w3 w0"), may be empty
   std::vector<std::string> lanes;  // one op string per lane ("w1 r2"); reads allowed
@@ -88,6 +94,7 @@ struct ConcurrentSearchResult {
   std::string violation_workload;
   std::string violation_strategy;
   std::string violation_schedule;
+  uint64_t violation_preemptions = 0;
   std::string first_error;  // the first refused or unfit run, likewise
 };
 
@@ -98,8 +105,21 @@ Result<ConcurrentSearchResult> SearchConcurrent(const std::vector<ConcurrentWork
 
 // One run of `workload` under `strategy`, as the search runs it: format and setup on the real
 // core, then the lanes with `mutant` active (restored to kNone after), then the oracle.
+// One completed op of a run as the oracle saw it, on the run's logical clock (lanes run one at a
+// time, so invoke < respond orders ops in real time).
+struct ConcurrentOpRecord {
+  uint32_t lane = 0;
+  uint32_t index = 0;  // within its lane
+  WorkloadOp op;
+  uint64_t value = 0;  // the write number written (0 for a zero) or the value read
+  uint64_t invoke = 0;
+  uint64_t respond = 0;
+  std::string problem;  // a read whose sector is none of its LBA's values: what it holds
+};
+
 struct ConcurrentRun {
   sim::RunReport report;
+  std::vector<ConcurrentOpRecord> ops;  // the ops that completed, in response order
   // "" when every check held; else the ORACLE-* check, or "ERROR" (an op the core refused, a
   // schedule that does not fit the run).
   std::string check;
@@ -111,6 +131,13 @@ Result<ConcurrentRun> RunConcurrent(const ConcurrentWorkload& workload, sim::Sch
                                     sim::Strategy& strategy,
                                     btt::Mutant mutant = btt::Mutant::kNone,
                                     bool record_events = false);
+
+// The run a concurrent trace records: `workload` on `mutant` with `schedule` followed strictly
+// (sim::ReplayStrategy: a run that leaves it ends as kScheduleError, check "ERROR"), on a
+// scheduler like the search's.
+Result<ConcurrentRun> ReplayConcurrent(const ConcurrentWorkload& workload,
+                                       const std::vector<uint32_t>& schedule,
+                                       btt::Mutant mutant = btt::Mutant::kNone);
 
 // --- The oracle's pieces ----------------------------------------------------------------------
 

@@ -268,8 +268,9 @@ Result<CampaignConfig> ParseConfig(const json& c) {
   cfg.explore.lbas = static_cast<uint32_t>(lbas);
   cfg.explore.max_ops = static_cast<uint32_t>(max_ops);
   std::set<std::string> part_names;
-  for (harness::MatrixPart part : {harness::MatrixPart::kSequential,
-                                   harness::MatrixPart::kConcurrent, harness::MatrixPart::kFormat}) {
+  for (harness::MatrixPart part :
+       {harness::MatrixPart::kSequential, harness::MatrixPart::kConcurrent,
+        harness::MatrixPart::kFormat}) {
     part_names.insert(harness::MatrixPartName(part));
   }
   TP_ASSIGN_OR_RETURN(auto parts, Names(e["parts"], "explore.parts", part_names));
@@ -285,8 +286,8 @@ Result<CampaignConfig> ParseConfig(const json& c) {
   TP_ASSIGN_OR_RETURN(uint64_t preemptions, Count(e, "preemption_bound", 0, 3, "explore"));
   cfg.explore.concurrent_lbas = static_cast<uint32_t>(concurrent_lbas);
   cfg.explore.preemption_bound = static_cast<uint32_t>(preemptions);
-  TP_ASSIGN_OR_RETURN(auto format_models,
-                      Names(e["format_models"], "explore.format_models", {"px86", "word8", "eadr"}));
+  TP_ASSIGN_OR_RETURN(auto format_models, Names(e["format_models"], "explore.format_models",
+                                                {"px86", "word8", "eadr"}));
   for (const std::string& m : format_models) {
     cfg.explore_format_models.push_back(*sim::ParsePersistencyModel(m));
   }
@@ -407,11 +408,7 @@ std::string ReportRelative(const Context& ctx, const std::string& path) {
 
 // Stores the violation as a minimized trace and points its JSON (a violation or a control) at
 // it: trace path, the replay timeline, and `tearproof replay` as the replay command.
-void AttachTrace(Context& ctx, const harness::ExploreConfig& config, const harness::Violation& v,
-                 const std::string& subdir, json* out) {
-  if (ctx.traced >= kMaxTracedViolations) return;
-  ++ctx.traced;
-  auto recorded = RecordViolationTrace(config, v, ctx.trace_dir + subdir, kTraceCandidates);
+void AttachRecorded(Context& ctx, const Result<RecordedTrace>& recorded, json* out) {
   if (!recorded.ok()) {
     (*out)["detail"] =
         (*out)["detail"].get<std::string>() + " [no trace: " + recorded.status().ToString() + "]";
@@ -420,6 +417,14 @@ void AttachTrace(Context& ctx, const harness::ExploreConfig& config, const harne
   (*out)["trace"] = ReportRelative(ctx, recorded->path);
   (*out)["timeline"] = recorded->timeline;
   (*out)["replay"] = "tearproof replay " + recorded->path;
+}
+
+void AttachTrace(Context& ctx, const harness::ExploreConfig& config, const harness::Violation& v,
+                 const std::string& subdir, json* out) {
+  if (ctx.traced >= kMaxTracedViolations) return;
+  ++ctx.traced;
+  AttachRecorded(ctx, RecordViolationTrace(config, v, ctx.trace_dir + subdir, kTraceCandidates),
+                 out);
 }
 
 json ViolationJson(const std::string& phase, const harness::Violation& v,
@@ -569,8 +574,7 @@ Outcome DeepPhase(Context& ctx, size_t phase_index) {
       const harness::Violation& v = result->violations.front();
       const std::string name = fmt::format("{} {} B {} nfree {} (run {}, seed {})", profile,
                                            c.external_lbasize, model, c.nfree, i, run.seed);
-      json violation =
-          ViolationJson("deep", v, name, workload, ExploreCommand(c));
+      json violation = ViolationJson("deep", v, name, workload, ExploreCommand(c));
       AttachTrace(ctx, c, v, "", &violation);
       ctx.violations.push_back(violation);
       out.lines.push_back(fmt::format("VIOLATION {} [{} workload '{}' crash point {}]: {}", v.check,
@@ -673,21 +677,29 @@ Outcome ConcurrentPhase(Context& ctx, size_t phase_index) {
     if (!r->first_error.empty()) out.lines.push_back("ERROR " + r->first_error);
     if (r->first_violation.empty()) continue;
     out.lines.push_back("VIOLATION " + r->first_violation);
-    ctx.violations.push_back(
-        {{"phase", "concurrent"},
-         {"check", r->violation_check},
-         {"configuration", "linux 512 B px86 nfree 2, interleaved lanes, no crash"},
-         {"workload", r->violation_workload},
-         {"crash_point", nullptr},
-         {"op_in_flight", nullptr},
-         {"detail", r->first_violation},
-         {"crash_state", nullptr},
-         {"replay", fmt::format("tearproof prove --phases concurrent --seed {} (workload '{}', "
-                                "{}, schedule {})",
-                                ctx.options.seed, r->violation_workload, r->violation_strategy,
-                                r->violation_schedule)},
-         {"trace", nullptr},
-         {"timeline", nullptr}});
+    json violation = {
+        {"phase", "concurrent"},
+        {"check", r->violation_check},
+        {"configuration", "linux 512 B px86 nfree 2, interleaved lanes, no crash"},
+        {"workload", r->violation_workload},
+        {"crash_point", nullptr},
+        {"op_in_flight", nullptr},
+        {"detail", r->first_violation},
+        {"crash_state", nullptr},
+        {"replay", fmt::format("tearproof prove --phases concurrent --seed {} (workload '{}', "
+                               "{}, schedule {})",
+                               ctx.options.seed, r->violation_workload, r->violation_strategy,
+                               r->violation_schedule)},
+        {"trace", nullptr},
+        {"timeline", nullptr}};
+    if (ctx.traced < kMaxTracedViolations) {
+      ++ctx.traced;
+      AttachRecorded(ctx,
+                     RecordConcurrentTrace(*r, {workloads[i]}, btt::Mutant::kNone,
+                                           ctx.trace_dir + "/concurrent", kTraceCandidates),
+                     &violation);
+    }
+    ctx.violations.push_back(std::move(violation));
   }
   const uint64_t violations = exhaustive.violations + sampled.violations;
   const uint64_t errors = exhaustive.errors + sampled.errors;
@@ -1020,10 +1032,14 @@ json PropertyCell(const std::string& name, const json& families, const std::stri
 }
 
 // The concurrency family's cell for one mutant, from the concurrent search's result.
-json ConcurrencyCell(const std::string& name, const json& c) {
+json ConcurrencyCell(const Context& ctx, const std::string& name, const json& c) {
   json cell = Cell(nullptr, c["killed"].get<bool>() ? "killed" : "survived");
   cell["mutant"] = name;
   cell["replay"] = "tearproof-kill-matrix --mutant " + name + " --concurrent";
+  if (c.contains("trace") && c["trace"].is_string()) {
+    cell["trace"] = ReportRelative(ctx, c["trace"].get<std::string>());
+    cell["replay"] = "tearproof replay " + c["trace"].get<std::string>();
+  }
   if (c["killed"].get<bool>()) {
     cell["by"] = c["check"];
     cell["where"] = fmt::format("'{}', {}, schedule {}", c["workload"].get<std::string>(),
@@ -1136,7 +1152,7 @@ std::vector<json> CoreMutantFamilies(Context& ctx, const std::string& binary, js
     json property_cell = PropertyCell(name, r["properties"], property_replay, &kills_by_family);
     property_killed += property_cell["status"] == "killed";
     (*property_cells)[name] = property_cell;
-    json concurrency_cell = ConcurrencyCell(name, r["concurrency"]);
+    json concurrency_cell = ConcurrencyCell(ctx, name, r["concurrency"]);
     concurrency_killed += concurrency_cell["status"] == "killed";
     (*concurrency_cells)[name] = concurrency_cell;
   }
@@ -1463,16 +1479,16 @@ json CoverageMarks(const json& report) {
                         (*crashed_lanes)["crash_points"].get<uint64_t>(),
                         (*crashed_lanes)["states_checked"].get<uint64_t>())));
   const json* crashed_format = explore_part("format");
-  marks.push_back(Mark(
-      "crash-inside-format", "format crashed at every fence, then opened and written",
-      crashed_format != nullptr && (*crashed_format)["states_checked"].get<uint64_t>() > 0,
-      crashed_format == nullptr
-          ? "the explore phase ran no format part (explore.parts, explore.format_models)"
-          : fmt::format("explore, format part: {} configurations, {} crash points, {} crash "
-                        "states judged (ORACLE-FORMAT)",
-                        (*crashed_format)["workloads"].get<uint64_t>(),
-                        (*crashed_format)["crash_points"].get<uint64_t>(),
-                        (*crashed_format)["states_checked"].get<uint64_t>())));
+  marks.push_back(
+      Mark("crash-inside-format", "format crashed at every fence, then opened and written",
+           crashed_format != nullptr && (*crashed_format)["states_checked"].get<uint64_t>() > 0,
+           crashed_format == nullptr
+               ? "the explore phase ran no format part (explore.parts, explore.format_models)"
+               : fmt::format("explore, format part: {} configurations, {} crash points, {} crash "
+                             "states judged (ORACLE-FORMAT)",
+                             (*crashed_format)["workloads"].get<uint64_t>(),
+                             (*crashed_format)["crash_points"].get<uint64_t>(),
+                             (*crashed_format)["states_checked"].get<uint64_t>())));
   const json& bmc = report["bmc"];
   if (bmc.is_object()) {
     for (const json& w : bmc["witnesses"]) {

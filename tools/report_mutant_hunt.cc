@@ -16,7 +16,8 @@
 // --property-cases N, every RapidCheck property family (properties/families.h) also runs N cases
 // against the mutant: the properties' column of the report's kill matrix. With --concurrent, the
 // concurrent search (harness/concurrent_search.h, interleaved lanes without crashes) runs against
-// it too: the concurrency column. Output: one JSON
+// it too: the concurrency column (a kill is stored as a concurrent trace with --trace-dir).
+// Output: one JSON
 // document on stdout
 // ({"kill_matrix": ..., "result": ...} for one mutant, "results" for all; docs/report.md). Exit 0
 // when the hunt ran (kills and survivors alike), 2 on a usage error. Deterministic: the hunt order
@@ -90,7 +91,8 @@ nlohmann::json PropertyKills(btt::Mutant mutant, uint32_t cases) {
 // The concurrent search (harness/concurrent_search.h) against `mutant`: the concurrency family of
 // the kill matrix. Bound 1 exhaustive, then 16 PCT and 16 random seeds per standard workload; a
 // mutant stops at its first ORACLE violation, the unmutated core ("none") runs the whole search.
-Result<nlohmann::json> ConcurrentKill(btt::Mutant mutant) {
+// With `trace_dir`, a kill is stored there as a minimized concurrent trace ("trace": its path).
+Result<nlohmann::json> ConcurrentKill(btt::Mutant mutant, const std::string& trace_dir) {
   harness::ConcurrentSearchOptions options;
   options.preemption_bound = 1;
   options.pct_seeds = 16;
@@ -100,7 +102,15 @@ Result<nlohmann::json> ConcurrentKill(btt::Mutant mutant) {
   TP_ASSIGN_OR_RETURN(harness::ConcurrentSearchResult r,
                       harness::SearchConcurrent(harness::StandardConcurrentWorkloads(), options));
   const bool killed = !r.first_violation.empty();
+  nlohmann::json trace = nullptr;
+  if (killed && !trace_dir.empty()) {
+    TP_ASSIGN_OR_RETURN(
+        RecordedTrace recorded,
+        RecordConcurrentTrace(r, harness::StandardConcurrentWorkloads(), mutant, trace_dir, 4000));
+    trace = recorded.path;
+  }
   return nlohmann::json{
+      {"trace", trace},
       {"killed", killed},
       {"check", killed ? nlohmann::json(r.violation_check) : nlohmann::json(nullptr)},
       {"workload", killed ? nlohmann::json(r.violation_workload) : nlohmann::json(nullptr)},
@@ -179,7 +189,7 @@ int Main(int argc, char** argv) {
     }
     if (property_cases > 0) row["properties"] = PropertyKills(mutant, property_cases);
     if (concurrent) {
-      auto c = ConcurrentKill(mutant);
+      auto c = ConcurrentKill(mutant, trace_dir);
       if (!c.ok()) {
         std::fprintf(stderr, "tearproof-kill-matrix: %s: concurrent search: %s\n",
                      std::string(btt::MutantName(mutant)).c_str(), c.status().ToString().c_str());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/concurrent_search.h"
 #include "harness/explorer.h"
 #include "util/status.h"
 
@@ -28,5 +29,12 @@ struct RecordedTrace {
 Result<RecordedTrace> RecordViolationTrace(const harness::ExploreConfig& config,
                                            const harness::Violation& violation,
                                            const std::string& dir, uint64_t max_candidates);
+
+// The same for the concurrent search's first violation in `result` (found on `mutant` while
+// searching `searched`): a concurrent trace (docs/traces.md).
+Result<RecordedTrace> RecordConcurrentTrace(
+    const harness::ConcurrentSearchResult& result,
+    const std::vector<harness::ConcurrentWorkload>& searched, btt::Mutant mutant,
+    const std::string& dir, uint64_t max_candidates);
 
 }  // namespace tearproof::tools

@@ -48,8 +48,8 @@ variant wrong-record 4 '{"crash":{"point":1,"op_in_flight":null,"resolution":[]}
 expect wrong-record "expected the \"corruption\" record"
 variant bad-op 3 '{"workload":{"ops":["w0","q1"]}}'
 expect bad-op "bad op \"q1\""
-variant version 1 '{"tearproof_trace":4,"tool_commit":"x","mutant":"none","device":"btt","case":"bad-input"}'
-expect version "version 4 is not supported"
+variant version 1 '{"tearproof_trace":5,"tool_commit":"x","mutant":"none","device":"btt","case":"bad-input"}'
+expect version "version 5 is not supported"
 head -n 3 "$trace" >"$tmp/truncated.jsonl"
 expect truncated "the \"corruption\" record is missing"
 { cat "$trace"; echo '{"expect":{"verdict":"pass"}}'; } >"$tmp/extra.jsonl"

@@ -269,6 +269,73 @@ Result<Trace> MinimizeBadInput(const Trace& trace, const MinimizeOptions& option
   return best;
 }
 
+// The moves of a concurrent trace: drop a lane, drop chunks of a lane's ops (a lane keeps one),
+// drop chunks of the setup.
+std::vector<std::pair<ConcurrentTraceRun, std::string>> ConcurrentShrinks(
+    const ConcurrentTraceRun& r) {
+  std::vector<std::pair<ConcurrentTraceRun, std::string>> out;
+  if (r.lanes.size() > 1) {
+    for (size_t lane = 0; lane < r.lanes.size(); ++lane) {
+      ConcurrentTraceRun c = r;
+      c.lanes = Without(r.lanes, lane, lane + 1);
+      out.emplace_back(std::move(c), fmt::format("drop lane {} ({})", lane,
+                                                 harness::WorkloadToString(r.lanes[lane])));
+    }
+  }
+  for (size_t lane = 0; lane < r.lanes.size(); ++lane) {
+    for (const auto& [begin, end] : ChunksToDrop(r.lanes[lane].size())) {
+      if (end - begin == r.lanes[lane].size()) continue;  // dropping a lane is the move above
+      ConcurrentTraceRun c = r;
+      c.lanes[lane] = Without(r.lanes[lane], begin, end);
+      out.emplace_back(
+          std::move(c),
+          fmt::format("drop lane {} ops {}-{} ({})", lane, begin, end - 1,
+                      harness::WorkloadToString(
+                          Without(Without(r.lanes[lane], end, r.lanes[lane].size()), 0, begin))));
+    }
+  }
+  for (const auto& [begin, end] : ChunksToDrop(r.setup.size())) {
+    ConcurrentTraceRun c = r;
+    c.setup = Without(r.setup, begin, end);
+    out.emplace_back(std::move(c), fmt::format("drop setup ops {}-{}", begin, end - 1));
+  }
+  return out;
+}
+
+// Each candidate changes the run, so its schedule is found anew: the exhaustive search of the
+// candidate within the trace's preemptions (as replay.h falls back to), stopped at the first
+// violation, kept when that violation is the trace's check.
+Result<Trace> MinimizeConcurrent(const Trace& trace, const MinimizeOptions& options,
+                                 MinimizeStats* stats) {
+  TP_ASSIGN_OR_RETURN(const btt::Mutant mutant, harness::MutantByName(trace.mutant));
+  harness::ConcurrentSearchOptions search;
+  search.preemption_bound =
+      static_cast<uint32_t>(std::clamp<uint64_t>(trace.concurrent.preemptions, 1, 3));
+  search.pct_seeds = 0;
+  search.random_seeds = 0;
+  search.mutant = mutant;
+  search.stop_at_first_violation = true;
+  Trace best = trace;
+  for (bool changed = true; changed && stats->candidates < options.max_candidates;) {
+    changed = false;
+    for (const auto& [candidate, step] : ConcurrentShrinks(best.concurrent)) {
+      if (stats->candidates >= options.max_candidates) break;
+      ++stats->candidates;
+      const std::vector<harness::ConcurrentWorkload> w = {candidate.Workload()};
+      auto found = harness::SearchConcurrent(w, search);
+      if (!found.ok() || found->violation_check != trace.expect.check) continue;
+      TP_ASSIGN_OR_RETURN(Trace smaller, TraceFromConcurrentViolation(*found, w, mutant));
+      smaller.mutant = trace.mutant;
+      best = std::move(smaller);
+      stats->steps.push_back(step);
+      changed = true;
+      break;
+    }
+  }
+  best.tool_commit = ToolCommit();
+  return best;
+}
+
 }  // namespace
 
 Result<Trace> Minimize(const Trace& trace, const MinimizeOptions& options, MinimizeStats* stats) {
@@ -282,6 +349,7 @@ Result<Trace> Minimize(const Trace& trace, const MinimizeOptions& options, Minim
     return InvalidArgument("the trace does not reproduce " + trace.expect.check +
                            ": nothing to minimize");
   }
+  if (trace.kind == TraceKind::kConcurrent) return MinimizeConcurrent(trace, options, stats);
   if (trace.kind != TraceKind::kCrash) return MinimizeBadInput(trace, options, stats);
   Minimizer m(options, stats);
   Trace best = trace;

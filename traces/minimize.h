@@ -22,6 +22,11 @@
 // history dropped), each candidate run by traces::RunFormatRoundTrip; a candidate whose patches
 // are no longer a round trip (half of a flog slot's move) cannot run and is not kept.
 //
+// A concurrent trace is shrunk by dropping a lane, chunks of a lane's ops (a lane keeps one op)
+// and chunks of the setup; each candidate's schedule is found anew by the exhaustive concurrent
+// search within max(1, the trace's preemptions) preemptions (at most 3), and a candidate is kept
+// when the search's first violation is the trace's check.
+//
 // Deterministic: same trace, same result. Not thread-safe.
 #pragma once
 

@@ -11,6 +11,8 @@
 #                                   minimized (traces_mutants_test), and a round trip the real
 #                                   core must keep passing: the flog in the (0,2) layout and a
 #                                   corrupt primary info block (traces_test)
+#   traces/concurrent/<mutant>.jsonl  the minimized concurrent trace of every seeded mutant the
+#                                   concurrent search kills (tearproof-kill-matrix --concurrent)
 # Usage: traces/regenerate.sh [BUILD_DIR]   (default: build). Deterministic: rerunning on the
 # same code rewrites the same files (up to the tool_commit field).
 set -euo pipefail
@@ -22,8 +24,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 rm -f "$here"/mutants/*.jsonl "$here"/controls/*.jsonl "$here"/bad_input/*.jsonl \
-  "$here"/format_round_trip/*.jsonl
-mkdir -p "$here/mutants" "$here/controls" "$here/bad_input" "$here/format_round_trip"
+  "$here"/format_round_trip/*.jsonl "$here"/concurrent/*.jsonl
+mkdir -p "$here/mutants" "$here/controls" "$here/bad_input" "$here/format_round_trip" \
+  "$here/concurrent"
 # Survivors make hunt exit 1; they get no trace (docs/mutants.md says why they survive).
 "$tpm" hunt --all --out "$here/mutants" || [ $? -eq 1 ]
 
@@ -52,4 +55,17 @@ TEARPROOF_TRACE_DIR="$here/format_round_trip" "$build/traces/traces_mutants_test
 TEARPROOF_TRACE_DIR="$here/format_round_trip" "$build/traces/traces_test" \
   --gtest_filter=FormatRoundTrip.TheOtherLayoutAndACorruptPrimaryPassOnTheRealCoreAndReplayAlike \
   >/dev/null
-ls -l "$here"/mutants "$here"/controls "$here"/bad_input "$here"/format_round_trip
+# The concurrent traces: the kill matrix's concurrency family stores each kill (the explorer's
+# one-op hunt runs alongside; its traces are not kept here).
+mkdir -p "$tmp/kill"
+"$build/tools/tearproof-kill-matrix" --max-ops 1 --concurrent --trace-dir "$tmp/kill" \
+  >"$tmp/kill.json"
+python3 - "$tmp/kill.json" "$here/concurrent" <<'PY'
+import json, shutil, sys
+for row in json.load(open(sys.argv[1]))["results"]:
+    trace = row.get("concurrency", {}).get("trace")
+    if trace:
+        shutil.copy(trace, f"{sys.argv[2]}/{row['mutant']}.jsonl")
+PY
+ls -l "$here"/mutants "$here"/controls "$here"/bad_input "$here"/format_round_trip \
+  "$here"/concurrent

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <string>
 
 #include "harness/matrix.h"
@@ -87,6 +88,103 @@ Result<ReplayResult> ReplayBadInput(const Trace& trace) {
   return result;
 }
 
+// A concurrent trace: the recorded run, strictly; if this core leaves its schedule, the search
+// of every schedule within the trace's preemptions (replay.h).
+Result<ReplayResult> ReplayConcurrentTrace(const Trace& trace) {
+  TP_ASSIGN_OR_RETURN(const btt::Mutant mutant, harness::MutantByName(trace.mutant));
+  const harness::ConcurrentWorkload workload = trace.concurrent.Workload();
+  auto run = harness::ReplayConcurrent(workload, trace.concurrent.schedule, mutant);
+  if (!run.ok()) return run.status().Annotate("replay: ");
+  ReplayResult result;
+  ReplayResult::Concurrent c;
+  if (run->check == "ERROR" && run->report.outcome == sim::RunOutcome::kScheduleError) {
+    c.schedule_fits = false;
+    c.search_bound =
+        static_cast<uint32_t>(std::clamp<uint64_t>(trace.concurrent.preemptions, 1, 3));
+    harness::ConcurrentSearchOptions options;
+    options.preemption_bound = c.search_bound;
+    options.pct_seeds = 0;
+    options.random_seeds = 0;
+    options.mutant = mutant;
+    options.stop_at_first_violation = true;
+    auto search = harness::SearchConcurrent({workload}, options);
+    if (!search.ok()) return search.status().Annotate("replay: ");
+    c.search_runs = search->exhaustive.runs;
+    if (!search->first_violation.empty()) {
+      harness::Violation v;
+      v.check = search->violation_check;
+      v.detail = search->first_violation;
+      result.violations.push_back(std::move(v));
+    } else if (!search->first_error.empty()) {
+      return InvalidArgument(
+          "replay: the recorded schedule does not fit this run (" + run->detail +
+          ") and a schedule of the search cannot be judged: " + search->first_error);
+    }
+  } else if (run->check == "ERROR") {
+    return InvalidArgument("replay: the run cannot be judged: " + run->detail);
+  } else if (!run->check.empty()) {
+    harness::Violation v;
+    v.check = run->check;
+    v.detail = run->detail;
+    result.violations.push_back(std::move(v));
+  }
+  c.run = std::move(*run);
+  result.concurrent = std::move(c);
+  result.matches_expectation =
+      trace.expect.violation ? result.Expected(trace) != nullptr : result.violations.empty();
+  return result;
+}
+
+// "zeros", "setup write 1", "write 3": a value of a concurrent run (harness/concurrent_search.cc
+// numbers the lanes' writes 1, 2, ... and the setup's writes from 0x8000).
+std::string ConcurrentValue(uint64_t value) {
+  constexpr uint64_t kSetupWriteBase = 0x8000;
+  if (value == 0) return "zeros";
+  if (value >= kSetupWriteBase) return fmt::format("setup write {}", value - kSetupWriteBase);
+  return fmt::format("write {}", value);
+}
+
+void ConcurrentTimeline(const Trace& trace, const ReplayResult::Concurrent& c, std::string* out) {
+  auto line = [out](const std::string& s) { *out += s + "\n"; };
+  const ConcurrentTraceRun& r = trace.concurrent;
+  line(fmt::format(
+      "concurrent run (no crash) on mutant {}: linux profile, {}-byte sectors, nfree {}, "
+      "px86",
+      trace.mutant, harness::kConcurrentSectorBytes, harness::kConcurrentNfree));
+  if (!r.setup.empty()) {
+    line("setup (completed by the real core before the lanes): " +
+         harness::WorkloadToString(r.setup));
+  }
+  for (size_t i = 0; i < r.lanes.size(); ++i) {
+    line(fmt::format("lane {}: {}", i, harness::WorkloadToString(r.lanes[i])));
+  }
+  line(fmt::format("schedule (lane picked at each decision; {} decisions, {} preemption(s){}): {}",
+                   r.schedule.size(), r.preemptions,
+                   r.strategy.empty() ? "" : ", found by " + r.strategy,
+                   sim::ScheduleToString(r.schedule)));
+  const sim::RunReport& report = c.run.report;
+  line(fmt::format(
+      "run: {} after {} scheduling points, {} preemption(s); {}",
+      sim::RunOutcomeName(report.outcome), report.steps, report.preemptions,
+      c.run.contention ? "a BTT lane or map lock was found held" : "no lane or lock contention"));
+  line("ops in response order ([invoke, respond] on the run's logical clock):");
+  if (c.run.ops.empty()) line("  none completed");
+  for (const harness::ConcurrentOpRecord& op : c.run.ops) {
+    const bool read = op.op.kind == harness::WorkloadOp::Kind::kRead;
+    const std::string what = !op.problem.empty() ? "returns a sector that " + op.problem
+                             : read              ? "returns " + ConcurrentValue(op.value)
+                                                 : "stores " + ConcurrentValue(op.value);
+    line(fmt::format("  [{}, {}]  lane {} op {}  {:<4} {}", op.invoke, op.respond, op.lane,
+                     op.index, harness::WorkloadToString({op.op}), what));
+  }
+  if (!c.schedule_fits) {
+    line(
+        fmt::format("the recorded schedule does not fit this run ({}): judged instead every "
+                    "schedule of the workload within {} preemption(s), {} runs",
+                    c.run.detail, c.search_bound, c.search_runs));
+  }
+}
+
 // The last lines of every timeline: the verdict and whether it is the one the trace expects.
 void VerdictLines(const Trace& trace, const ReplayResult& result, std::string* out) {
   auto line = [out](const std::string& s) { *out += s + "\n"; };
@@ -109,6 +207,7 @@ void VerdictLines(const Trace& trace, const ReplayResult& result, std::string* o
 }  // namespace
 
 Result<ReplayResult> Replay(const Trace& trace) {
+  if (trace.kind == TraceKind::kConcurrent) return ReplayConcurrentTrace(trace);
   if (trace.kind != TraceKind::kCrash) return ReplayBadInput(trace);
   TP_ASSIGN_OR_RETURN(harness::ExploreConfig config, ReplayConfig(trace));
   auto explored = harness::Explore(config);
@@ -127,6 +226,11 @@ std::string FormatTimeline(const Trace& trace, const ReplayResult& result) {
   const harness::CrashTimeline& t = result.timeline;
   std::string out;
   auto line = [&out](const std::string& s) { out += s + "\n"; };
+  if (result.concurrent) {
+    ConcurrentTimeline(trace, *result.concurrent, &out);
+    VerdictLines(trace, result, &out);
+    return out;
+  }
   if (result.bad_input) {
     line((trace.kind == TraceKind::kFormatRoundTrip ? "format round trip on mutant "
                                                     : "bad-input case on mutant ") +

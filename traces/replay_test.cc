@@ -6,7 +6,10 @@
 // minimize drops it when the violation does not need it); a trace naming a mutant is refused by the
 // production build with a message that names tearproof-mutants; minimize keeps the check while
 // shrinking ops, LBAs, sector size, nfree and persisted words, is deterministic, and refuses traces
-// that do not fail.
+// that do not fail. A concurrent trace of the real core replays its schedule strictly as a pass,
+// with every op on the run's clock in its timeline; a schedule this run leaves is judged instead by
+// the search within the trace's preemptions (and says so); an expectation the real core does not
+// meet is not reproduced; a malformed workload is an error.
 #include "traces/replay.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/scheduler.h"
 #include "traces/minimize.h"
 #include "traces/trace.h"
 
@@ -176,6 +180,78 @@ TEST(Replay, AWorkloadOutsideTheDeviceIsAnError) {
   Trace trace = TraceOfFirstViolation(PlainControl());
   trace.config.ops = {{Kind::kWrite, 1000}};
   EXPECT_FALSE(Replay(trace).ok());
+}
+
+// A concurrent trace of the real core: a standard workload on the first schedule of the
+// exhaustive search with one preemption (taken from a strict replay of the default schedule).
+Trace RealCoreConcurrentTrace() {
+  Trace t;
+  t.kind = TraceKind::kConcurrent;
+  t.mutant = "none";
+  t.concurrent.setup = {{Kind::kWrite, 3}, {Kind::kWrite, 0}};
+  t.concurrent.lanes = {{{Kind::kRead, 1}, {Kind::kRead, 2}},
+                        {{Kind::kWrite, 1}, {Kind::kZero, 1}, {Kind::kWrite, 2}}};
+  auto scheduler = sim::Scheduler::Create({.max_lanes = 4});
+  EXPECT_TRUE(scheduler.ok());
+  sim::ExhaustiveStrategy first(1);
+  auto run = harness::RunConcurrent(t.concurrent.Workload(), **scheduler, first);
+  EXPECT_TRUE(run.ok());
+  t.concurrent.schedule = run->report.schedule;
+  t.concurrent.preemptions = run->report.preemptions;
+  t.concurrent.strategy = "exhaustive bound 1";
+  t.expect = {false, "", ""};
+  auto parsed = ParseTrace(SerializeTrace(t));
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  return *parsed;
+}
+
+TEST(Replay, AConcurrentTraceOfTheRealCoreReplaysItsScheduleAsAPass) {
+  const Trace t = RealCoreConcurrentTrace();
+  ASSERT_FALSE(t.concurrent.schedule.empty());
+  auto r = Replay(t);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->concurrent.has_value());
+  EXPECT_TRUE(r->concurrent->schedule_fits);
+  EXPECT_EQ(r->concurrent->run.report.schedule, t.concurrent.schedule);
+  EXPECT_FALSE(r->violated());
+  EXPECT_TRUE(r->matches_expectation);
+  EXPECT_EQ(r->concurrent->run.ops.size(), 5u);  // every op of both lanes completed
+  const std::string timeline = FormatTimeline(t, *r);
+  for (const char* needle : {"concurrent run (no crash) on mutant none",
+                             "setup (completed by the real core before the "
+                             "lanes): w3 w0",
+                             "lane 0: r1 r2", "lane 1: w1 z1 w2", "run: completed after",
+                             "lane 1 op 1  z1   stores zeros", "lane 0 op 1  r2   returns ",
+                             "verdict: no violation", "the trace expects a pass: it passes"}) {
+    EXPECT_NE(timeline.find(needle), std::string::npos) << needle << "\n" << timeline;
+  }
+  // The same run expected to fail: it is not reproduced (the real core holds).
+  Trace expecting = t;
+  expecting.expect = {true, "ORACLE-LINEARIZABLE", "recorded"};
+  auto again = Replay(expecting);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->matches_expectation);
+  EXPECT_NE(FormatTimeline(expecting, *again).find("ORACLE-LINEARIZABLE: NOT reproduced"),
+            std::string::npos);
+}
+
+TEST(Replay, AConcurrentScheduleThisRunLeavesIsJudgedByTheSearch) {
+  Trace t = RealCoreConcurrentTrace();
+  t.concurrent.schedule.pop_back();  // strict replay runs out of decisions: the run diverged
+  t.concurrent.preemptions = 2;
+  auto r = Replay(t);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->concurrent.has_value());
+  EXPECT_FALSE(r->concurrent->schedule_fits);
+  EXPECT_EQ(r->concurrent->search_bound, 2u);
+  EXPECT_GT(r->concurrent->search_runs, 10u);
+  EXPECT_FALSE(r->violated());
+  EXPECT_NE(FormatTimeline(t, *r).find("the recorded schedule does not fit this run"),
+            std::string::npos);
+  // An op past the end of the device: a clear error, not a crash.
+  Trace bad = RealCoreConcurrentTrace();
+  bad.concurrent.lanes.back().push_back({Kind::kWrite, 1u << 30});  // past the device
+  EXPECT_FALSE(Replay(bad).ok());
 }
 
 TEST(Minimize, ShrinksThePlainPmemControlToOneWriteOfOneSmallSector) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "harness/matrix.h"
+#include "sim/scheduler.h"
 
 #ifndef TEARPROOF_GIT_COMMIT
 #define TEARPROOF_GIT_COMMIT "unknown"
@@ -233,9 +234,18 @@ Status ParseHeader(const Json& j, const std::string& where, uint64_t* version_ou
                                    " (the header says " + std::to_string(version) + ")");
       }
       t->kind = TraceKind::kFormatRoundTrip;
+    } else if (kind == "concurrent") {
+      if (version < kConcurrentFormatVersion) {
+        return f.Error("case", "\"concurrent\" needs format version " +
+                                   std::to_string(kConcurrentFormatVersion) + " (the header says " +
+                                   std::to_string(version) + ")");
+      }
+      t->kind = TraceKind::kConcurrent;
     } else if (kind != "crash") {
-      return f.Error("case", "expected \"crash\", \"bad-input\" or \"format-round-trip\", got \"" +
-                                 kind + "\"");
+      return f.Error("case",
+                     "expected \"crash\", \"bad-input\", \"format-round-trip\" or \"concurrent\", "
+                     "got \"" +
+                         kind + "\"");
     }
   }
   TP_ASSIGN_OR_RETURN(t->tool_commit, f.String("tool_commit"));
@@ -250,7 +260,8 @@ Status ParseHeader(const Json& j, const std::string& where, uint64_t* version_ou
     return f.Error("device", "expected \"btt\" or \"plain-pmem\", got \"" + device + "\"");
   t->config.device = *parsed;
   if (t->kind != TraceKind::kCrash && *parsed != harness::Device::kBtt) {
-    return f.Error("device", "a bad-input or format round-trip case runs a BTT: expected \"btt\"");
+    return f.Error(
+        "device", "a bad-input, format round-trip or concurrent case runs a BTT: expected \"btt\"");
   }
   return f.Done();
 }
@@ -386,7 +397,7 @@ Status ParseExpect(const Json& j, const std::string& where, uint64_t /*version*/
   const std::string& check = t->expect.check;
   const bool oracle = check.rfind("ORACLE-", 0) == 0 && check.size() > 7;
   const bool prop = check.rfind("PROP-", 0) == 0 && check.size() > 5;
-  if (t->kind == TraceKind::kCrash && !oracle) {
+  if ((t->kind == TraceKind::kCrash || t->kind == TraceKind::kConcurrent) && !oracle) {
     return f.Error("check", "expected an ORACLE-* check name, got \"" + check + "\"");
   }
   if (t->kind != TraceKind::kCrash && !oracle && !prop) {
@@ -528,6 +539,86 @@ Status ParseCorruption(const Json& j, const std::string& where, uint64_t /*versi
   return f.Done();
 }
 
+// --- The records of a concurrent trace -----------------------------------------------------------
+
+// The concurrent search's device, which the trace records so that it says what it ran.
+Status ParseConcurrentConfig(const Json& j, const std::string& where, uint64_t /*version*/,
+                             Trace* t) {
+  Fields f(j, where);
+  btt::Profile profile;
+  uint32_t lbasize, nfree;
+  sim::PersistencyModel model;
+  TP_RETURN_IF_ERROR(ParseShape(f, &profile, &lbasize, &nfree, &model));
+  if (profile != btt::Profile::kLinux || lbasize != harness::kConcurrentSectorBytes ||
+      nfree != harness::kConcurrentNfree || model != sim::PersistencyModel::kPx86) {
+    return InvalidArgument(where +
+                           ": a concurrent run uses the concurrent search's device, linux " +
+                           std::to_string(harness::kConcurrentSectorBytes) + " nfree " +
+                           std::to_string(harness::kConcurrentNfree) + " px86 (got " +
+                           btt::ProfileName(profile) + " " + std::to_string(lbasize) + " nfree " +
+                           std::to_string(nfree) + " " + sim::PersistencyModelName(model) + ")");
+  }
+  TP_ASSIGN_OR_RETURN(const Json* setup, f.Array("setup"));
+  if (setup->size() > kMaxConcurrentSetupOps) {
+    return f.Error("setup", std::to_string(setup->size()) + " ops exceed the limit of " +
+                                std::to_string(kMaxConcurrentSetupOps));
+  }
+  TP_ASSIGN_OR_RETURN(t->concurrent.setup, ParseOps(*setup, where + ": field 'setup'"));
+  for (const harness::WorkloadOp& op : t->concurrent.setup) {
+    if (op.kind == harness::WorkloadOp::Kind::kRead) {
+      return f.Error("setup", "setup ops are writes and zeros, got \"" +
+                                  harness::WorkloadToString({op}) + "\"");
+    }
+  }
+  return f.Done();
+}
+
+Status ParseConcurrentWorkload(const Json& j, const std::string& where, uint64_t /*version*/,
+                               Trace* t) {
+  Fields f(j, where);
+  TP_ASSIGN_OR_RETURN(const Json* lanes, f.Array("lanes"));
+  if (lanes->empty() || lanes->size() > harness::kConcurrentMaxLanes) {
+    return f.Error("lanes", "a concurrent run has 1 to " +
+                                std::to_string(harness::kConcurrentMaxLanes) + " lanes, got " +
+                                std::to_string(lanes->size()));
+  }
+  for (size_t i = 0; i < lanes->size(); ++i) {
+    const std::string at = where + ": field 'lanes'[" + std::to_string(i) + "]";
+    TP_ASSIGN_OR_RETURN(auto ops, ParseOps((*lanes)[i], at));
+    if (ops.empty() || ops.size() > kMaxConcurrentOpsPerLane) {
+      return InvalidArgument(at + ": a lane has 1 to " + std::to_string(kMaxConcurrentOpsPerLane) +
+                             " ops, got " + std::to_string(ops.size()));
+    }
+    t->concurrent.lanes.push_back(std::move(ops));
+  }
+  return f.Done();
+}
+
+Status ParseConcurrentRun(const Json& j, const std::string& where, uint64_t /*version*/, Trace* t) {
+  Fields f(j, where);
+  TP_ASSIGN_OR_RETURN(t->concurrent.strategy, f.String("strategy"));
+  TP_ASSIGN_OR_RETURN(const Json* schedule, f.Array("schedule"));
+  if (schedule->size() > kMaxConcurrentScheduleDecisions) {
+    return f.Error("schedule", std::to_string(schedule->size()) +
+                                   " decisions exceed the limit of " +
+                                   std::to_string(kMaxConcurrentScheduleDecisions));
+  }
+  const uint64_t lanes = t->concurrent.lanes.size();
+  for (size_t i = 0; i < schedule->size(); ++i) {
+    const Json& s = (*schedule)[i];
+    if (!s.is_number_unsigned() || s.get<uint64_t>() >= lanes) {
+      return f.Error("schedule", "entry " + std::to_string(i) + ": expected a lane below " +
+                                     std::to_string(lanes) + ", got " +
+                                     (s.is_number_unsigned() ? std::to_string(s.get<uint64_t>())
+                                                             : std::string(TypeName(s))));
+    }
+    t->concurrent.schedule.push_back(s.get<uint32_t>());
+  }
+  TP_ASSIGN_OR_RETURN(t->concurrent.preemptions,
+                      f.U64("preemptions", kMaxConcurrentScheduleDecisions));
+  return f.Done();
+}
+
 std::string HexBytes(const std::vector<std::byte>& bytes) {
   std::string out;
   for (std::byte b : bytes) {
@@ -566,6 +657,10 @@ Result<Trace> ParseTrace(std::string_view text) {
                                                         {"workload", ParseBadInputWorkload},
                                                         {"corruption", ParseCorruption},
                                                         {"expect", ParseExpect}};
+  static const Record kConcurrentRecords[kRecordCount] = {{"config", ParseConcurrentConfig},
+                                                          {"workload", ParseConcurrentWorkload},
+                                                          {"run", ParseConcurrentRun},
+                                                          {"expect", ParseExpect}};
   Trace trace;
   const Record* kRecords = kCrashRecords;  // the header's "case" picks the records
   size_t next = 0;                         // 0 = header, then 1 + index into kRecords
@@ -596,7 +691,11 @@ Result<Trace> ParseTrace(std::string_view text) {
       }
       TP_RETURN_IF_ERROR(ParseHeader(j, where_line + " (header)", &version, &trace));
       // A round trip has the records of a bad-input case (its workload adds "after").
-      if (trace.kind != TraceKind::kCrash) kRecords = kBadInputRecords;
+      if (trace.kind == TraceKind::kBadInput || trace.kind == TraceKind::kFormatRoundTrip) {
+        kRecords = kBadInputRecords;
+      } else if (trace.kind == TraceKind::kConcurrent) {
+        kRecords = kConcurrentRecords;
+      }
       ++next;
       continue;
     }
@@ -669,9 +768,35 @@ std::string SerializeBadInputTrace(const Trace& t) {
   return out;
 }
 
+std::string SerializeConcurrentTrace(const Trace& t) {
+  const ConcurrentTraceRun& c = t.concurrent;
+  Json header;
+  header["tearproof_trace"] = kConcurrentFormatVersion;
+  header["tool_commit"] = t.tool_commit;
+  header["mutant"] = t.mutant;
+  header["device"] = harness::DeviceName(harness::Device::kBtt);
+  header["case"] = "concurrent";
+  Json config = ShapeJson(btt::Profile::kLinux, harness::kConcurrentSectorBytes,
+                          harness::kConcurrentNfree, sim::PersistencyModel::kPx86);
+  config["setup"] = OpsJson(c.setup);
+  Json lanes = Json::array();
+  for (const auto& lane : c.lanes) lanes.push_back(OpsJson(lane));
+  Json run;
+  run["strategy"] = c.strategy;
+  run["schedule"] = c.schedule;
+  run["preemptions"] = c.preemptions;
+  std::string out = Dump(header) + "\n";
+  out += Dump(Json{{"config", config}}) + "\n";
+  out += Dump(Json{{"workload", Json{{"lanes", lanes}}}}) + "\n";
+  out += Dump(Json{{"run", run}}) + "\n";
+  out += Dump(Json{{"expect", ExpectJson(t.expect)}}) + "\n";
+  return out;
+}
+
 }  // namespace
 
 std::string SerializeTrace(const Trace& t) {
+  if (t.kind == TraceKind::kConcurrent) return SerializeConcurrentTrace(t);
   if (t.kind != TraceKind::kCrash) return SerializeBadInputTrace(t);
   const harness::ExploreConfig& c = t.config;
   Json header;
@@ -764,7 +889,7 @@ Trace TraceFromViolation(const harness::ExploreConfig& config,
 Result<harness::ExploreConfig> ReplayConfig(const Trace& trace) {
   if (trace.kind != TraceKind::kCrash) {
     return InvalidArgument(
-        "a bad-input or format round-trip trace is not replayed by crash exploration");
+        "a bad-input, format round-trip or concurrent trace is not replayed by crash exploration");
   }
   harness::ExploreConfig config = trace.config;
   TP_ASSIGN_OR_RETURN(config.mutant, harness::MutantByName(trace.mutant));
@@ -780,6 +905,19 @@ Result<harness::ExploreConfig> ReplayConfig(const Trace& trace) {
 std::string TraceStem(const Trace& t) {
   const harness::ExploreConfig& c = t.config;
   std::string stem = t.mutant == "none" ? "" : t.mutant + "-";
+  if (t.kind == TraceKind::kConcurrent) {
+    // concurrent-<mutant->linux-512-px86-nfree2-w0_r1--w1_r0 (lanes joined by "--").
+    stem = "concurrent-" + stem + "linux-" + std::to_string(harness::kConcurrentSectorBytes) +
+           "-px86-nfree" + std::to_string(harness::kConcurrentNfree);
+    for (size_t i = 0; i < t.concurrent.lanes.size(); ++i) {
+      std::string ops = harness::WorkloadToString(t.concurrent.lanes[i]);
+      for (char& ch : ops) {
+        if (ch == ' ') ch = '_';
+      }
+      stem += (i == 0 ? "-" : "--") + ops;
+    }
+    return stem;
+  }
   if (t.kind != TraceKind::kCrash) {
     const properties::DeviceConfig& d = t.bad_input.device;
     const size_t ops = t.bad_input.ops.size() + t.bad_input.after_ops.size();
@@ -819,6 +957,50 @@ void NumberBadInputWrites(std::vector<properties::Op>& ops) { NumberWritesFrom(o
 
 void NumberBadInputWrites(BadInputCase& c) {
   NumberWritesFrom(c.after_ops, NumberWritesFrom(c.ops, 1));
+}
+
+harness::ConcurrentWorkload ConcurrentTraceRun::Workload() const {
+  harness::ConcurrentWorkload w;
+  w.setup = harness::WorkloadToString(setup);
+  for (const auto& lane : lanes) w.lanes.push_back(harness::WorkloadToString(lane));
+  return w;
+}
+
+Result<Trace> TraceFromConcurrentViolation(const harness::ConcurrentSearchResult& result,
+                                           const std::vector<harness::ConcurrentWorkload>& searched,
+                                           btt::Mutant mutant) {
+  if (result.first_violation.empty()) {
+    return InvalidArgument("the concurrent search found no violation: there is nothing to trace");
+  }
+  const harness::ConcurrentWorkload* found = nullptr;
+  for (const harness::ConcurrentWorkload& w : searched) {
+    if (w.Name() == result.violation_workload) found = &w;
+  }
+  if (found == nullptr) {
+    return InvalidArgument("the violation's workload '" + result.violation_workload +
+                           "' is not among those searched");
+  }
+  Trace t;
+  t.kind = TraceKind::kConcurrent;
+  t.tool_commit = ToolCommit();
+  t.mutant = harness::NameOfMutant(mutant);
+  if (!found->setup.empty()) {
+    TP_ASSIGN_OR_RETURN(t.concurrent.setup, harness::ParseWorkload(found->setup));
+  }
+  for (const std::string& lane : found->lanes) {
+    TP_ASSIGN_OR_RETURN(auto ops, harness::ParseWorkload(lane));
+    t.concurrent.lanes.push_back(std::move(ops));
+  }
+  TP_ASSIGN_OR_RETURN(t.concurrent.schedule, sim::ParseSchedule(result.violation_schedule));
+  t.concurrent.preemptions = result.violation_preemptions;
+  t.concurrent.strategy = result.violation_strategy;
+  // first_violation is "<where>: <check>: <detail>"; the detail is what follows the check.
+  const std::string marker = ": " + result.violation_check + ": ";
+  const size_t at = result.first_violation.find(marker);
+  t.expect = {true, result.violation_check,
+              at == std::string::npos ? result.first_violation
+                                      : result.first_violation.substr(at + marker.size())};
+  return t;
 }
 
 const char* ToolCommit() { return TEARPROOF_GIT_COMMIT; }

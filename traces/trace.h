@@ -7,15 +7,19 @@
 //     (traces/bad_input.h runs it);
 //   - a format round-trip trace: the same records for the format family's round trip: a fresh
 //     format, a first history, byte patches that only move flog slots into the other slot layout
-//     and corrupt primary info blocks, a second history (traces/format_round_trip.h runs it).
+//     and corrupt primary info blocks, a second history (traces/format_round_trip.h runs it);
+//   - a concurrent trace: one run of the concurrent search (harness/concurrent_search.h): setup
+//     ops, the lanes' programs and the schedule the run took, with no crash, judged by that
+//     search's oracle (whole sectors, linearizable histories, a clean Check, liveness).
 //
 // The file format (docs/traces.md) is JSON lines: a header line, then one line per record, in
 // order: "config", "workload", "crash", "expect" for a crash trace; "config", "workload",
-// "corruption", "expect" for a bad-input or format round-trip trace. Version 1 has crash traces
-// only; version 2 adds the header field "case" and with it bad-input traces; version 3 adds the
-// crash config field "track_lbas" and format round-trip traces. The writer writes the lowest
+// "corruption", "expect" for a bad-input or format round-trip trace; "config", "workload", "run",
+// "expect" for a concurrent trace. Version 1 has crash traces only; version 2 adds the header
+// field "case" and with it bad-input traces; version 3 adds the crash config field "track_lbas"
+// and format round-trip traces; version 4 adds concurrent traces. The writer writes the lowest
 // version that expresses a trace (a crash trace that tracks no extra LBA is still version 1, so
-// older readers read it), the reader reads all three. The reader is strict: any missing, unknown,
+// older readers read it), the reader reads all four. The reader is strict: any missing, unknown,
 // duplicated or ill-typed field is an error naming the line and the field; it never crashes on
 // malformed input. Pure data + text; no simulation happens here.
 #pragma once
@@ -26,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/concurrent_search.h"
 #include "harness/explorer.h"
 #include "properties/sim_device.h"
 #include "util/status.h"
@@ -33,7 +38,7 @@
 namespace tearproof::traces {
 
 // The newest format version this reader reads.
-inline constexpr int kFormatVersion = 3;
+inline constexpr int kFormatVersion = 4;
 // Crash traces are written in version 1 unless they need a later field.
 inline constexpr int kCrashFormatVersion = 1;
 // Bad-input traces (the header field "case") exist from version 2 on.
@@ -43,8 +48,10 @@ inline constexpr int kBadInputFormatVersion = 2;
 inline constexpr int kTrackLbasFormatVersion = 3;
 // Format round-trip traces ("case": "format-round-trip") exist from version 3 on.
 inline constexpr int kFormatRoundTripFormatVersion = 3;
+// Concurrent traces ("case": "concurrent") exist from version 4 on.
+inline constexpr int kConcurrentFormatVersion = 4;
 
-enum class TraceKind : uint8_t { kCrash, kBadInput, kFormatRoundTrip };
+enum class TraceKind : uint8_t { kCrash, kBadInput, kFormatRoundTrip, kConcurrent };
 
 // One corruption of a persisted image: `bytes` replace the bytes at namespace offset `offset`.
 struct BytePatch {
@@ -81,6 +88,25 @@ void NumberBadInputWrites(BadInputCase& c);
 // never the whole image. Four full arenas at most.
 inline constexpr uint64_t kMaxFormatRoundTripNamespaceBytes = 4 * btt::kMaxArenaSize;
 
+// A concurrent trace's run: on the concurrent search's device (linux profile, 512-byte sectors,
+// nfree 2, px86; harness::kConcurrentSectorBytes), `setup` run to completion by the real core,
+// then `lanes` on fibers following `schedule` (one lane pick per scheduling decision).
+struct ConcurrentTraceRun {
+  std::vector<harness::WorkloadOp> setup;               // writes and zeros
+  std::vector<std::vector<harness::WorkloadOp>> lanes;  // 1 to harness::kConcurrentMaxLanes
+  std::vector<uint32_t> schedule;
+  // Preemptions of the recorded run: minimize, and a replay whose run leaves the schedule,
+  // search every schedule within max(1, this) preemptions (at most 3) instead.
+  uint64_t preemptions = 0;
+  std::string strategy;  // informational: how the search found the run ("pct seed 7", ...)
+  harness::ConcurrentWorkload Workload() const;  // as the search spells it
+};
+// The bounds a concurrent trace's reader accepts: a run of these is small (its histories are
+// checked for linearizability by a search exponential in their length).
+inline constexpr size_t kMaxConcurrentOpsPerLane = 8;
+inline constexpr size_t kMaxConcurrentSetupOps = 64;
+inline constexpr size_t kMaxConcurrentScheduleDecisions = 1 << 16;
+
 struct Trace {
   TraceKind kind = TraceKind::kCrash;
   std::string tool_commit;      // the tearproof commit that wrote the trace (informational)
@@ -92,7 +118,8 @@ struct Trace {
   // config.track_lbas 0 (the field absent) judges only the LBAs the ops name after the crash.
   // A bad-input or format round-trip trace uses only config.device (always kBtt).
   harness::ExploreConfig config;
-  BadInputCase bad_input;  // kBadInput and kFormatRoundTrip only
+  BadInputCase bad_input;         // kBadInput and kFormatRoundTrip only
+  ConcurrentTraceRun concurrent;  // kConcurrent only
   // kCrash only:
   uint64_t seed = 0;          // the seed of a random run (0 for exhaustive exploration)
   uint64_t crash_point = 0;   // 1-based; 0 = no crash (a workload read failed)
@@ -116,14 +143,20 @@ Status WriteTraceFile(const std::string& path, const Trace& trace);
 // The trace of `violation`, found by exploring `config` (whose mutant it names).
 Trace TraceFromViolation(const harness::ExploreConfig& config, const harness::Violation& violation);
 
+// The trace of the concurrent search's first violation in `result` (its workload, schedule and
+// strategy), found with `mutant`. InvalidArgument when `result` holds no violation.
+Result<Trace> TraceFromConcurrentViolation(const harness::ConcurrentSearchResult& result,
+                                           const std::vector<harness::ConcurrentWorkload>& searched,
+                                           btt::Mutant mutant);
+
 // The exploration that replays a crash trace: its config, the mutant resolved (an error in a
 // build without mutants), and the target crash point + resolution. A bad-input trace has none
 // (InvalidArgument).
 Result<harness::ExploreConfig> ReplayConfig(const Trace& trace);
 
 // "linux-512-px86-nfree1-w0_w0-p5", "bad-input-linux-512-px86-nfree1-2ops-1patch",
-// "format-round-trip-linux-512-px86-nfree1-3ops-2patches": a file-name stem that says what the
-// trace is.
+// "format-round-trip-linux-512-px86-nfree1-3ops-2patches",
+// "concurrent-linux-512-px86-nfree2-w0_r1--w1_r0": a file-name stem that says what the trace is.
 std::string TraceStem(const Trace& trace);
 
 // The commit this binary was configured from ("unknown" outside a git checkout).

@@ -1,6 +1,7 @@
 // The trace format's reader and writer.
 // Invariants checked, for crash traces (version 1, and version 3 when they track extra LBAs),
-// bad-input traces (version 2) and format round-trip traces (version 3): a trace survives write ->
+// bad-input traces (version 2), format round-trip traces (version 3) and concurrent traces
+// (version 4): a trace survives write ->
 // read -> write unchanged and is written in the lowest version that expresses it; the reader
 // rejects every malformed input with an InvalidArgument that names the line (and the field, where
 // there is one) and never crashes: truncation at every byte, each value replaced by a value of
@@ -90,8 +91,23 @@ Trace RoundTripExample() {
   return t;
 }
 
+// A concurrent trace (version 4): setup, two lanes, a schedule, no crash.
+Trace ConcurrentExample() {
+  Trace t;
+  t.kind = TraceKind::kConcurrent;
+  t.tool_commit = "0123456789ab";
+  t.mutant = "read-recheck-block-only";
+  t.concurrent.setup = {{Kind::kWrite, 3}, {Kind::kZero, 0}};
+  t.concurrent.lanes = {{{Kind::kRead, 1}}, {{Kind::kWrite, 1}, {Kind::kWrite, 2}}};
+  t.concurrent.schedule = {0, 0, 1, 1, 0};
+  t.concurrent.preemptions = 1;
+  t.concurrent.strategy = "exhaustive bound 1";
+  t.expect = {true, "ORACLE-CONCURRENT-READ", "lane 0 read of lba 1 holds write 3 of lba 2"};
+  return t;
+}
+
 std::vector<Trace> Examples() {
-  return {Example(), BadInputExample(), TrackedExample(), RoundTripExample()};
+  return {Example(), BadInputExample(), TrackedExample(), RoundTripExample(), ConcurrentExample()};
 }
 
 void ExpectError(const std::string& text, const std::string& needle) {
@@ -265,6 +281,92 @@ TEST(Trace, AFormatRoundTripRoundTripsThroughTextAsVersion3) {
   ExpectError(Join(bad), "unknown field 'after'");
 }
 
+TEST(Trace, AConcurrentTraceRoundTripsThroughTextAsVersion4) {
+  const std::string text = SerializeTrace(ConcurrentExample());
+  const std::vector<std::string> lines = Lines(text);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], R"({"tearproof_trace":4,"tool_commit":"0123456789ab",)"
+                      R"("mutant":"read-recheck-block-only","device":"btt","case":"concurrent"})");
+  EXPECT_EQ(lines[1], R"({"config":{"profile":"linux","lbasize":512,"nfree":2,"model":"px86",)"
+                      R"("setup":["w3","z0"]}})");
+  EXPECT_EQ(lines[2], R"({"workload":{"lanes":[["r1"],["w1","w2"]]}})");
+  EXPECT_EQ(lines[3],
+            R"({"run":{"strategy":"exhaustive bound 1","schedule":[0,0,1,1,0],"preemptions":1}})");
+  auto parsed = ParseTrace(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->kind, TraceKind::kConcurrent);
+  EXPECT_EQ(SerializeTrace(*parsed), text);
+  EXPECT_EQ(parsed->concurrent.Workload().Name(), "[w3 z0] r1 || w1 w2");
+  EXPECT_FALSE(ReplayConfig(*parsed).ok()) << "a concurrent trace explores no crash";
+  EXPECT_EQ(TraceStem(*parsed),
+            "concurrent-read-recheck-block-only-linux-512-px86-nfree2-r1--w1_w2");
+
+  auto with_line = [&](size_t i, const std::string& replacement) {
+    std::vector<std::string> copy = lines;
+    copy[i] = replacement;
+    return Join(copy);
+  };
+  ExpectError(with_line(0, R"({"tearproof_trace":3,"tool_commit":"x","mutant":"none",)"
+                           R"("device":"btt","case":"concurrent"})"),
+              "field 'case': \"concurrent\" needs format version 4 (the header says 3)");
+  ExpectError(with_line(0, R"({"tearproof_trace":4,"tool_commit":"x","mutant":"none",)"
+                           R"("device":"plain-pmem","case":"concurrent"})"),
+              "a bad-input, format round-trip or concurrent case runs a BTT");
+  ExpectError(with_line(1, R"({"config":{"profile":"linux","lbasize":512,"nfree":1,)"
+                           R"("model":"px86","setup":[]}})"),
+              "line 2 (config): a concurrent run uses the concurrent search's device, linux 512 "
+              "nfree 2 px86 (got linux 512 nfree 1 px86)");
+  ExpectError(with_line(1, R"({"config":{"profile":"linux","lbasize":512,"nfree":2,)"
+                           R"("model":"px86","setup":["r0"]}})"),
+              "field 'setup': setup ops are writes and zeros, got \"r0\"");
+  ExpectError(with_line(2, R"({"workload":{"lanes":[]}})"),
+              "field 'lanes': a concurrent run has 1 to 4 lanes, got 0");
+  ExpectError(with_line(2, R"({"workload":{"lanes":[["r0"],["r0"],["r0"],["r0"],["r0"]]}})"),
+              "a concurrent run has 1 to 4 lanes, got 5");
+  ExpectError(with_line(2, R"({"workload":{"lanes":[["r0"],[]]}})"),
+              "field 'lanes'[1]: a lane has 1 to 8 ops, got 0");
+  ExpectError(
+      with_line(2, R"({"workload":{"lanes":[["r0","r0","r0","r0","r0","r0","r0","r0","r0"]]}})"),
+      "a lane has 1 to 8 ops, got 9");
+  ExpectError(with_line(3, R"({"run":{"strategy":"x","schedule":[0,2],"preemptions":0}})"),
+              "field 'schedule': entry 1: expected a lane below 2, got 2");
+  ExpectError(with_line(3, R"({"crash":{"point":1,"op_in_flight":null,"resolution":[]}})"),
+              "line 4: expected the \"run\" record");
+  ExpectError(with_line(4, R"({"expect":{"verdict":"violation","check":"PROP-X","detail":""}})"),
+              "expected an ORACLE-* check name");
+}
+
+TEST(Trace, AConcurrentViolationOfTheSearchBecomesItsTrace) {
+  harness::ConcurrentSearchResult none;
+  EXPECT_FALSE(
+      TraceFromConcurrentViolation(none, harness::StandardConcurrentWorkloads(), btt::Mutant::kNone)
+          .ok());
+  harness::ConcurrentSearchResult r;
+  r.violation_check = "ORACLE-LINEARIZABLE";
+  r.violation_workload = "[w3 w0] r1 || w1 w2";
+  r.violation_strategy = "pct seed 9";
+  r.violation_schedule = "0,1,1";
+  r.violation_preemptions = 2;
+  r.first_violation = r.violation_workload +
+                      " under pct seed 9, schedule 0,1,1: " + r.violation_check +
+                      ": lba 1 (initially 0): read=2@[0,5]";
+  auto t =
+      TraceFromConcurrentViolation(r, harness::StandardConcurrentWorkloads(), btt::Mutant::kNone);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->kind, TraceKind::kConcurrent);
+  EXPECT_EQ(t->mutant, "none");
+  EXPECT_EQ(t->concurrent.Workload().Name(), r.violation_workload);
+  EXPECT_EQ(t->concurrent.schedule, (std::vector<uint32_t>{0, 1, 1}));
+  EXPECT_EQ(t->concurrent.preemptions, 2u);
+  EXPECT_EQ(t->concurrent.strategy, "pct seed 9");
+  EXPECT_EQ(t->expect.check, "ORACLE-LINEARIZABLE");
+  EXPECT_EQ(t->expect.detail, "lba 1 (initially 0): read=2@[0,5]");
+  r.violation_workload = "w9 || w9";  // not among those searched
+  EXPECT_FALSE(
+      TraceFromConcurrentViolation(r, harness::StandardConcurrentWorkloads(), btt::Mutant::kNone)
+          .ok());
+}
+
 TEST(Trace, BlankLinesAndCarriageReturnsAreTolerated) {
   std::string text = SerializeTrace(Example());
   text.insert(text.find('\n') + 1, "\n   \n");
@@ -342,8 +444,8 @@ TEST(Trace, StructuralErrorsNameTheProblem) {
   ExpectError("[1,2]\n", "expected a JSON object");
   ExpectError("{\"hello\": 1}\n", "not a tearproof trace");
   ExpectError(
-      with_line(0, R"({"tearproof_trace":4,"tool_commit":"x","mutant":"none","device":"btt"})"),
-      "version 4 is not supported (this tearproof reads versions 1 to 3)");
+      with_line(0, R"({"tearproof_trace":5,"tool_commit":"x","mutant":"none","device":"btt"})"),
+      "version 5 is not supported (this tearproof reads versions 1 to 4)");
   ExpectError(
       with_line(0, R"({"tearproof_trace":0,"tool_commit":"x","mutant":"none","device":"btt"})"),
       "version 0 is not supported");
@@ -352,7 +454,8 @@ TEST(Trace, StructuralErrorsNameTheProblem) {
               "unknown field 'case'");
   ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none",)"
                            R"("device":"btt","case":"fuzz"})"),
-              "field 'case': expected \"crash\", \"bad-input\" or \"format-round-trip\"");
+              "field 'case': expected \"crash\", \"bad-input\", \"format-round-trip\" or "
+              "\"concurrent\"");
   ExpectError(
       with_line(0, R"({"tearproof_trace":1,"tool_commit":"x","mutant":"none","device":"nvme"})"),
       "field 'device'");
@@ -482,7 +585,7 @@ TEST(Trace, MalformedBadInputRecordsNameTheProblem) {
               "expected an ORACLE-* or PROP-* check name");
   ExpectError(with_line(0, R"({"tearproof_trace":2,"tool_commit":"x","mutant":"none",)"
                            R"("device":"plain-pmem","case":"bad-input"})"),
-              "a bad-input or format round-trip case runs a BTT");
+              "a bad-input, format round-trip or concurrent case runs a BTT");
   // A crash trace's check is an ORACLE-* name only.
   std::vector<std::string> crash = Lines(SerializeTrace(Example()));
   crash[4] = R"({"expect":{"verdict":"violation","check":"PROP-BAD-UNTOUCHED","detail":""}})";
