@@ -24,8 +24,7 @@ namespace {
 
 constexpr uint32_t kSectorBytes = kConcurrentSectorBytes;
 constexpr uint32_t kNfree = kConcurrentNfree;
-// Setup writes are numbered from here, so their tags never collide with the lanes' writes.
-constexpr uint64_t kSetupWriteBase = 0x8000;
+constexpr uint64_t kSetupWriteBase = kConcurrentSetupWriteBase;
 // Scheduling points per run before a run is a livelock (ORACLE-LIVENESS); the standard workloads
 // take a few hundred.
 constexpr uint64_t kMaxSteps = 1 << 16;

@@ -48,6 +48,9 @@ namespace tearproof::harness {
 inline constexpr uint32_t kConcurrentSectorBytes = 512;
 inline constexpr uint32_t kConcurrentNfree = 2;
 inline constexpr uint32_t kConcurrentMaxLanes = 4;
+// The lanes' writes are numbered 1, 2, ... lane by lane (the number is in each sector's tags); the
+// setup's writes from here, so that the two never collide.
+inline constexpr uint64_t kConcurrentSetupWriteBase = 0x8000;
 
 struct ConcurrentWorkload {
   std::string setup;               // sequential ops after format ("w3 w0"), may be empty

@@ -135,12 +135,11 @@ Result<ReplayResult> ReplayConcurrentTrace(const Trace& trace) {
   return result;
 }
 
-// "zeros", "setup write 1", "write 3": a value of a concurrent run (harness/concurrent_search.cc
-// numbers the lanes' writes 1, 2, ... and the setup's writes from 0x8000).
+// "zeros", "setup write 1", "write 3": a value of a concurrent run.
 std::string ConcurrentValue(uint64_t value) {
-  constexpr uint64_t kSetupWriteBase = 0x8000;
+  const uint64_t setup_base = harness::kConcurrentSetupWriteBase;
   if (value == 0) return "zeros";
-  if (value >= kSetupWriteBase) return fmt::format("setup write {}", value - kSetupWriteBase);
+  if (value >= setup_base) return fmt::format("setup write {}", value - setup_base);
   return fmt::format("write {}", value);
 }
 

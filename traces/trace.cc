@@ -1,5 +1,6 @@
 #include "traces/trace.h"
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -906,15 +907,18 @@ std::string TraceStem(const Trace& t) {
   const harness::ExploreConfig& c = t.config;
   std::string stem = t.mutant == "none" ? "" : t.mutant + "-";
   if (t.kind == TraceKind::kConcurrent) {
-    // concurrent-<mutant->linux-512-px86-nfree2-w0_r1--w1_r0 (lanes joined by "--").
+    // concurrent-<mutant->linux-512-px86-nfree2[-setup_w3_w0]-w0_r1--w1_r0 (lanes joined by
+    // "--").
+    auto joined = [](const std::vector<harness::WorkloadOp>& ops) {
+      std::string text = harness::WorkloadToString(ops);
+      std::replace(text.begin(), text.end(), ' ', '_');
+      return text;
+    };
     stem = "concurrent-" + stem + "linux-" + std::to_string(harness::kConcurrentSectorBytes) +
            "-px86-nfree" + std::to_string(harness::kConcurrentNfree);
+    if (!t.concurrent.setup.empty()) stem += "-setup_" + joined(t.concurrent.setup);
     for (size_t i = 0; i < t.concurrent.lanes.size(); ++i) {
-      std::string ops = harness::WorkloadToString(t.concurrent.lanes[i]);
-      for (char& ch : ops) {
-        if (ch == ' ') ch = '_';
-      }
-      stem += (i == 0 ? "-" : "--") + ops;
+      stem += (i == 0 ? "-" : "--") + joined(t.concurrent.lanes[i]);
     }
     return stem;
   }

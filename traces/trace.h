@@ -156,7 +156,7 @@ Result<harness::ExploreConfig> ReplayConfig(const Trace& trace);
 
 // "linux-512-px86-nfree1-w0_w0-p5", "bad-input-linux-512-px86-nfree1-2ops-1patch",
 // "format-round-trip-linux-512-px86-nfree1-3ops-2patches",
-// "concurrent-linux-512-px86-nfree2-w0_r1--w1_r0": a file-name stem that says what the trace is.
+// "concurrent-linux-512-px86-nfree2-setup_w3_w0-r1--w1_w2": a file-name stem that says what it is.
 std::string TraceStem(const Trace& trace);
 
 // The commit this binary was configured from ("unknown" outside a git checkout).

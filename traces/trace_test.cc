@@ -299,7 +299,7 @@ TEST(Trace, AConcurrentTraceRoundTripsThroughTextAsVersion4) {
   EXPECT_EQ(parsed->concurrent.Workload().Name(), "[w3 z0] r1 || w1 w2");
   EXPECT_FALSE(ReplayConfig(*parsed).ok()) << "a concurrent trace explores no crash";
   EXPECT_EQ(TraceStem(*parsed),
-            "concurrent-read-recheck-block-only-linux-512-px86-nfree2-r1--w1_w2");
+            "concurrent-read-recheck-block-only-linux-512-px86-nfree2-setup_w3_z0-r1--w1_w2");
 
   auto with_line = [&](size_t i, const std::string& replacement) {
     std::vector<std::string> copy = lines;
