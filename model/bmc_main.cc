@@ -136,6 +136,7 @@ int Run(int argc, char** argv) {
   if (!trace_out.empty() && r->verdict == tearproof::model::Verdict::kSat) {
     auto path = tearproof::model::WriteBmcTrace(*r, trace_out);
     if (!path.ok()) {
+      std::fflush(stdout);  // the reason is the last line when both streams are read together
       std::fprintf(stderr, "trace export failed: %s\n", path.status().ToString().c_str());
       return 3;
     }

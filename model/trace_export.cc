@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/matrix.h"
 #include "traces/replay.h"
 
 namespace tearproof::model {
@@ -420,6 +421,18 @@ Result<traces::Trace> TraceFromCounterexample(const BmcOptions& options,
         c.other_lanes.size() + 1, trace.mutant));
   }
   TP_ASSIGN_OR_RETURN(const int forced, MapResolution(&trace, cex, std::move(workload.model_ops)));
+  // The counterpart is the nearest core fault, not the model mutant itself: at some bounds it
+  // behaves like the real core where the model mutant already fails (seq-reversed's one-write
+  // counterexample: the core's seq-skips gets the first write's seq right). A trace that does not
+  // show its check on the counterpart is refused rather than handed out as evidence.
+  TP_ASSIGN_OR_RETURN(const traces::ReplayResult replayed, traces::Replay(trace));
+  if (!replayed.matches_expectation) {
+    return NotFound(fmt::format(
+        "trace export: the counterexample's workload '{}' replayed on '{}' at crash point {} "
+        "does not show {} (at {} x {} x {} the counterpart behaves unlike the model mutant)",
+        harness::WorkloadToString(c.ops), trace.mutant, trace.crash_point, trace.expect.check,
+        options.lanes, options.lbas, options.ops_per_lane));
+  }
   trace.expect.detail = fmt::format(
       "Z3 counterexample (model mutant {}, {} x {} x {}, {}): {}: {}; one lane: crash point = "
       "fences_before_crash {} + 1, resolution mapped from the model's persisted stores ({} of "

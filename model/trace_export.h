@@ -14,7 +14,10 @@
 // and, for every word recovery reads (in read order), asks the explorer which workload op stored
 // each of the word's candidates (by forcing it: one replay per candidate, cached per store set
 // under word8), then picks the latest candidate whose store the model marks persisted (index 0,
-// the guaranteed value, when none is). Words outside the modelled structures keep index 0.
+// the guaranteed value, when none is). Words outside the modelled structures keep index 0. The
+// mapped trace is replayed once more and refused (NotFound) when it does not show its check: the
+// counterpart is the nearest core fault, which at some bounds behaves like the real core where
+// the model mutant already fails (seq-reversed at 1 x 1 x 1).
 //
 // A counterexample of several lanes is not mapped step by step: the model interleaves its steps,
 // the fiber scheduler every medium operation, lane acquisition and lock of the core. Its trace

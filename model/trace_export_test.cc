@@ -8,8 +8,8 @@
 // - the same trace passes on the real core (the mutant, not the trace, is the bug);
 // - the resolution is load-bearing: with every word at its guaranteed value instead of the
 //   mapped persisted candidates, the counterexamples that need a persisted store no longer fail;
-// - conversion is deterministic, and refuses what it cannot map (UNSAT, no counterpart, several
-//   lanes) with a clear Status.
+// - conversion is deterministic, and refuses what it cannot map (UNSAT, no counterpart, a
+//   counterexample whose trace does not show its check on the counterpart) with a clear Status.
 #include "model/trace_export.h"
 
 #include <gtest/gtest.h>
@@ -157,6 +157,18 @@ TEST(TraceExportErrors, RefusesWhatItCannotMap) {
   EXPECT_EQ(CoreCounterpartOf(Mutant::kNoMapLock).status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(CounterpartNeedsMutantBuild(Mutant::kNoBtt));
   EXPECT_TRUE(CounterpartNeedsMutantBuild(Mutant::kSeqReversed));
+
+  // seq-reversed's one-write counterexample has no core counterpart (see Cases()): its mapped
+  // trace would not show the check on seq-skips, so it is refused, not written.
+  BmcOptions one_write =
+      OptionsOf({Mutant::kSeqReversed, 1, 1, 1, kAllProperties, OpMix::kWritesAndZeros});
+  auto r = RunBmc(one_write);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->verdict, Verdict::kSat);
+  auto t = TraceFromBmcResult(*r);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(t.status().message().find("does not show"), std::string::npos) << t.status().ToString();
 }
 
 TEST(TraceExportConcurrent, TwoLaneTracesSayTheirScheduleWasSearched) {

@@ -8,6 +8,14 @@
   report_check.py markdown REPORT_MD REPORT   report.md exists and names the verdict
   report_check.py same-results A B            two reports of the same seed agree on every field
                                               of the phases both ran, but timings and versions
+  report_check.py traces TEARPROOF REPORT_DIR
+        every trace the report links (a control, a violation, a killed cell of the mutant kill
+        matrix) exists under REPORT_DIR and `TEARPROOF replay` reproduces it (exit 1, "the
+        trace expects X: reproduced"); a kill of a core mutant also passes on the real core
+        (`--mutant none`, exit 0). A linked trace that is missing or does not reproduce fails.
+  report_check.py traces-rejects TEARPROOF REPORT_DIR
+        the traces check can fail: on copies of the report directory, a linked mutant trace
+        rewritten to name no mutant (it then passes) and a linked trace deleted are each caught
   report_check.py browser HTML OUT_PNG [--expect-errors]
         headless Chromium (Debian's chromium, over the DevTools pipe) loads the page with
         JavaScript disabled: no console error, no exception, no failed load; #verdict is present
@@ -342,6 +350,81 @@ def cmd_browser(html_path, png_path, expect_errors):
           "(%d, %d)); screenshot %s" % (html_path, probe["status"], want, x, y, png_path))
 
 
+def linked_traces(report):
+    """(where, trace path relative to the report, names a core mutant) for every linked trace."""
+    out = []
+    for c in report.get("control", {}).get("controls", []):
+        if c.get("trace"):
+            out.append(("control " + c["name"], c["trace"], False))
+    for i, v in enumerate(report.get("violations", [])):
+        if v.get("trace"):
+            out.append(("violation %d" % i, v["trace"], False))
+    for row in report.get("mutants", {}).get("rows", []):
+        for family, cell in row.items():
+            if isinstance(cell, dict) and cell.get("trace") and cell.get("status") == "killed":
+                core = family in ("explorer", "concurrency")
+                out.append(("%s kill of %s" % (family, cell.get("mutant")), cell["trace"], core))
+    return out
+
+
+def trace_problem(tearproof, report_dir):
+    """The first linked trace that is missing or does not reproduce, or None; and the count."""
+    report = load(os.path.join(report_dir, "report.json"))
+    links = linked_traces(report)
+    if not links:
+        return "the report links no trace", 0
+    for where, rel, core in links:
+        path = os.path.join(report_dir, rel)
+        if not os.path.isfile(path):
+            return "%s: linked trace %s does not exist" % (where, path), len(links)
+        run = subprocess.run([tearproof, "replay", path], capture_output=True, text=True)
+        if run.returncode != 1 or ": reproduced" not in run.stdout:
+            return ("%s: `tearproof replay %s` exit %d, not reproduced:\n%s%s"
+                    % (where, path, run.returncode, run.stdout[-2000:], run.stderr[-2000:]),
+                    len(links))
+        if core:
+            real = subprocess.run([tearproof, "replay", path, "--mutant", "none", "--quiet"],
+                                  capture_output=True, text=True)
+            if real.returncode != 0:
+                return ("%s: the real core fails %s (exit %d): %s"
+                        % (where, path, real.returncode, real.stderr[-2000:]), len(links))
+    return None, len(links)
+
+
+def cmd_traces(tearproof, report_dir):
+    problem, count = trace_problem(tearproof, report_dir)
+    if problem:
+        fail(problem)
+    print("ok: all %d traces the report links exist and reproduce" % count)
+
+
+def cmd_traces_rejects(tearproof, report_dir):
+    links = [l for l in linked_traces(load(os.path.join(report_dir, "report.json"))) if l[2]]
+    if len(links) < 2:
+        fail("the report links fewer than two core-mutant traces")
+    with tempfile.TemporaryDirectory() as tmp:
+        # A mutant's trace rewritten to name no mutant: the real core passes it.
+        copy_dir = os.path.join(tmp, "renamed")
+        shutil.copytree(report_dir, copy_dir)
+        path = os.path.join(copy_dir, links[0][1])
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        header = json.loads(lines[0])
+        header["mutant"] = "none"
+        lines[0] = json.dumps(header, separators=(",", ":"))
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        if trace_problem(tearproof, copy_dir)[0] is None:
+            fail("a linked trace that no longer fails was accepted (%s)" % links[0][1])
+        # A linked trace deleted.
+        copy_dir = os.path.join(tmp, "deleted")
+        shutil.copytree(report_dir, copy_dir)
+        os.remove(os.path.join(copy_dir, links[1][1]))
+        if trace_problem(tearproof, copy_dir)[0] is None:
+            fail("a missing linked trace was accepted (%s)" % links[1][1])
+    print("ok: a trace that passes and a missing trace are each caught")
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "schema":
         cmd_schema(argv[1], argv[2])
@@ -351,6 +434,10 @@ def main(argv):
         cmd_markdown(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "same-results":
         cmd_same_results(argv[1], argv[2])
+    elif len(argv) >= 3 and argv[0] == "traces":
+        cmd_traces(argv[1], argv[2])
+    elif len(argv) >= 3 and argv[0] == "traces-rejects":
+        cmd_traces_rejects(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "browser":
         cmd_browser(argv[1], argv[2], "--expect-errors" in argv[3:])
     else:
