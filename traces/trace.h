@@ -1,4 +1,4 @@
-// traces::Trace — one run pinned down so that it can be replayed bit for bit. Three kinds:
+// traces::Trace — one run pinned down so that it can be replayed bit for bit. Four kinds:
 //   - a crash trace: one crash-exploration run: the device and its configuration, the workload
 //     (per lane), the crash point, the resolution of the crash state (which candidate each word
 //     read after the crash takes) and the expected verdict;
