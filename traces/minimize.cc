@@ -287,11 +287,10 @@ std::vector<std::pair<ConcurrentTraceRun, std::string>> ConcurrentShrinks(
       if (end - begin == r.lanes[lane].size()) continue;  // dropping a lane is the move above
       ConcurrentTraceRun c = r;
       c.lanes[lane] = Without(r.lanes[lane], begin, end);
-      out.emplace_back(
-          std::move(c),
-          fmt::format("drop lane {} ops {}-{} ({})", lane, begin, end - 1,
-                      harness::WorkloadToString(
-                          Without(Without(r.lanes[lane], end, r.lanes[lane].size()), 0, begin))));
+      const std::vector<WorkloadOp> dropped(r.lanes[lane].begin() + static_cast<ptrdiff_t>(begin),
+                                            r.lanes[lane].begin() + static_cast<ptrdiff_t>(end));
+      out.emplace_back(std::move(c), fmt::format("drop lane {} ops {}-{} ({})", lane, begin,
+                                                 end - 1, harness::WorkloadToString(dropped)));
     }
   }
   for (const auto& [begin, end] : ChunksToDrop(r.setup.size())) {
@@ -308,13 +307,7 @@ std::vector<std::pair<ConcurrentTraceRun, std::string>> ConcurrentShrinks(
 Result<Trace> MinimizeConcurrent(const Trace& trace, const MinimizeOptions& options,
                                  MinimizeStats* stats) {
   TP_ASSIGN_OR_RETURN(const btt::Mutant mutant, harness::MutantByName(trace.mutant));
-  harness::ConcurrentSearchOptions search;
-  search.preemption_bound =
-      static_cast<uint32_t>(std::clamp<uint64_t>(trace.concurrent.preemptions, 1, 3));
-  search.pct_seeds = 0;
-  search.random_seeds = 0;
-  search.mutant = mutant;
-  search.stop_at_first_violation = true;
+  const harness::ConcurrentSearchOptions search = ConcurrentTraceSearch(trace, mutant);
   Trace best = trace;
   for (bool changed = true; changed && stats->candidates < options.max_candidates;) {
     changed = false;

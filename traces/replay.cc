@@ -88,6 +88,21 @@ Result<ReplayResult> ReplayBadInput(const Trace& trace) {
   return result;
 }
 
+}  // namespace
+
+harness::ConcurrentSearchOptions ConcurrentTraceSearch(const Trace& trace, btt::Mutant mutant) {
+  harness::ConcurrentSearchOptions options;
+  options.preemption_bound =
+      static_cast<uint32_t>(std::clamp<uint64_t>(trace.concurrent.preemptions, 1, 3));
+  options.pct_seeds = 0;
+  options.random_seeds = 0;
+  options.mutant = mutant;
+  options.stop_at_first_violation = true;
+  return options;
+}
+
+namespace {
+
 // A concurrent trace: the recorded run, strictly; if this core leaves its schedule, the search
 // of every schedule within the trace's preemptions (replay.h).
 Result<ReplayResult> ReplayConcurrentTrace(const Trace& trace) {
@@ -99,14 +114,8 @@ Result<ReplayResult> ReplayConcurrentTrace(const Trace& trace) {
   ReplayResult::Concurrent c;
   if (run->check == "ERROR" && run->report.outcome == sim::RunOutcome::kScheduleError) {
     c.schedule_fits = false;
-    c.search_bound =
-        static_cast<uint32_t>(std::clamp<uint64_t>(trace.concurrent.preemptions, 1, 3));
-    harness::ConcurrentSearchOptions options;
-    options.preemption_bound = c.search_bound;
-    options.pct_seeds = 0;
-    options.random_seeds = 0;
-    options.mutant = mutant;
-    options.stop_at_first_violation = true;
+    const harness::ConcurrentSearchOptions options = ConcurrentTraceSearch(trace, mutant);
+    c.search_bound = options.preemption_bound;
     auto search = harness::SearchConcurrent({workload}, options);
     if (!search.ok()) return search.status().Annotate("replay: ");
     c.search_runs = search->exhaustive.runs;

@@ -56,6 +56,11 @@ struct ReplayResult {
   const harness::Violation* Expected(const Trace& trace) const;
 };
 
+// The search a concurrent trace falls back to (and minimize re-finds schedules with): the
+// exhaustive part only, within max(1, the trace's preemptions) preemptions, at most 3, on `mutant`,
+// stopped at the first violation.
+harness::ConcurrentSearchOptions ConcurrentTraceSearch(const Trace& trace, btt::Mutant mutant);
+
 // Errors: the trace's mutant is unknown to this build, or its workload fails (e.g. an LBA
 // outside the device) or its case cannot run (RunBadInputCase's errors): all mean the trace
 // cannot be replayed here.
